@@ -1,0 +1,3 @@
+from leanspec.cli import run
+
+run()

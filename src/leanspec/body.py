@@ -1,0 +1,187 @@
+"""Edits of the markdown body: the status header line, text replacement, sections,
+checklist toggles. Pure functions, string in, string out; line endings preserved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidInput, NoMatch
+from .model import STATUS_EMOJI
+
+_HEADER = re.compile(r"^>\s+\*\*Status\*\*:.*$", re.M)
+_ASSIGNEE = re.compile(r"^>\s+\*\*(Assignee|Reviewer)\*\*:.*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_TASK = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+\[)([ xX])(\]\s?)(.*)$")
+
+
+def _label(value: str) -> str:
+    return " ".join(w.capitalize() for w in value.replace("-", " ").split())
+
+
+def header_lines(
+    status: str,
+    priority: str | None,
+    created: str | None,
+    tags: list[str],
+    assignee: str | None = None,
+    reviewer: str | None = None,
+) -> list[str]:
+    """The TS-era header: ``> **Status**: ✅ Complete · **Priority**: High · ...``."""
+    emoji = STATUS_EMOJI.get(status, "📄")
+    parts = [f"**Status**: {emoji} {_label(status)}"]
+    if priority:
+        parts.append(f"**Priority**: {_label(priority)}")
+    if created:
+        parts.append(f"**Created**: {created}")
+    if tags:
+        parts.append(f"**Tags**: {', '.join(tags)}")
+    lines = ["> " + " · ".join(parts)]
+    who = []
+    if assignee:
+        who.append(f"**Assignee**: {assignee}")
+    if reviewer:
+        who.append(f"**Reviewer**: {reviewer}")
+    if who:
+        lines.append("> " + " · ".join(who))
+    return lines
+
+
+def _split(body: str) -> tuple[list[str], str]:
+    nl = "\r\n" if "\r\n" in body else "\n"
+    return body.split(nl), nl
+
+
+def sync_header(body: str, new_lines: list[str]) -> str:
+    """Replace the header line (and its optional Assignee line) or insert it after the H1."""
+    lines, nl = _split(body)
+    in_fence = False
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s.startswith("```") or s.startswith("~~~"):
+            in_fence = not in_fence
+        if in_fence:
+            continue
+        if _HEADER.match(line):
+            end = i + 1
+            if end < len(lines) and _ASSIGNEE.match(lines[end]):
+                end += 1
+            if lines[i:end] == new_lines:
+                return body
+            lines[i:end] = new_lines
+            return nl.join(lines)
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            lines[i + 1 : i + 1] = ["", *new_lines]
+            return nl.join(lines)
+    return body
+
+
+def replace_text(body: str, old: str, new: str, mode: str = "unique") -> tuple[str, int]:
+    """Exact-text replacement. ``unique`` fails on zero or several matches."""
+    if not old:
+        raise InvalidInput("the text to replace is empty")
+    count = body.count(old)
+    if count == 0:
+        raise NoMatch(f"text not found: {old[:80]!r}", hint="check the exact text, including spaces")
+    if mode == "unique" and count > 1:
+        raise NoMatch(
+            f"text found {count} times: {old[:80]!r}",
+            hint="use match mode 'all' or 'first', or include more context",
+            details={"matches": count},
+        )
+    if mode == "first":
+        return body.replace(old, new, 1), 1
+    if mode not in ("unique", "all"):
+        raise InvalidInput(f"unknown match mode {mode!r} (use unique, all or first)")
+    return body.replace(old, new), count
+
+
+@dataclass
+class Toggle:
+    line: int  # 1-based line number in the body
+    text: str
+    checked: bool
+
+
+def toggle_checklist(body: str, item: str, checked: bool) -> tuple[str, Toggle]:
+    """Check or uncheck the one task item whose text contains ``item``."""
+    lines, nl = _split(body)
+    needle = item.strip().lower()
+    if not needle:
+        raise InvalidInput("the checklist item text is empty")
+    hits = []
+    in_fence = False
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s.startswith("```") or s.startswith("~~~"):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        m = _TASK.match(line)
+        if m and needle in m.group(4).lower():
+            hits.append((i, m))
+    if not hits:
+        raise NoMatch(f"no checklist item matches {item!r}")
+    if len(hits) > 1:
+        exact = [h for h in hits if h[1].group(4).strip().lower() == needle]
+        if len(exact) != 1:
+            raise NoMatch(
+                f"{len(hits)} checklist items match {item!r}",
+                hint="use more of the item's text",
+                details={"candidates": [h[1].group(4).strip() for h in hits]},
+            )
+        hits = exact
+    i, m = hits[0]
+    lines[i] = m.group(1) + ("x" if checked else " ") + m.group(3) + m.group(4)
+    return nl.join(lines), Toggle(i + 1, m.group(4).strip(), checked)
+
+
+def update_section(body: str, heading: str, content: str, mode: str = "replace") -> str:
+    """Replace, append to or prepend to the content under a heading (to the next heading
+    of the same or a higher level)."""
+    if mode not in ("replace", "append", "prepend"):
+        raise InvalidInput(f"unknown section mode {mode!r} (use replace, append or prepend)")
+    lines, nl = _split(body)
+    want = heading.strip().lstrip("#").strip().lower()
+    in_fence = False
+    start = level = None
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s.startswith("```") or s.startswith("~~~"):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        m = _HEADING.match(line)
+        if not m:
+            continue
+        if start is None:
+            if m.group(2).strip().lower() == want:
+                start, level = i, len(m.group(1))
+        elif len(m.group(1)) <= (level or 0):
+            end = i
+            break
+    else:
+        end = len(lines)
+    if start is None:
+        raise NoMatch(f"section not found: {heading!r}")
+    section = lines[start + 1 : end]
+    # Keep the blank lines that separate this section from the next heading.
+    trail = 0
+    while trail < len(section) and not section[len(section) - 1 - trail].strip():
+        trail += 1
+    core = section[: len(section) - trail] if trail else section
+    new = content.replace("\r\n", "\n").strip("\n").split("\n") if content.strip() else []
+    if mode == "replace":
+        core = ["", *new] if new else []
+    elif mode == "append":
+        core = [*core, *([""] if core and core[-1].strip() else []), *new] if core else ["", *new]
+    else:
+        rest = core[1:] if core and not core[0].strip() else core
+        core = ["", *new, *([""] if rest else []), *rest]
+    tail = section[len(section) - trail :] if trail else ([""] if end < len(lines) else [])
+    lines[start + 1 : end] = core + tail
+    return nl.join(lines)

@@ -1,0 +1,79 @@
+"""What every command gets: the parsed options, the project (opened on first use),
+terminal facts, and ``Outcome`` — the one thing a command returns.
+
+Commands never print JSON or exit themselves; ``cli.main`` renders the outcome, so
+``--json`` output and exit codes are uniform across commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+_CODES = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "blue": "34",
+    "magenta": "35",
+    "cyan": "36",
+    "gray": "90",
+}
+
+
+@dataclass
+class Outcome:
+    """A command's result: ``data`` for --json, ``text`` for people, an exit code."""
+
+    data: Any = None
+    text: str | list[str] = ""
+    code: int = 0
+    stderr: list[str] = field(default_factory=list)  # warnings, shown in text and JSON modes
+
+
+class Ctx:
+    def __init__(self, args: argparse.Namespace, stdout: TextIO | None = None) -> None:
+        self.args = args
+        self.stdout = stdout or sys.stdout
+        self.json = bool(getattr(args, "json", False)) or getattr(args, "output", None) == "json"
+        self.quiet = bool(getattr(args, "quiet", False))
+        tty = hasattr(self.stdout, "isatty") and self.stdout.isatty()
+        self.color = (
+            tty
+            and not os.environ.get("NO_COLOR")
+            and not getattr(args, "no_color", False)
+            and os.environ.get("TERM") != "dumb"
+        ) or bool(os.environ.get("FORCE_COLOR"))
+        self.tty = tty
+        self._project: Project | None = None
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            from ..project import Project
+
+            self._project = Project.open(
+                getattr(self.args, "project", None), specs_dir=getattr(self.args, "specs_dir", None)
+            )
+        return self._project
+
+    def c(self, text: str, *styles: str) -> str:
+        if not self.color or not styles:
+            return text
+        codes = ";".join(_CODES[s] for s in styles if s in _CODES)
+        return f"\x1b[{codes}m{text}\x1b[0m"
+
+
+def width() -> int:
+    try:
+        return max(40, os.get_terminal_size().columns)
+    except OSError:
+        return 100

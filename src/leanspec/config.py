@@ -1,0 +1,203 @@
+"""Project configuration: ``.lean-spec/config.json`` (TS and 0.3.0 shapes) or
+``.lean-spec/config.yaml`` (the Rust core's snake_case shape), merged over defaults.
+
+Precedence (lowest first): 1. defaults, 2. the project's config file,
+3. ``LEANSPEC_*`` environment variables, 4. command-line flags (passed as overrides).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CONFIG_DIR = ".lean-spec"
+
+#: (name, default, help) — the documented configuration table (docs/configuration.md).
+FIELDS: tuple[tuple[str, Any, str], ...] = (
+    ("specsDir", "specs", "Folder that holds the spec folders, relative to the project root."),
+    ("template", "spec-template.md", "Default template file in .lean-spec/templates/."),
+    ("templates", {"default": "spec-template.md"}, "Named templates: name -> file or folder."),
+    ("structure.sequenceDigits", 3, "Zero padding of new spec numbers."),
+    ("structure.defaultFile", "README.md", "Main file of a spec folder."),
+    ("structure.prefix", "", "Literal prefix before the number of new spec folders."),
+    ("draftStatus.enabled", False, "Allow the 'draft' status on new specs (0.3.0)."),
+    ("archive.mode", "move", "'move' archived specs into specs/archived/, or 'status' only."),
+    ("validation.maxLines", 400, "Line count above which validate warns."),
+    ("validation.warnLines", 300, "Line count above which validate reports info."),
+    ("validation.maxTokens", 5000, "Token count above which validate errors."),
+    ("validation.warnTokens", 3500, "Token count above which validate warns."),
+    ("validation.enforceCompletionChecklist", True, "Refuse 'complete' with open checklist items."),
+    ("validation.requiredSections", [], "Sections every spec should have."),
+    ("lockTimeout", 10.0, "Seconds a writer waits for the project lock (env LEANSPEC_LOCK_TIMEOUT)."),
+)
+
+_YAML_KEYS = {
+    "specs_dir": "specsDir",
+    "default_template": "template",
+    "max_lines": "validation.maxLines",
+    "max_tokens": "validation.maxTokens",
+    "warn_tokens": "validation.warnTokens",
+    "enforce_completion_checklist": "validation.enforceCompletionChecklist",
+    "required_sections": "validation.requiredSections",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    specs_dir: str = "specs"
+    template: str = "spec-template.md"
+    templates: dict[str, str] = field(default_factory=lambda: {"default": "spec-template.md"})
+    sequence_digits: int = 3
+    default_file: str = "README.md"
+    prefix: str = ""
+    draft_enabled: bool = False
+    archive_mode: str = "move"
+    max_lines: int = 400
+    warn_lines: int = 300
+    max_tokens: int = 5000
+    warn_tokens: int = 3500
+    enforce_checklist: bool = True
+    required_sections: tuple[str, ...] = ()
+    lock_timeout: float = 10.0
+    source: str | None = None  # the file it came from
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "specsDir": self.specs_dir,
+            "template": self.template,
+            "templates": dict(self.templates),
+            "structure": {
+                "sequenceDigits": self.sequence_digits,
+                "defaultFile": self.default_file,
+                "prefix": self.prefix,
+            },
+            "draftStatus": {"enabled": self.draft_enabled},
+            "archive": {"mode": self.archive_mode},
+            "validation": {
+                "maxLines": self.max_lines,
+                "warnLines": self.warn_lines,
+                "maxTokens": self.max_tokens,
+                "warnTokens": self.warn_tokens,
+                "enforceCompletionChecklist": self.enforce_checklist,
+                "requiredSections": list(self.required_sections),
+            },
+            "lockTimeout": self.lock_timeout,
+            "source": self.source,
+        }
+
+
+def _get(d: dict[str, Any], dotted: str) -> Any:
+    cur: Any = d
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def _flatten_yaml(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if k == "validation" and isinstance(v, dict):
+            for vk, vv in v.items():
+                out.setdefault("validation", {})[_YAML_KEYS.get(vk, vk).split(".")[-1]] = vv
+        elif k in _YAML_KEYS:
+            target = _YAML_KEYS[k]
+            if "." in target:
+                a, b = target.split(".", 1)
+                out.setdefault(a, {})[b] = v
+            else:
+                out[target] = v
+        else:
+            out[k] = v
+    return out
+
+
+def read_config_file(root: Path) -> tuple[dict[str, Any], str | None]:
+    base = root / CONFIG_DIR
+    for name in ("config.json", "config.yaml", "config.yml"):
+        p = base / name
+        if not p.is_file():
+            continue
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{p}: cannot read config: {exc}") from None
+        try:
+            if name.endswith(".json"):
+                data = json.loads(text) if text.strip() else {}
+            else:
+                from .frontmatter import load_yaml
+
+                data = _flatten_yaml(load_yaml(text) or {})
+        except Exception as exc:
+            raise ConfigError(
+                f"{p}: invalid {'JSON' if name.endswith('.json') else 'YAML'}: {exc}",
+                hint="fix the file or remove it to use the defaults",
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{p}: the config must be an object")
+        return data, str(p)
+    return {}, None
+
+
+def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
+    raw, source = read_config_file(root)
+    merged = dict(raw)
+    for k, v in (overrides or {}).items():
+        if v is not None:
+            merged[k] = v
+
+    def pick(dotted: str, default: Any, typ: type) -> Any:
+        v = _get(merged, dotted)
+        if v is None:
+            return default
+        if typ is bool:
+            return bool(v)
+        try:
+            return typ(v)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source or 'config'}: {dotted} must be a {typ.__name__}") from None
+
+    specs_dir = str(pick("specsDir", "specs", str)).strip() or "specs"
+    if Path(specs_dir).is_absolute() or ".." in Path(specs_dir).parts:
+        raise ConfigError(f"{source or 'config'}: specsDir must stay inside the project: {specs_dir!r}")
+    templates = merged.get("templates")
+    timeout = os.environ.get("LEANSPEC_LOCK_TIMEOUT")
+    return Config(
+        specs_dir=specs_dir,
+        template=str(pick("template", "spec-template.md", str)),
+        templates=dict(templates) if isinstance(templates, dict) else {"default": "spec-template.md"},
+        sequence_digits=max(1, int(pick("structure.sequenceDigits", 3, int))),
+        default_file=str(pick("structure.defaultFile", "README.md", str)),
+        prefix=str(pick("structure.prefix", "", str) or ""),
+        draft_enabled=bool(pick("draftStatus.enabled", False, bool)),
+        archive_mode=str(pick("archive.mode", "move", str)),
+        max_lines=int(pick("validation.maxLines", 400, int)),
+        warn_lines=int(pick("validation.warnLines", 300, int)),
+        max_tokens=int(pick("validation.maxTokens", 5000, int)),
+        warn_tokens=int(pick("validation.warnTokens", 3500, int)),
+        enforce_checklist=bool(pick("validation.enforceCompletionChecklist", True, bool)),
+        required_sections=tuple(pick("validation.requiredSections", [], list)),
+        lock_timeout=float(timeout) if timeout else float(pick("lockTimeout", 10.0, float)),
+        source=source,
+        raw=raw,
+    )
+
+
+def find_root(start: Path) -> Path | None:
+    """Nearest folder upward with ``.lean-spec/`` or ``specs/``."""
+    cur = start.resolve()
+    for d in (cur, *cur.parents):
+        if (d / CONFIG_DIR).is_dir():
+            return d
+    for d in (cur, *cur.parents):
+        if (d / "specs").is_dir():
+            return d
+    return None

@@ -1,0 +1,383 @@
+"""Frontmatter: split a spec file, parse its YAML, and edit it with a minimal diff.
+
+Reading uses PyYAML's C loader (fast). Writing never re-serialises the whole block:
+``Document`` keeps the original lines, and ``set``/``delete`` replace only the lines
+of the key that changed, in the file's own style (quotes, list indent, flow lists,
+line endings). The body is kept byte for byte. Pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import MalformedSpec
+
+try:  # libyaml ships in the manylinux wheels; fall back to pure Python elsewhere
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+BOM = "\ufeff"
+_KEY_LINE = re.compile(r"""^(?P<key>[A-Za-z_][\w.-]*|"[^"]+"|'[^']+')[ \t]*:(?:[ \t]|$)""")
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)
+
+
+@dataclass
+class _Span:
+    key: str
+    start: int  # index into Document.fm_lines
+    end: int  # exclusive
+
+
+@dataclass
+class Document:
+    """A spec file split into its parts. ``render()`` of an unedited one is identical."""
+
+    bom: str
+    newline: str
+    open_line: str  # the opening '---' line, without newline
+    fm_lines: list[str]  # frontmatter lines without newlines
+    close_line: str
+    body: str  # everything after the closing line's newline, verbatim
+    data: dict[str, Any]
+    has_frontmatter: bool = True
+    close_newline: bool = True  # False when the file ends right after the closing ---
+    _spans: dict[str, _Span] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- parsing
+    @classmethod
+    def parse(cls, text: str, *, path: str = "") -> Document:
+        bom = BOM if text.startswith(BOM) else ""
+        if bom:
+            text = text[1:]
+        if "\x00" in text:
+            raise MalformedSpec(f"{path or 'file'}: binary data (NUL bytes)", details={"path": path})
+        first_nl = text.find("\n")
+        newline = "\r\n" if first_nl > 0 and text[first_nl - 1] == "\r" else "\n"
+        lines = text.split("\n")
+        if not lines or lines[0].rstrip("\r").rstrip() != "---":
+            # No frontmatter: keep the whole text as the body (TS legacy specs).
+            return cls(bom, newline, "", [], "", text, {}, has_frontmatter=False)
+        close = None
+        for i in range(1, len(lines)):
+            s = lines[i].rstrip("\r").rstrip()
+            if s in ("---", "..."):
+                close = i
+                break
+        if close is None:
+            raise MalformedSpec(
+                f"{path or 'file'}: frontmatter is not closed (no second '---' line)",
+                details={"path": path},
+            )
+        fm_lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines[1:close]]
+        close_line = lines[close].rstrip("\r")
+        rest = lines[close + 1 :]
+        body = "\n".join(rest)
+        close_newline = close + 1 < len(lines)
+        try:
+            data = load_yaml("\n".join(fm_lines)) if fm_lines else None
+        except yaml.YAMLError as exc:
+            reason = str(exc).replace("\n", " ")
+            raise MalformedSpec(
+                f"{path or 'file'}: invalid YAML frontmatter: {reason}",
+                details={"path": path},
+            ) from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise MalformedSpec(
+                f"{path or 'file'}: frontmatter is not a mapping of keys to values",
+                details={"path": path},
+            )
+        doc = cls(
+            bom,
+            newline,
+            lines[0].rstrip("\r"),
+            fm_lines,
+            close_line,
+            body,
+            {str(k): v for k, v in data.items()},
+            close_newline=close_newline,
+        )
+        doc._index()
+        return doc
+
+    def _index(self) -> None:
+        spans: dict[str, _Span] = {}
+        current: _Span | None = None
+        for i, line in enumerate(self.fm_lines):
+            m = _KEY_LINE.match(line)
+            if m:
+                if current:
+                    current.end = _trim_end(self.fm_lines, current.start, i)
+                key = m.group("key").strip("'\"")
+                current = _Span(key, i, i + 1)
+                spans.setdefault(key, current)
+            elif current is not None and (line.startswith((" ", "\t", "-")) or not line.strip()):
+                current.end = i + 1
+            elif line.startswith("#") and current is not None:
+                current.end = _trim_end(self.fm_lines, current.start, i)
+                current = None
+        if current:
+            current.end = _trim_end(self.fm_lines, current.start, len(self.fm_lines))
+        self._spans = spans
+
+    # ---------------------------------------------------------------- output
+    def render(self) -> str:
+        if not self.has_frontmatter and not self.fm_lines:
+            return self.bom + self.body
+        nl = self.newline
+        head = [self.open_line or "---", *self.fm_lines, self.close_line or "---"]
+        text = nl.join(head)
+        if self.close_newline:
+            text += nl + self.body
+        return self.bom + text
+
+    # ---------------------------------------------------------------- editing
+    def style(self) -> _Style:
+        return _Style.detect(self)
+
+    def set(self, key: str, value: Any) -> bool:
+        """Set ``key`` to ``value``, touching only its lines. Returns True if changed."""
+        if key in self.data and _same(self.data[key], value) and key in self._spans:
+            return False
+        st = self.style()
+        span = self._spans.get(key)
+        old_lines = self.fm_lines[span.start : span.end] if span else []
+        old_value = self.data.get(key)
+        new_lines = _emit_key(key, value, st, old_lines, old_value)
+        if span:
+            self.fm_lines[span.start : span.end] = new_lines
+        else:
+            if not self.has_frontmatter:
+                self.has_frontmatter = True
+                self.open_line = self.close_line = "---"
+                self.close_newline = True
+                if not self.body.startswith(("\n", "\r\n")):
+                    self.body = self.newline + self.body
+            self.fm_lines.extend(new_lines)
+        self.data[key] = value
+        self._index()
+        return True
+
+    def delete(self, key: str) -> bool:
+        span = self._spans.get(key)
+        if span is None:
+            return False
+        del self.fm_lines[span.start : span.end]
+        self.data.pop(key, None)
+        self._index()
+        return True
+
+    def verify(self, expected: dict[str, Any], *, path: str = "") -> None:
+        """Re-parse the edited frontmatter; refuse to write if it does not mean ``expected``.
+
+        This is the transaction's validation step: an emitter bug can never reach disk.
+        """
+        reparsed = load_yaml("\n".join(self.fm_lines)) or {}
+        if not _same(reparsed, expected):
+            raise MalformedSpec(
+                f"{path or 'spec'}: internal check failed, the edited frontmatter would not "
+                "round-trip; nothing was written",
+                details={"path": path},
+            )
+
+
+def _trim_end(lines: list[str], start: int, end: int) -> int:
+    # Blank lines after a key belong to the gap, not to the key.
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, _dt.datetime):
+        return ("dt", v.isoformat())
+    if isinstance(v, _dt.date):
+        return ("d", v.isoformat())
+    if isinstance(v, dict):
+        return {str(k): _norm(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_norm(x) for x in v]
+    return v
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(_norm(a) == _norm(b))
+
+
+# ------------------------------------------------------------------ emitter
+@dataclass
+class _Style:
+    list_indent: str = "  "  # indentation before "- " in block lists
+    quote_dates: bool = True  # TS writes '2025-12-09'; RS writes it bare
+    quote_char: str = "'"
+
+    @classmethod
+    def detect(cls, doc: Document) -> _Style:
+        st = cls()
+        seen_list = False
+        quoted = bare = 0
+        for line in doc.fm_lines:
+            s = line.lstrip(" ")
+            if s.startswith("- ") and not seen_list:
+                st.list_indent = line[: len(line) - len(s)]
+                seen_list = True
+            m = re.match(r"^[\w-]+:\s+(['\"]?)(\d{4}-\d{2}-\d{2}[^'\"]*)\1\s*$", line)
+            if m:
+                if m.group(1):
+                    quoted += 1
+                    st.quote_char = m.group(1)
+                else:
+                    bare += 1
+        if bare > quoted:
+            st.quote_dates = False
+        return st
+
+
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./@()+][A-Za-z0-9_ ./@()+,-]*$")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
+
+
+def emit_scalar(value: Any, st: _Style | None = None, prefer: str | None = None) -> str:
+    st = st or _Style()
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, _dt.datetime):
+        return _quote(value.isoformat(), st.quote_char) if st.quote_dates else value.isoformat()
+    if isinstance(value, _dt.date):
+        return _quote(value.isoformat(), st.quote_char) if st.quote_dates else value.isoformat()
+    s = str(value)
+    if _DATE_LIKE.match(s):
+        # A string that YAML would read as a date must be quoted to stay a string.
+        return _quote(s, prefer or st.quote_char)
+    if prefer in ("'", '"'):
+        return _quote(s, prefer)
+    plain_ok = (
+        s != ""
+        and _PLAIN_SAFE.match(s) is not None
+        and s.lower() not in _RESERVED
+        and s == s.strip()
+        and ": " not in s
+        and " #" not in s
+    )
+    if plain_ok:
+        try:
+            plain_ok = load_yaml(s) == s
+        except yaml.YAMLError:
+            plain_ok = False
+    return s if plain_ok else _quote(s, "'")
+
+
+def _quote(s: str, q: str) -> str:
+    if any(c in s for c in "\n\r\t") or any(ord(c) < 32 for c in s) or q == '"':
+        import json
+
+        return json.dumps(s, ensure_ascii=False)
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _old_quote(line: str) -> str | None:
+    m = re.match(r"^[^:]+:\s+(['\"])", line)
+    return m.group(1) if m else None
+
+
+def _item_chunks(lines: list[str]) -> tuple[str, list[list[str]]] | None:
+    """Split block-list lines into one chunk per item, or None if not a block list."""
+    indent = None
+    chunks: list[list[str]] = []
+    for line in lines:
+        s = line.lstrip(" ")
+        ind = line[: len(line) - len(s)]
+        if indent is None:
+            if not s.startswith("-"):
+                return None
+            indent = ind
+        if ind == indent and (s.startswith("- ") or s == "-"):
+            chunks.append([line])
+        elif chunks and (len(ind) > len(indent) or not s):
+            chunks[-1].append(line)
+        else:
+            return None
+    return (indent or "  ", chunks)
+
+
+def _emit_item(value: Any, indent: str, st: _Style) -> list[str]:
+    if isinstance(value, dict):
+        out: list[str] = []
+        pad = indent + "  "
+        for i, (k, v) in enumerate(value.items()):
+            prefix = indent + "- " if i == 0 else pad
+            if isinstance(v, (list, dict)) and v:
+                out.append(f"{prefix}{k}:")
+                out.extend(_emit_value_lines(v, pad + "  ", st))
+            else:
+                out.append(f"{prefix}{k}: {emit_scalar(v, st)}")
+        return out or [indent + "- {}"]
+    if isinstance(value, list):
+        import json
+
+        return [indent + "- " + json.dumps(value, ensure_ascii=False, default=str)]
+    return [indent + "- " + emit_scalar(value, st)]
+
+
+def _emit_value_lines(value: Any, indent: str, st: _Style) -> list[str]:
+    if isinstance(value, list):
+        out: list[str] = []
+        for v in value:
+            out.extend(_emit_item(v, indent, st))
+        return out
+    if isinstance(value, dict):
+        return [f"{indent}{k}: {emit_scalar(v, st)}" for k, v in value.items()]
+    return [indent + emit_scalar(value, st)]
+
+
+def _emit_key(key: str, value: Any, st: _Style, old_lines: list[str], old_value: Any) -> list[str]:
+    if isinstance(value, list):
+        if old_lines:
+            head = old_lines[0]
+            after = head.split(":", 1)[1].strip() if ":" in head else ""
+            if after.startswith("["):
+                # Keep a flow list flow: `tags: [a, b]`.
+                items = ", ".join(emit_scalar(v, st) for v in value)
+                return [f"{key}: [{items}]"]
+            chunked = _item_chunks(old_lines[1:]) if len(old_lines) > 1 else None
+            if chunked and isinstance(old_value, list) and len(chunked[1]) == len(old_value):
+                indent, chunks = chunked
+                pool = list(zip(old_value, chunks, strict=True))
+                out = [head if not after else f"{key}:"]
+                if not value:
+                    return [f"{key}: []"]
+                for v in value:
+                    for j, (ov, ch) in enumerate(pool):
+                        if _same(ov, v):
+                            out.extend(ch)
+                            del pool[j]
+                            break
+                    else:
+                        out.extend(_emit_item(v, indent, st))
+                return out
+        if not value:
+            return [f"{key}: []"]
+        return [f"{key}:", *_emit_value_lines(value, st.list_indent, st)]
+    if isinstance(value, dict):
+        if not value:
+            return [f"{key}: {{}}"]
+        return [f"{key}:", *_emit_value_lines(value, "  ", st)]
+    prefer = _old_quote(old_lines[0]) if old_lines else None
+    return [f"{key}: {emit_scalar(value, st, prefer)}"]

@@ -1,0 +1,177 @@
+"""Durable file primitives: the project lock and atomic writes.
+
+Only the store calls these. The order of operations follows git's lockfile API and
+python-atomicwrites: unique temp file beside the target, write, fsync, rename,
+fsync the directory (docs/reliability.md lists the sources).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import Busy, WriteFailed
+
+TMP_MARK = ".lstmp-"  # every temp name contains this; loaders skip such names
+
+
+def tmp_name(target_name: str) -> str:
+    return f".{target_name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def is_tmp(name: str) -> bool:
+    return TMP_MARK in name
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # pragma: no cover - directories cannot be opened on Windows
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _os_error(exc: OSError, path: Path) -> WriteFailed:
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENAMETOOLONG:
+        reason = "file name too long"
+    return WriteFailed(f"cannot write {path}: {reason}", details={"path": str(path)})
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never
+    a mix, and the new content is on disk before this returns.
+
+    A symlinked target is replaced at its real path (the link stays a link); the file's
+    permission bits are kept.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    directory = target.parent
+    mode: int | None = None
+    try:
+        st = target.stat()
+        mode = stat.S_IMODE(st.st_mode)
+        if not os.access(target, os.W_OK) and os.geteuid() != 0:
+            raise WriteFailed(
+                f"cannot write {path}: the file is read-only",
+                hint="change its permissions if the edit is intended",
+                details={"path": str(path)},
+            )
+    except FileNotFoundError:
+        pass
+    tmp = directory / tmp_name(target.name)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644 if mode is None else mode)
+    except OSError as exc:
+        raise _os_error(exc, path) from None
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)  # umask may have narrowed the create mode
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise _os_error(exc, path) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(directory)
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """Write a file inside a private (not yet visible) folder and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Rename a folder into place, refusing to replace anything already there.
+
+    ``os.rename`` would silently replace an empty folder; we hold the project lock, so
+    the existence check cannot race with our own writers.
+    """
+    if dst.exists() or dst.is_symlink():
+        raise FileExistsError(errno.EEXIST, "exists", str(dst))
+    os.rename(src, dst)
+
+
+# ---------------------------------------------------------------------- locking
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
+    """An exclusive advisory lock (flock). The kernel releases it when the holder dies,
+    so a ``kill -9`` never leaves a stale lock; the lock file itself stays (harmless)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise WriteFailed(f"cannot open lock file {lock_path}: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.0005
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise Busy(
+                    f"another process is writing specs (waited {timeout:g}s for {lock_path})",
+                    hint="try again in a moment; raise LEANSPEC_LOCK_TIMEOUT to wait longer",
+                    details={"lock": str(lock_path), "timeout": timeout},
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,109 @@
+"""Filtering and sorting of spec lists (pure; shared by list, board, MCP and the API)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidInput
+from .model import PRIORITIES, STATUSES, Spec, jsonable
+
+SORT_KEYS = ("id", "created", "updated", "name", "title", "status", "priority")
+_PRIO_RANK = {p: i for i, p in enumerate(PRIORITIES)}
+_STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
+
+
+@dataclass
+class Filter:
+    status: list[str] = field(default_factory=list)  # any of
+    tags: list[str] = field(default_factory=list)  # all of
+    priority: list[str] = field(default_factory=list)  # any of
+    assignee: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    include_archived: bool = False
+
+    def matches(self, s: Spec) -> bool:
+        if self.status:
+            if s.status not in self.status:
+                return False
+        elif not self.include_archived and s.archived:
+            return False
+        if self.tags and not all(t in s.tags for t in self.tags):
+            return False
+        if self.priority and (s.priority or "") not in self.priority:
+            return False
+        if self.assignee is not None and (s.assignee or "").lower() != self.assignee.lower():
+            return False
+        for k, v in self.fields.items():
+            have = jsonable(s.frontmatter.get(k))
+            if isinstance(have, list):
+                if v not in [str(x) for x in have]:
+                    return False
+            elif str(have) != v and not (have is None and v == ""):
+                return False
+        return True
+
+
+def _split(values: Sequence[str] | str | None) -> list[str]:
+    if not values:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [p.strip() for v in values for p in str(v).split(",") if p.strip()]
+
+
+def make_filter(
+    *,
+    status: Sequence[str] | str | None = None,
+    tags: Sequence[str] | str | None = None,
+    priority: Sequence[str] | str | None = None,
+    assignee: str | None = None,
+    fields: dict[str, str] | Sequence[str] | None = None,
+    include_archived: bool = False,
+) -> Filter:
+    st = [x.lower() for x in _split(status)]
+    for x in st:
+        if x not in STATUSES:
+            raise InvalidInput(f"invalid status {x!r}: use one of {', '.join(STATUSES)}")
+    pr = [x.lower() for x in _split(priority)]
+    for x in pr:
+        if x not in PRIORITIES:
+            raise InvalidInput(f"invalid priority {x!r}: use one of {', '.join(PRIORITIES)}")
+    fd: dict[str, str] = {}
+    if isinstance(fields, dict):
+        fd = {str(k): str(v) for k, v in fields.items()}
+    elif fields:
+        for item in fields:
+            if "=" not in item:
+                raise InvalidInput(f"--field takes key=value, got {item!r}")
+            k, v = item.split("=", 1)
+            fd[k.strip()] = v.strip()
+    return Filter(st, _split(tags), pr, assignee, fd, include_archived or "archived" in st)
+
+
+def sort_specs(specs: Sequence[Spec], key: str = "id", order: str | None = None) -> list[Spec]:
+    if key not in SORT_KEYS:
+        raise InvalidInput(f"invalid sort key {key!r}: use one of {', '.join(SORT_KEYS)}")
+    if order not in (None, "asc", "desc"):
+        raise InvalidInput("order must be asc or desc")
+
+    def k(s: Spec) -> Any:
+        if key == "id":
+            return (s.number if s.number is not None else -1, s.name)
+        if key == "created":
+            return (str(jsonable(s.frontmatter.get("created_at") or s.created or "")), s.name)
+        if key == "updated":
+            return (str(jsonable(s.frontmatter.get("updated_at") or s.frontmatter.get("created_at") or "")), s.name)
+        if key == "name":
+            return s.name
+        if key == "title":
+            return s.title.lower()
+        if key == "status":
+            return (_STATUS_RANK.get(s.status, 99), s.name)
+        return (_PRIO_RANK.get(s.priority or "", -1), s.name)
+
+    # TS default: id descending (newest first); names and titles read best ascending.
+    default_desc = key in ("id", "created", "updated", "priority")
+    desc = (order == "desc") if order else default_desc
+    return sorted(specs, key=k, reverse=desc)

@@ -1,0 +1,259 @@
+"""The spec value object and its one JSON shape.
+
+``Spec.to_dict()`` is what the CLI's ``--json``, the HTTP API and the MCP tools all
+return, so the three front ends can never disagree about a spec.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES: tuple[str, ...] = ("draft", "planned", "in-progress", "complete", "archived")
+PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+STATUS_EMOJI = {
+    "draft": "📝",
+    "planned": "🗓️",
+    "in-progress": "⏳",
+    "complete": "✅",
+    "archived": "📦",
+}
+
+# Fields with a meaning of their own; anything else in the frontmatter is "custom".
+KNOWN_FIELDS = frozenset(
+    {
+        "status",
+        "created",
+        "priority",
+        "tags",
+        "depends_on",
+        "related",
+        "parent",
+        "assignee",
+        "reviewer",
+        "issue",
+        "pr",
+        "epic",
+        "breaking",
+        "due",
+        "updated",
+        "completed",
+        "created_at",
+        "updated_at",
+        "completed_at",
+        "transitions",
+        "title",
+    }
+)
+
+_CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s", re.M)
+
+
+def jsonable(value: Any) -> Any:
+    """YAML gives dates and datetimes; JSON wants strings."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None and value.utcoffset() == _dt.timedelta(0):
+            return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def as_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    v = jsonable(value)
+    return v if isinstance(v, str) else str(v)
+
+
+def as_str_list(value: Any) -> list[str]:
+    """Tags and depends_on in the wild: a list, a comma string, or a JSON-ish string."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        s = value.strip()
+        if s.startswith("[") and s.endswith("]"):
+            s = s[1:-1]
+        return [p.strip().strip("'\"") for p in s.split(",") if p.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(jsonable(v)) for v in value if v is not None and not isinstance(v, dict)]
+    return [str(jsonable(value))]
+
+
+def checklist_counts(body: str) -> tuple[int, int]:
+    """(done, total) over markdown task-list items outside fenced code."""
+    done = total = 0
+    in_fence = False
+    fence = ""
+    for line in body.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("```") or stripped.startswith("~~~"):
+            marker = stripped[:3]
+            if not in_fence:
+                in_fence, fence = True, marker
+            elif marker == fence:
+                in_fence = False
+            continue
+        if in_fence:
+            continue
+        m = _CHECKBOX.match(line + " ")
+        if m:
+            total += 1
+            if m.group(1) in "xX":
+                done += 1
+    return done, total
+
+
+def first_h1(body: str) -> str | None:
+    in_fence = False
+    for line in body.splitlines():
+        s = line.strip()
+        if s.startswith("```") or s.startswith("~~~"):
+            in_fence = not in_fence
+            continue
+        if not in_fence and line.startswith("# "):
+            return line[2:].strip()
+    return None
+
+
+@dataclass(slots=True)
+class Spec:
+    """A spec as loaded from disk. ``frontmatter`` is the parsed YAML, untouched."""
+
+    name: str  # folder name, e.g. "045-unified-dashboard" (the canonical reference)
+    number: int | None
+    path: str  # README path relative to the project root, with forward slashes
+    frontmatter: dict[str, Any]
+    body: str
+    content_hash: str
+    archived_dir: bool = False  # lives under specs/archived/
+    group: str | None = None  # group folder(s) between specs/ and the spec folder
+    sub_specs: list[str] = field(default_factory=list)
+    size: int = 0
+    mtime: float = 0.0
+
+    @property
+    def slug(self) -> str:
+        return self.name.split("-", 1)[1] if self.number is not None and "-" in self.name else self.name
+
+    @property
+    def status(self) -> str:
+        return as_str(self.frontmatter.get("status")) or "planned"
+
+    @property
+    def priority(self) -> str | None:
+        return as_str(self.frontmatter.get("priority"))
+
+    @property
+    def tags(self) -> list[str]:
+        return as_str_list(self.frontmatter.get("tags"))
+
+    @property
+    def depends_on(self) -> list[str]:
+        return as_str_list(self.frontmatter.get("depends_on"))
+
+    @property
+    def parent(self) -> str | None:
+        p = self.frontmatter.get("parent")
+        return as_str(p) if p not in (None, "") else None
+
+    @property
+    def assignee(self) -> str | None:
+        return as_str(self.frontmatter.get("assignee"))
+
+    @property
+    def created(self) -> str | None:
+        return as_str(self.frontmatter.get("created"))
+
+    @property
+    def title(self) -> str:
+        t = self.frontmatter.get("title")
+        if isinstance(t, str) and t.strip():
+            return t.strip()
+        h1 = first_h1(self.body)
+        if h1:
+            return h1
+        return self.slug.replace("-", " ").title()
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_dir or self.status == "archived"
+
+    @property
+    def custom_fields(self) -> dict[str, Any]:
+        return {k: jsonable(v) for k, v in self.frontmatter.items() if k not in KNOWN_FIELDS}
+
+    @property
+    def checklist(self) -> tuple[int, int]:
+        return checklist_counts(self.body)
+
+    def to_dict(self, *, content: bool = False) -> dict[str, Any]:
+        """The one JSON shape of a spec (CLI --json, HTTP API, MCP)."""
+        fm = self.frontmatter
+        done, total = self.checklist
+        out: dict[str, Any] = {
+            "name": self.name,
+            "number": self.number,
+            "title": self.title,
+            "status": self.status,
+            "priority": self.priority,
+            "tags": self.tags,
+            "assignee": self.assignee,
+            "created": self.created,
+            "created_at": as_str(fm.get("created_at")),
+            "updated_at": as_str(fm.get("updated_at")),
+            "completed_at": as_str(fm.get("completed_at")),
+            "due": as_str(fm.get("due")),
+            "depends_on": self.depends_on,
+            "parent": self.parent,
+            "archived": self.archived,
+            "path": self.path,
+            "sub_specs": list(self.sub_specs),
+            "checklist": {"done": done, "total": total},
+            "fields": self.custom_fields,
+            "content_hash": self.content_hash,
+        }
+        if content:
+            out["frontmatter"] = jsonable(fm)
+            out["content"] = self.body
+        return out
+
+
+@dataclass(slots=True)
+class LoadProblem:
+    """A spec folder that could not be loaded; reported, never fatal."""
+
+    path: str
+    code: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "code": self.code, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What every write returns: which spec, its new hash, what changed."""
+
+    spec: Spec
+    changed: list[str]
+    written: bool
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec.to_dict(),
+            "name": self.spec.name,
+            "path": self.spec.path,
+            "content_hash": self.spec.content_hash,
+            "changed": self.changed,
+            "written": self.written,
+            "message": self.message,
+        }

@@ -1,0 +1,133 @@
+"""The façade every front end uses: ``Project.open(root)`` and one method per operation.
+
+Reads and writes go to the store; analysis (search, board, stats, graph, validate,
+tokens) lives in pure modules over lists of specs, imported lazily so the CLI's
+start-up stays small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .listing import make_filter, sort_specs
+from .model import LoadProblem, Spec, WriteResult
+from .store import ListResult, Store, UpdateOps
+
+__all__ = ["Project", "UpdateOps"]
+
+
+class Project:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @classmethod
+    def open(cls, root: str | Path | None = None, *, specs_dir: str | None = None) -> Project:
+        return cls(Store.open(root, specs_dir=specs_dir))
+
+    @property
+    def root(self) -> Path:
+        return self.store.root
+
+    @property
+    def config(self) -> Any:
+        return self.store.config
+
+    # ------------------------------------------------------------------ reads
+    def load(self, *, include_archived: bool = True) -> ListResult:
+        """Every spec (archived included by default) plus load problems."""
+        return self.store.load_all(include_archived=include_archived)
+
+    def list(
+        self,
+        *,
+        status: Sequence[str] | str | None = None,
+        tags: Sequence[str] | str | None = None,
+        priority: Sequence[str] | str | None = None,
+        assignee: str | None = None,
+        fields: dict[str, str] | Sequence[str] | None = None,
+        include_archived: bool = False,
+        sort: str = "id",
+        order: str | None = None,
+    ) -> tuple[list[Spec], list[LoadProblem]]:
+        f = make_filter(
+            status=status,
+            tags=tags,
+            priority=priority,
+            assignee=assignee,
+            fields=fields,
+            include_archived=include_archived,
+        )
+        res = self.store.load_all(include_archived=True)
+        return sort_specs([s for s in res.specs if f.matches(s)], sort, order), res.problems
+
+    def get(self, ref: str) -> Spec:
+        return self.store.get(ref)
+
+    def read(self, ref: str) -> tuple[str, str, str]:
+        """(spec name, path, text) for ``045`` or ``045/DESIGN.md``."""
+        spec_ref, filename = self.store.split_file_ref(ref)
+        e, rel, text = self.store.read_file(spec_ref, filename)
+        return e.name, rel, text
+
+    def files(self, ref: str) -> list[dict[str, Any]]:
+        e = self.store.resolve(ref)
+        out = []
+        readme = self.store.readme_path(e)
+        for name in [self.config.default_file, *self.store._sub_files(e.dir)]:
+            p = readme if name == self.config.default_file else e.dir / name
+            try:
+                size = p.stat().st_size
+            except OSError:
+                continue
+            out.append(
+                {
+                    "name": name,
+                    "path": p.relative_to(self.root).as_posix(),
+                    "type": "document" if name.lower().endswith(".md") else "asset",
+                    "size": size,
+                }
+            )
+        return out
+
+    def children(self, ref: str) -> list[Spec]:
+        e = self.store.resolve(ref)
+        return self.store.children_of(e.name, self.store.load_all().specs)
+
+    def duplicates(self) -> list[dict[str, Any]]:
+        return [
+            {"number": n, "specs": [e.rel for e in group]} for n, group in self.store.duplicates().items()
+        ]
+
+    # ----------------------------------------------------------------- writes
+    def create(self, name: str, **kw: Any) -> WriteResult:
+        return self.store.create(name, **kw)
+
+    def update(
+        self, ref: str, ops: UpdateOps, *, expected_hash: str | None = None, force: bool = False
+    ) -> WriteResult:
+        return self.store.update(ref, ops, expected_hash=expected_hash, force=force)
+
+    def link(self, ref: str, depends_on: Sequence[str], *, expected_hash: str | None = None) -> WriteResult:
+        return self.update(ref, UpdateOps(add_depends=list(depends_on)), expected_hash=expected_hash)
+
+    def unlink(
+        self, ref: str, depends_on: Sequence[str] = (), *, all: bool = False, expected_hash: str | None = None
+    ) -> WriteResult:
+        return self.update(
+            ref, UpdateOps(remove_depends=list(depends_on), clear_depends=all), expected_hash=expected_hash
+        )
+
+    def set_parent(self, ref: str, parent: str | None, *, expected_hash: str | None = None) -> WriteResult:
+        return self.update(ref, UpdateOps(parent=parent or ""), expected_hash=expected_hash)
+
+    def archive(self, ref: str, *, expected_hash: str | None = None) -> WriteResult:
+        return self.store.archive(ref, expected_hash=expected_hash)
+
+    def write_content(self, ref: str, text: str, *, expected_hash: str | None = None) -> WriteResult:
+        spec_ref, filename = self.store.split_file_ref(ref)
+        return self.store.write_file(spec_ref, filename, text, expected_hash=expected_hash)
+
+    def fix_duplicates(self) -> list[dict[str, str]]:
+        return self.store.fix_duplicates()

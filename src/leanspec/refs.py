@@ -1,0 +1,143 @@
+"""Spec folder names, numbers, slugs, and deterministic reference resolution.
+
+Resolution order: exact folder name -> number (leading zeros optional) -> unique slug
+-> unique title. Anything matching more than one spec is an error listing the
+candidates; we never pick silently.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AmbiguousSpec, InvalidInput, SpecNotFound
+
+SPEC_DIR = re.compile(r"^(?:(\d{8})-)?(\d{2,})-(.+)$")
+MAX_SLUG_BYTES = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A spec folder found on disk (before its README is parsed)."""
+
+    name: str
+    number: int | None
+    dir: Path
+    rel: str  # folder path relative to the specs dir, forward slashes
+    archived: bool
+    group: str | None
+
+    @property
+    def slug(self) -> str:
+        m = SPEC_DIR.match(self.name)
+        return m.group(3) if m else self.name
+
+
+def parse_dir_name(name: str) -> tuple[int, str] | None:
+    m = SPEC_DIR.match(name)
+    if not m:
+        return None
+    return int(m.group(2)), m.group(3)
+
+
+def slugify(name: str) -> str:
+    """A safe folder slug. Refuses path tricks rather than silently rewriting them."""
+    raw = name.strip()
+    if not raw:
+        raise InvalidInput("the spec name is empty")
+    if "/" in raw or "\\" in raw or raw.startswith("~") or ".." in raw or "\x00" in raw:
+        raise InvalidInput(
+            f"invalid spec name {name!r}: names cannot contain path separators or '..'",
+            hint="use a plain name such as 'user-auth'",
+        )
+    s = unicodedata.normalize("NFC", raw).lower()
+    s = re.sub(r"[^\w]+", "-", s, flags=re.UNICODE).replace("_", "-")
+    s = re.sub(r"-{2,}", "-", s).strip("-")
+    m = re.match(r"^\d{2,}-(.+)$", s)  # `create 001-x` names the slug, not the number
+    if m:
+        s = m.group(1)
+    if not s:
+        raise InvalidInput(f"invalid spec name {name!r}: it has no letters or digits")
+    if len(s.encode("utf-8")) > MAX_SLUG_BYTES:
+        raise InvalidInput(
+            f"spec name too long ({len(s.encode('utf-8'))} bytes, at most {MAX_SLUG_BYTES})",
+            hint="use a shorter name; put the long form in --title",
+        )
+    return s
+
+
+def title_from_slug(slug: str) -> str:
+    return " ".join(w[:1].upper() + w[1:] for w in slug.split("-") if w)
+
+
+def normalize_ref(ref: str) -> str:
+    r = ref.strip().replace("\\", "/")
+    while r.startswith("./"):
+        r = r[2:]
+    r = r.rstrip("/")
+    if r.lower().endswith("/readme.md"):
+        r = r[: -len("/readme.md")]
+    return r
+
+
+def resolve(
+    ref: str,
+    entries: Sequence[Entry],
+    title_of: Callable[[Entry], str] | None = None,
+) -> Entry:
+    r = normalize_ref(str(ref))
+    if not r:
+        raise InvalidInput("empty spec reference")
+    last = r.rsplit("/", 1)[-1]
+    # 1. exact folder name (or a path ending in it)
+    hits = [e for e in entries if e.name == last and (r == last or r.endswith(e.rel) or "/" in r)]
+    if not hits:
+        hits = [e for e in entries if e.name == last]
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        full = [e for e in hits if r.endswith(e.rel)]
+        if len(full) == 1:
+            return full[0]
+        _ambiguous(ref, hits)
+    # 2. number, leading zeros optional
+    if last.isdigit():
+        n = int(last)
+        hits = [e for e in entries if e.number == n]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            _ambiguous(ref, hits)
+        raise SpecNotFound(f"spec not found: {ref}", hint="run `lean-spec list` to see spec names")
+    low = last.lower()
+    # 3. slug
+    hits = [e for e in entries if e.slug.lower() == low]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        _ambiguous(ref, hits)
+    # 4. title
+    if title_of is not None:
+        hits = [e for e in entries if title_of(e).strip().lower() == r.lower()]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            _ambiguous(ref, hits)
+    near = [e.name for e in entries if low in e.name.lower()][:8]
+    raise SpecNotFound(
+        f"spec not found: {ref}",
+        hint=("did you mean: " + ", ".join(near)) if near else "run `lean-spec list` to see spec names",
+        details={"suggestions": near} if near else None,
+    )
+
+
+def _ambiguous(ref: str, hits: Sequence[Entry]) -> None:
+    names = sorted(e.rel for e in hits)
+    raise AmbiguousSpec(
+        f"spec reference {ref!r} is ambiguous: it matches {', '.join(names)}",
+        hint="use the full folder name",
+        details={"candidates": names},
+    )

@@ -1,0 +1,951 @@
+"""The store: the only code that reads or writes spec files.
+
+Reads are lock-free (writers replace files atomically, so a reader sees the old or
+the new file). Every write runs in ``Store.transaction()``: take the project lock,
+re-read, change, validate, write atomically and durably, release. The read path goes
+through ``_load_entry`` so a metadata cache can slot in behind it without callers
+noticing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import body as bodyops
+from . import fsutil, refs, templates
+from .config import CONFIG_DIR, Config, find_root, load_config
+from .errors import (
+    CompletionBlocked,
+    Conflict,
+    FileNotFoundInSpec,
+    InvalidInput,
+    LeanSpecError,
+    MalformedSpec,
+    ProjectNotFound,
+    RelationshipError,
+    WriteFailed,
+)
+from .frontmatter import Document
+from .model import PRIORITIES, STATUSES, LoadProblem, Spec, WriteResult, checklist_counts
+from .refs import Entry
+
+LOCK_NAME = "write.lock"
+MAX_SPEC_BYTES = 64 * 1024 * 1024
+
+
+def utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+def iso_ms(t: _dt.datetime) -> str:
+    return t.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class UpdateOps:
+    """Everything ``update`` can change in one spec, applied in one transaction."""
+
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | None = None  # "" clears
+    tags: list[str] | None = None  # replace
+    add_tags: list[str] = field(default_factory=list)
+    remove_tags: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)  # None value deletes
+    replacements: list[tuple[str, str, str]] = field(default_factory=list)  # old, new, mode
+    checks: list[tuple[str, bool]] = field(default_factory=list)
+    sections: list[tuple[str, str, str]] = field(default_factory=list)  # heading, content, mode
+    content: str | None = None  # full body (or full file when it starts with ---)
+    add_depends: list[str] = field(default_factory=list)
+    remove_depends: list[str] = field(default_factory=list)
+    clear_depends: bool = False
+    parent: str | None = None  # "" clears
+    title: str | None = None
+
+    def is_empty(self) -> bool:
+        return self == UpdateOps()
+
+
+@dataclass
+class ListResult:
+    specs: list[Spec]
+    problems: list[LoadProblem]
+
+
+class Store:
+    """One project on disk. Cheap to construct; holds no file handles."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config | None = None,
+        *,
+        clock: Callable[[], _dt.datetime] = utc_now,
+    ) -> None:
+        self.root = root.resolve()
+        self.config = config or load_config(self.root)
+        self.specs_dir = self.root / self.config.specs_dir
+        self.clock = clock
+
+    @classmethod
+    def open(cls, root: str | Path | None = None, *, specs_dir: str | None = None) -> Store:
+        if root is None:
+            env = os.environ.get("LEANSPEC_PROJECT")
+            found = Path(env) if env else find_root(Path.cwd())
+            if found is None:
+                raise ProjectNotFound(
+                    "no LeanSpec project here (no .lean-spec/ or specs/ folder in this or any parent folder)",
+                    hint="run `lean-spec init` or pass --project DIR",
+                )
+            root = found
+        p = Path(root)
+        if not p.is_dir():
+            raise ProjectNotFound(f"project folder does not exist: {p}")
+        overrides = {"specsDir": specs_dir} if specs_dir else None
+        return cls(p, load_config(p, overrides))
+
+    # ================================================================ reading
+    def entries(self) -> list[Entry]:
+        """Every spec folder, including archived and group folders, sorted."""
+        out: list[Entry] = []
+        if not self.specs_dir.is_dir():
+            return out
+        self._scan(self.specs_dir, "", False, None, out, 0)
+        out.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
+        return out
+
+    def _scan(self, d: Path, rel: str, archived: bool, group: str | None, out: list[Entry], depth: int) -> None:
+        try:
+            it = list(os.scandir(d))
+        except OSError:
+            return
+        for de in it:
+            name = de.name
+            if name.startswith(".") or fsutil.is_tmp(name) or not de.is_dir():
+                continue
+            r = f"{rel}{name}"
+            if depth == 0 and name == "archived" and not archived:
+                self._scan(Path(de.path), r + "/", True, None, out, depth + 1)
+                continue
+            parsed = refs.parse_dir_name(name)
+            if parsed is not None:
+                out.append(Entry(name, parsed[0], Path(de.path), r, archived, group))
+            elif depth < 3:
+                # Any other folder is a group folder (TS custom patterns).
+                g = f"{group}/{name}" if group else name
+                self._scan(Path(de.path), r + "/", archived, g, out, depth + 1)
+
+    def readme_path(self, e: Entry) -> Path:
+        return e.dir / self.config.default_file
+
+    def _rel(self, p: Path) -> str:
+        return p.relative_to(self.root).as_posix()
+
+    def _load_entry(self, e: Entry) -> Spec:
+        """Read and parse one spec. The single place where the read path hits the disk
+        (a metadata cache keyed by path/size/mtime/inode slots in here)."""
+        path = self.readme_path(e)
+        try:
+            data = path.read_bytes()
+            st = path.stat()
+        except FileNotFoundError:
+            raise MalformedSpec(f"{self._rel(e.dir)}: no {self.config.default_file} in the spec folder") from None
+        except IsADirectoryError:
+            raise MalformedSpec(f"{self._rel(path)}: is a folder, not a file") from None
+        except OSError as exc:
+            raise MalformedSpec(f"{self._rel(path)}: cannot read: {exc.strerror}") from None
+        return self._parse(e, path, data, st.st_size, st.st_mtime)
+
+    def _parse(self, e: Entry, path: Path, data: bytes, size: int, mtime: float) -> Spec:
+        rel = self._rel(path)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedSpec(f"{rel}: not UTF-8 text (binary file?)", details={"path": rel}) from None
+        doc = Document.parse(text, path=rel)
+        return Spec(
+            name=e.name,
+            number=e.number,
+            path=rel,
+            frontmatter=doc.data,
+            body=doc.body,
+            content_hash=content_hash(data),
+            archived_dir=e.archived,
+            group=e.group,
+            sub_specs=self._sub_files(e.dir),
+            size=size,
+            mtime=mtime,
+        )
+
+    def _sub_files(self, d: Path) -> list[str]:
+        try:
+            names = [
+                de.name
+                for de in os.scandir(d)
+                if de.is_file()
+                and not de.name.startswith(".")
+                and not fsutil.is_tmp(de.name)
+                and de.name != self.config.default_file
+            ]
+        except OSError:
+            return []
+        return sorted(names, key=lambda n: (not n.lower().endswith(".md"), n))
+
+    def load_all(self, *, include_archived: bool = True) -> ListResult:
+        """Every loadable spec plus a problem report for each one that is not.
+
+        One malformed spec never hides the others (LeanSpec 0.3.0 fails the whole list).
+        """
+        specs: list[Spec] = []
+        problems: list[LoadProblem] = []
+        for e in self.entries():
+            if e.archived and not include_archived:
+                continue
+            try:
+                s = self._load_entry(e)
+            except LeanSpecError as exc:
+                problems.append(LoadProblem(self._rel(self.readme_path(e)), exc.code, exc.message))
+                continue
+            if not include_archived and s.status == "archived":
+                continue
+            specs.append(s)
+        return ListResult(specs, problems)
+
+    def resolve(self, ref: str, entries: Sequence[Entry] | None = None) -> Entry:
+        ents = list(entries) if entries is not None else self.entries()
+
+        def title_of(e: Entry) -> str:
+            try:
+                return self._load_entry(e).title
+            except LeanSpecError:
+                return ""
+
+        return refs.resolve(ref, ents, title_of)
+
+    def get(self, ref: str) -> Spec:
+        return self._load_entry(self.resolve(ref))
+
+    def split_file_ref(self, ref: str) -> tuple[str, str | None]:
+        """``045/DESIGN.md`` -> ("045", "DESIGN.md"); a plain ref -> (ref, None)."""
+        r = refs.normalize_ref(ref)
+        if "/" in r:
+            head, tail = r.rsplit("/", 1)
+            if "." in tail and not refs.SPEC_DIR.match(tail):
+                return head, tail
+        return r, None
+
+    def safe_file(self, e: Entry, filename: str) -> Path:
+        """A sub-spec file path inside the spec folder; path tricks are refused."""
+        name = filename.strip()
+        if (
+            not name
+            or "/" in name
+            or "\\" in name
+            or name in (".", "..")
+            or name.startswith(".")
+            or "\x00" in name
+            or fsutil.is_tmp(name)
+        ):
+            raise InvalidInput(f"invalid file name {filename!r}: a plain file name inside the spec folder is required")
+        return e.dir / name
+
+    def read_file(self, ref: str, filename: str | None) -> tuple[Entry, str, str]:
+        """(entry, relative path, text) of a spec's README or one of its sub-spec files."""
+        e = self.resolve(ref)
+        p = self.readme_path(e) if filename is None else self.safe_file(e, filename)
+        if not p.is_file():
+            raise FileNotFoundInSpec(
+                f"{e.name} has no file {filename}",
+                details={"files": self._sub_files(e.dir)},
+            )
+        data = p.read_bytes()
+        if len(data) > MAX_SPEC_BYTES:
+            raise MalformedSpec(f"{self._rel(p)}: file too large")
+        try:
+            return e, self._rel(p), data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedSpec(f"{self._rel(p)}: not UTF-8 text (binary file?)") from None
+
+    def children_of(self, name: str, specs: Sequence[Spec]) -> list[Spec]:
+        return [s for s in specs if s.parent and refs.normalize_ref(s.parent).rsplit("/", 1)[-1] == name]
+
+    # ============================================================== transaction
+    @property
+    def lock_path(self) -> Path:
+        return self.root / CONFIG_DIR / LOCK_NAME
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The project-wide write lock. Everything that writes runs inside it."""
+        (self.root / CONFIG_DIR).mkdir(exist_ok=True)
+        gi = self.root / CONFIG_DIR / ".gitignore"
+        if not gi.exists():
+            # The lock file and the cache are local state; keep them out of git.
+            with contextlib.suppress(OSError):
+                fsutil.atomic_write(gi, b"*.lock\ncache/\n")
+        with fsutil.file_lock(self.lock_path, self.config.lock_timeout):
+            yield
+
+    def _cleanup_temps(self, *dirs: Path) -> None:
+        """Remove temp files and half-built folders left by killed writers. Safe only
+        under the lock: every live writer holds it while its temp files exist."""
+        for d in dirs:
+            try:
+                it = list(os.scandir(d))
+            except OSError:
+                continue
+            for de in it:
+                if fsutil.is_tmp(de.name):
+                    with contextlib.suppress(OSError):
+                        if de.is_dir(follow_symlinks=False):
+                            shutil.rmtree(de.path)
+                        else:
+                            os.unlink(de.path)
+
+    def _write_doc(self, e: Entry, doc: Document, expected: dict[str, Any]) -> bytes:
+        path = self.readme_path(e)
+        doc.verify(expected, path=self._rel(path))
+        data = doc.render().encode("utf-8")
+        fsutil.atomic_write(path, data)
+        return data
+
+    def _check_hash(self, path: Path, current: bytes, expected_hash: str | None) -> None:
+        if expected_hash is None:
+            return
+        actual = content_hash(current)
+        want = expected_hash.strip().lower()
+        # A full SHA-256, or an unambiguous prefix of at least 12 hex digits.
+        if not (want == actual or (len(want) >= 12 and actual.startswith(want))):
+            raise Conflict(
+                f"{self._rel(path)} changed since you read it (expected hash {expected_hash[:12]}…, "
+                f"current {actual[:12]}…); nothing was written",
+                hint="re-read the spec and apply your change again",
+                details={"current_hash": actual, "expected_hash": expected_hash},
+            )
+
+    # ================================================================ validation
+    def allowed_statuses(self) -> tuple[str, ...]:
+        return STATUSES
+
+    def check_status(self, status: str) -> str:
+        s = status.strip().lower()
+        if s not in STATUSES:
+            raise InvalidInput(
+                f"invalid status {status!r}: use one of {', '.join(STATUSES)}",
+                details={"allowed": list(STATUSES)},
+            )
+        return s
+
+    @staticmethod
+    def check_priority(priority: str) -> str:
+        p = priority.strip().lower()
+        if p not in PRIORITIES:
+            raise InvalidInput(
+                f"invalid priority {priority!r}: use one of {', '.join(PRIORITIES)}",
+                details={"allowed": list(PRIORITIES)},
+            )
+        return p
+
+    @staticmethod
+    def _check_field_name(key: str) -> str:
+        k = key.strip()
+        import re
+
+        if not re.match(r"^[A-Za-z_][\w-]*$", k):
+            raise InvalidInput(f"invalid field name {key!r}")
+        if k in ("status", "priority", "tags", "depends_on", "parent", "transitions", "created_at", "updated_at"):
+            raise InvalidInput(f"{k!r} has its own option; --field is for other fields")
+        return k
+
+    def _resolve_targets(self, refs_in: Sequence[str], entries: Sequence[Entry], self_name: str | None) -> list[str]:
+        out: list[str] = []
+        for r in refs_in:
+            for part in str(r).split(","):
+                if not part.strip():
+                    continue
+                t = self.resolve(part, entries)
+                if self_name is not None and t.name == self_name:
+                    raise RelationshipError(f"a spec cannot depend on itself: {self_name}")
+                if t.name not in out:
+                    out.append(t.name)
+        return out
+
+    @staticmethod
+    def _dep_cycle(name: str, new_deps: list[str], specs: Sequence[Spec]) -> list[str] | None:
+        graph: dict[str, list[str]] = {s.name: [d.rsplit("/", 1)[-1] for d in s.depends_on] for s in specs}
+        graph[name] = new_deps
+        # Does any new dependency reach back to `name`?
+        stack: list[tuple[str, list[str]]] = [(d, [name, d]) for d in new_deps]
+        seen: set[str] = set()
+        while stack:
+            node, path = stack.pop()
+            if node == name:
+                return path
+            if node in seen:
+                continue
+            seen.add(node)
+            for nxt in graph.get(node, []):
+                stack.append((nxt, [*path, nxt]))
+        return None
+
+    def _parent_cycle(self, name: str, parent: str, entries: Sequence[Entry], specs: Sequence[Spec]) -> list[str] | None:
+        by_name = {s.name: s for s in specs}
+        chain = [name, parent]
+        cur = parent
+        for _ in range(len(specs) + 1):
+            if cur == name:
+                return chain
+            s = by_name.get(cur)
+            if s is None or not s.parent:
+                return None
+            try:
+                cur = self.resolve(s.parent, entries).name
+            except LeanSpecError:
+                return None
+            chain.append(cur)
+        return chain
+
+    # ================================================================== update
+    def update(
+        self,
+        ref: str,
+        ops: UpdateOps,
+        *,
+        expected_hash: str | None = None,
+        force: bool = False,
+    ) -> WriteResult:
+        """Apply ``ops`` to one spec in one transaction. Field-level: concurrent updates
+        of different fields (or tags) all land, because each re-reads under the lock."""
+        with self.transaction():
+            entries = self.entries()
+            e = self.resolve(ref, entries)
+            path = self.readme_path(e)
+            self._cleanup_temps(e.dir)
+            try:
+                current = path.read_bytes()
+            except FileNotFoundError:
+                raise MalformedSpec(f"{self._rel(e.dir)}: no {self.config.default_file}") from None
+            self._check_hash(path, current, expected_hash)
+            try:
+                text = current.decode("utf-8")
+            except UnicodeDecodeError:
+                raise MalformedSpec(f"{self._rel(path)}: not UTF-8 text (binary file?)") from None
+            doc = Document.parse(text, path=self._rel(path))
+            changed = self._apply(doc, e, entries, ops, force)
+            if not changed:
+                spec = self._parse(e, path, current, len(current), path.stat().st_mtime)
+                return WriteResult(spec, [], False, "no changes")
+            doc.set("updated_at", iso_ms(self.clock()))
+            if "updated" in doc.data:
+                doc.set("updated", self.clock().date().isoformat())
+            data = self._write_doc(e, doc, dict(doc.data))
+            spec = self._parse(e, path, data, len(data), time.time())
+            return WriteResult(spec, changed, True, f"updated {e.name}: {', '.join(changed)}")
+
+    def _apply(self, doc: Document, e: Entry, entries: Sequence[Entry], ops: UpdateOps, force: bool) -> list[str]:
+        changed: list[str] = []
+        fm = doc.data
+        old_status = str(fm.get("status") or "planned")
+        # --- body edits first, so the completion guard sees the final checklist
+        if ops.content is not None:
+            new_content = ops.content.replace("\r\n", "\n")
+            if doc.newline == "\r\n":
+                new_content = new_content.replace("\n", "\r\n")
+            if new_content.lstrip("\ufeff").startswith("---"):
+                new_doc = Document.parse(new_content, path=e.name)
+                for k in list(doc.data):
+                    if k not in new_doc.data:
+                        doc.delete(k)
+                for k, v in new_doc.data.items():
+                    doc.set(k, v)
+                new_body = new_doc.body
+            else:
+                new_body = new_content if new_content.startswith(("\n", "\r\n")) or not doc.has_frontmatter else doc.newline + new_content
+            if new_body != doc.body:
+                doc.body = new_body
+                changed.append("content")
+        for old, new, mode in ops.replacements:
+            doc.body, _n = bodyops.replace_text(doc.body, old, new, mode)
+            changed.append("content")
+        for heading, content, mode in ops.sections:
+            nb = bodyops.update_section(doc.body, heading, content, mode)
+            if nb != doc.body:
+                doc.body = nb
+                changed.append("content")
+        for item, checked in ops.checks:
+            nb, _t = bodyops.toggle_checklist(doc.body, item, checked)
+            if nb != doc.body:
+                doc.body = nb
+                changed.append("checklist")
+        # --- metadata
+        if ops.status is not None:
+            st = self.check_status(ops.status)
+            if st != old_status:
+                if st == "complete" and not force:
+                    self._completion_guard(doc, e)
+                if old_status == "draft" and st in ("in-progress", "complete") and not force:
+                    raise CompletionBlocked(
+                        "cannot skip 'planned' from draft", hint="set status planned first, or pass --force"
+                    )
+                doc.set("status", st)
+                now = self.clock()
+                trans = fm.get("transitions")
+                trans_list = list(trans) if isinstance(trans, list) else []
+                trans_list.append({"status": st, "at": iso_ms(now)})
+                doc.set("transitions", trans_list)
+                if st == "complete":
+                    if not fm.get("completed_at"):
+                        doc.set("completed_at", iso_ms(now))
+                    if not fm.get("completed"):
+                        doc.set("completed", now.date().isoformat())
+                changed.append("status")
+        if ops.priority is not None:
+            p = self.check_priority(ops.priority)
+            if doc.set("priority", p):
+                changed.append("priority")
+        if ops.assignee is not None:
+            a = ops.assignee.strip()
+            if a:
+                if doc.set("assignee", a):
+                    changed.append("assignee")
+            elif doc.delete("assignee"):
+                changed.append("assignee")
+        if ops.title is not None and ops.title.strip():
+            if doc.set("title", ops.title.strip()):
+                changed.append("title")
+        tags_before = _tag_list(fm.get("tags"))
+        tags = list(tags_before)
+        if ops.tags is not None:
+            tags = _dedupe(_split_csv(ops.tags))
+        for t in _split_csv(ops.add_tags):
+            if t not in tags:
+                tags.append(t)
+        rm = set(_split_csv(ops.remove_tags))
+        tags = [t for t in tags if t not in rm]
+        for t in tags:
+            if not t or "\n" in t:
+                raise InvalidInput(f"invalid tag {t!r}")
+        if tags != tags_before:
+            doc.set("tags", tags)
+            changed.append("tags")
+        if ops.add_depends or ops.remove_depends or ops.clear_depends:
+            deps_before = [str(d) for d in _tag_list(fm.get("depends_on"))]
+            deps = [] if ops.clear_depends else list(deps_before)
+            if ops.remove_depends:
+                gone = set()
+                for r in _split_csv(ops.remove_depends):
+                    try:
+                        gone.add(self.resolve(r, entries).name)
+                    except LeanSpecError:
+                        gone.add(r)
+                deps = [d for d in deps if d not in gone and d.rsplit("/", 1)[-1] not in gone]
+            for name in self._resolve_targets(ops.add_depends, entries, e.name):
+                if name not in deps:
+                    deps.append(name)
+            if deps != deps_before:
+                if ops.add_depends:
+                    specs = self.load_all().specs
+                    cyc = self._dep_cycle(e.name, [d.rsplit("/", 1)[-1] for d in deps], specs)
+                    if cyc:
+                        raise RelationshipError(
+                            "dependency cycle: " + " → ".join(cyc), details={"cycle": cyc}
+                        )
+                if deps:
+                    doc.set("depends_on", deps)
+                else:
+                    doc.delete("depends_on")
+                changed.append("depends_on")
+        if ops.parent is not None:
+            if ops.parent.strip():
+                target = self.resolve(ops.parent, entries)
+                if target.name == e.name:
+                    raise RelationshipError(f"a spec cannot be its own parent: {e.name}")
+                cyc = self._parent_cycle(e.name, target.name, entries, self.load_all().specs)
+                if cyc:
+                    raise RelationshipError("parent cycle: " + " → ".join(cyc), details={"cycle": cyc})
+                if doc.set("parent", target.name):
+                    changed.append("parent")
+            elif doc.delete("parent"):
+                changed.append("parent")
+        for k, v in ops.fields.items():
+            key = self._check_field_name(k)
+            if key == "assignee":
+                continue
+            if v is None:
+                if doc.delete(key):
+                    changed.append(key)
+            elif doc.set(key, v):
+                changed.append(key)
+        changed = _dedupe(changed)
+        if any(c in changed for c in ("status", "priority", "tags", "assignee")) or (
+            "content" in changed and ops.content is not None
+        ):
+            self._sync_header(doc)
+        return changed
+
+    def _sync_header(self, doc: Document) -> None:
+        fm = doc.data
+        created = fm.get("created")
+        lines = bodyops.header_lines(
+            str(fm.get("status") or "planned"),
+            str(fm["priority"]) if fm.get("priority") else None,
+            created.isoformat() if isinstance(created, _dt.date) else (str(created) if created else None),
+            _tag_list(fm.get("tags")),
+            str(fm["assignee"]) if fm.get("assignee") else None,
+            str(fm["reviewer"]) if fm.get("reviewer") else None,
+        )
+        doc.body = bodyops.sync_header(doc.body, lines)
+
+    def _completion_guard(self, doc: Document, e: Entry) -> None:
+        if self.config.enforce_checklist:
+            done, total = checklist_counts(doc.body)
+            if total - done > 0:
+                raise CompletionBlocked(
+                    f"{e.name} has {total - done} open checklist item(s)",
+                    hint="check them off, or pass --force to complete anyway",
+                    details={"open_items": total - done, "code_detail": "INCOMPLETE_CHECKLIST"},
+                )
+        specs = self.load_all().specs
+        kids = [s for s in self.children_of(e.name, specs) if s.status not in ("complete", "archived")]
+        if kids:
+            raise CompletionBlocked(
+                f"{e.name} has {len(kids)} incomplete child spec(s): {', '.join(k.name for k in kids)}",
+                hint="complete the children first, or pass --force",
+                details={"children": [k.name for k in kids], "code_detail": "INCOMPLETE_CHILDREN"},
+            )
+
+    # ================================================================== create
+    def next_number(self, entries: Sequence[Entry]) -> int:
+        nums = [e.number for e in entries if e.number is not None]
+        return (max(nums) + 1) if nums else 1
+
+    def create(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        tags: Sequence[str] = (),
+        priority: str | None = None,
+        status: str | None = None,
+        assignee: str | None = None,
+        template: str | None = None,
+        fields: dict[str, Any] | None = None,
+        depends_on: Sequence[str] = (),
+        parent: str | None = None,
+        content: str | None = None,
+    ) -> WriteResult:
+        """Create a spec all-or-nothing: the number is allocated under the project lock and
+        the folder is built hidden, then renamed into place."""
+        slug = refs.slugify(name)
+        st = self.check_status(status) if status else None
+        pr = self.check_priority(priority) if priority else None
+        field_items = {self._check_field_name(k): v for k, v in (fields or {}).items()}
+        files = self._template_files(template) if content is None else None
+        self.specs_dir.mkdir(parents=True, exist_ok=True)
+        with self.transaction():
+            self._cleanup_temps(self.specs_dir)
+            entries = self.entries()
+            deps = self._resolve_targets(depends_on, entries, None)
+            par = self.resolve(parent, entries).name if parent else None
+            number = self.next_number(entries)
+            folder = f"{self.config.prefix}{number:0{self.config.sequence_digits}d}-{slug}"
+            final = self.specs_dir / folder
+            now = self.clock()
+            today = now.date().isoformat()
+            the_title = (title or "").strip() or refs.title_from_slug(slug)
+            variables = {
+                "name": the_title,
+                "title": the_title,
+                "date": today,
+                "status": st or "planned",
+                "priority": pr or "medium",
+                "project_name": self.root.name,
+                "spec_name": folder,
+                "number": str(number),
+            }
+            variables.update({str(k): str(v) for k, v in self.config.raw.get("variables", {}).items()} if isinstance(self.config.raw.get("variables"), dict) else {})
+            if content is not None:
+                main = content.replace("\r\n", "\n")
+                if not main.lstrip("\ufeff").startswith("---"):
+                    if not main.lstrip().startswith("# "):
+                        main = f"# {the_title}\n\n" + main
+                    main = "---\nstatus: planned\ncreated: '" + today + "'\n---\n\n" + main
+                extra: dict[str, str] = {}
+            else:
+                assert files is not None
+                rendered = {fn: templates.render(t, variables) for fn, t in files.items()}
+                main = rendered.pop("README.md")
+                extra = rendered
+                if description:
+                    d = Document.parse(main, path="template")
+                    d.body = templates.fill_overview(d.body, description)
+                    main = d.render()
+            doc = Document.parse(main, path=f"{folder}/README.md")
+            if content is not None and description:
+                doc.body = templates.fill_overview(doc.body, description)
+            doc.set("status", st or str(doc.data.get("status") or "planned"))
+            if "created" not in doc.data or content is None:
+                doc.set("created", today)
+            if pr or "priority" not in doc.data:
+                doc.set("priority", pr or "medium")
+            if tags:
+                doc.set("tags", _dedupe(_split_csv(list(tags))))
+            elif content is None and doc.data.get("tags") == []:
+                pass
+            if deps:
+                doc.set("depends_on", deps)
+            if par:
+                doc.set("parent", par)
+            if assignee:
+                doc.set("assignee", assignee.strip())
+            for k, v in field_items.items():
+                doc.set(k, v)
+            if title and content is not None:
+                pass
+            doc.set("created_at", iso_ms(now))
+            if doc.data.get("status") == "complete":
+                doc.set("completed_at", iso_ms(now))
+                doc.set("completed", today)
+            self._sync_header(doc)
+            doc.verify(dict(doc.data), path=f"{folder}/README.md")
+            readme = doc.render().encode("utf-8")
+            tmp = self.specs_dir / fsutil.tmp_name(folder)
+            try:
+                tmp.mkdir()
+                fsutil.write_new_file(tmp / self.config.default_file, readme)
+                for fn, text in extra.items():
+                    fsutil.write_new_file(tmp / fn, text.encode("utf-8"))
+                fsutil.fsync_dir(tmp)
+                fsutil.rename_noreplace(tmp, final)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(tmp)
+                raise WriteFailed(f"cannot create {self._rel(final)}: {exc.strerror or exc}") from None
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(tmp)
+                raise
+            fsutil.fsync_dir(self.specs_dir)
+            e = Entry(folder, number, final, folder, False, None)
+            spec = self._parse(e, self.readme_path(e), readme, len(readme), time.time())
+            return WriteResult(spec, ["created"], True, f"created {self._rel(final)}")
+
+    def templates_dir(self) -> Path:
+        return self.root / CONFIG_DIR / "templates"
+
+    def _template_files(self, template: str | None) -> dict[str, str]:
+        tdir = self.templates_dir()
+        cfg_templates = self.config.templates
+        if template:
+            if template in templates.BUILTIN and not (tdir / template).exists() and template not in cfg_templates:
+                return templates.builtin_files(template)
+            ref = cfg_templates.get(template, template)
+            files = templates.project_template_files(tdir, ref)
+            if files is None:
+                files = templates.project_template_files(tdir, ref + ".md") if not ref.endswith(".md") else None
+            if files is None:
+                from .errors import TemplateError
+
+                raise TemplateError(
+                    f"template not found: {template}",
+                    hint="run `lean-spec templates` to list templates",
+                )
+            return files
+        for ref in (cfg_templates.get("default"), self.config.template, "spec-template.md", "README.md"):
+            if ref:
+                files = templates.project_template_files(tdir, ref)
+                if files is not None:
+                    return files
+        return templates.builtin_files("standard")
+
+    # =========================================================== raw writes
+    def write_file(self, ref: str, filename: str | None, text: str, *, expected_hash: str | None = None) -> WriteResult:
+        """Replace a spec's README (validated) or write one of its sub-spec files."""
+        with self.transaction():
+            entries = self.entries()
+            e = self.resolve(ref, entries)
+            target = self.readme_path(e) if filename is None else self.safe_file(e, filename)
+            self._cleanup_temps(e.dir)
+            try:
+                current = target.read_bytes()
+            except FileNotFoundError:
+                current = b""
+            if expected_hash is not None:
+                self._check_hash(target, current, expected_hash)
+            data = text.encode("utf-8")
+            if filename is None:
+                doc = Document.parse(text, path=self._rel(target))
+                st = doc.data.get("status")
+                if st is not None:
+                    self.check_status(str(st))
+                if doc.data.get("priority") is not None:
+                    self.check_priority(str(doc.data["priority"]))
+            if data == current:
+                spec = self._load_entry(e)
+                return WriteResult(spec, [], False, "no changes")
+            fsutil.atomic_write(target, data)
+            if filename is not None:
+                fsutil.fsync_dir(e.dir)
+            spec = self._load_entry(e)
+            return WriteResult(spec, ["content" if filename is None else f"file:{target.name}"], True, f"wrote {self._rel(target)}")
+
+    # ================================================================== archive
+    def archive(self, ref: str, *, expected_hash: str | None = None) -> WriteResult:
+        """Set status archived (with a transition) and move the folder into
+        ``specs/archived/`` (config ``archive.mode: status`` keeps it in place)."""
+        with self.transaction():
+            entries = self.entries()
+            e = self.resolve(ref, entries)
+            path = self.readme_path(e)
+            current = path.read_bytes()
+            self._check_hash(path, current, expected_hash)
+            doc = Document.parse(current.decode("utf-8"), path=self._rel(path))
+            changed: list[str] = []
+            if doc.data.get("status") != "archived":
+                changed = self._apply(doc, e, entries, UpdateOps(status="archived"), True)
+                doc.set("updated_at", iso_ms(self.clock()))
+                self._write_doc(e, doc, dict(doc.data))
+            dest_dir = e.dir
+            if self.config.archive_mode == "move" and not e.archived:
+                adir = self.specs_dir / "archived"
+                adir.mkdir(exist_ok=True)
+                dest_dir = adir / e.name
+                try:
+                    fsutil.rename_noreplace(e.dir, dest_dir)
+                except FileExistsError:
+                    raise WriteFailed(f"cannot archive: {self._rel(dest_dir)} already exists") from None
+                fsutil.fsync_dir(adir)
+                fsutil.fsync_dir(e.dir.parent)
+                changed.append("moved")
+            ne = Entry(e.name, e.number, dest_dir, self._rel(dest_dir)[len(self.config.specs_dir) + 1 :], dest_dir.parent.name == "archived", None)
+            spec = self._load_entry(ne)
+            return WriteResult(spec, changed, bool(changed), f"archived {e.name}" if changed else "already archived")
+
+    # ==================================================================== check
+    def duplicates(self, entries: Sequence[Entry] | None = None) -> dict[int, list[Entry]]:
+        ents = list(entries) if entries is not None else self.entries()
+        by: dict[int, list[Entry]] = {}
+        for e in ents:
+            if e.number is not None:
+                by.setdefault(e.number, []).append(e)
+        return {n: v for n, v in sorted(by.items()) if len(v) > 1}
+
+    def fix_duplicates(self) -> list[dict[str, str]]:
+        """Renumber the later spec of each duplicate number and rewrite every reference."""
+        renames: list[dict[str, str]] = []
+        with self.transaction():
+            entries = self.entries()
+            dups = self.duplicates(entries)
+            if not dups:
+                return []
+            nxt = self.next_number(entries)
+            loaded = {e.rel: self._safe_load(e) for e in entries}
+
+            def age(e: Entry) -> tuple[str, str]:
+                s = loaded.get(e.rel)
+                fm = s.frontmatter if s else {}
+                return (str(fm.get("created_at") or fm.get("created") or "9999"), e.name)
+
+            mapping: dict[str, str] = {}
+            for _n, group in dups.items():
+                ordered = sorted(group, key=age)
+                for e in ordered[1:]:
+                    slug = e.slug
+                    new_name = f"{self.config.prefix}{nxt:0{self.config.sequence_digits}d}-{slug}"
+                    nxt += 1
+                    dest = e.dir.parent / new_name
+                    fsutil.rename_noreplace(e.dir, dest)
+                    fsutil.fsync_dir(e.dir.parent)
+                    mapping[e.name] = new_name
+                    renames.append({"from": e.rel, "to": self._rel(dest)[len(self.config.specs_dir) + 1 :]})
+            # Rewrite references (depends_on, parent) that named a renamed folder.
+            for e in self.entries():
+                path = self.readme_path(e)
+                try:
+                    doc = Document.parse(path.read_text(encoding="utf-8"), path=self._rel(path))
+                except (LeanSpecError, OSError, UnicodeDecodeError):
+                    continue
+                touched = False
+                deps = doc.data.get("depends_on")
+                if isinstance(deps, list):
+                    new = [mapping.get(str(d), d) for d in deps]
+                    if new != deps:
+                        doc.set("depends_on", new)
+                        touched = True
+                par = doc.data.get("parent")
+                if isinstance(par, str) and par in mapping:
+                    doc.set("parent", mapping[par])
+                    touched = True
+                if touched:
+                    doc.set("updated_at", iso_ms(self.clock()))
+                    self._write_doc(e, doc, dict(doc.data))
+        return renames
+
+    def _safe_load(self, e: Entry) -> Spec | None:
+        try:
+            return self._load_entry(e)
+        except LeanSpecError:
+            return None
+
+    # ============================================================ project files
+    def write_project_file(self, rel: str, data: bytes, *, overwrite: bool = True) -> bool:
+        """Atomically write a file under the project root (config, templates, AGENTS.md).
+        Returns False if it exists and ``overwrite`` is False."""
+        p = (self.root / rel).resolve()
+        if self.root not in p.parents:
+            raise InvalidInput(f"path escapes the project: {rel}")
+        if p.exists() and not overwrite:
+            return False
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fsutil.atomic_write(p, data)
+        return True
+
+    def remove_project_file(self, rel: str) -> bool:
+        p = (self.root / rel).resolve()
+        if self.root not in p.parents:
+            raise InvalidInput(f"path escapes the project: {rel}")
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+        else:
+            return False
+        fsutil.fsync_dir(p.parent)
+        return True
+
+
+def _split_csv(values: Sequence[str] | str) -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    out: list[str] = []
+    for v in values:
+        out.extend(p.strip() for p in str(v).split(",") if p.strip())
+    return out
+
+
+def _dedupe(items: Sequence[str]) -> list[str]:
+    seen: list[str] = []
+    for i in items:
+        if i not in seen:
+            seen.append(i)
+    return seen
+
+
+def _tag_list(v: Any) -> list[str]:
+    from .model import as_str_list
+
+    return as_str_list(v)
