@@ -772,6 +772,37 @@ class Store:
                     return files
         return templates.builtin_files("standard")
 
+    def set_fields(
+        self,
+        ref: str,
+        values: dict[str, Any],
+        *,
+        expected_hash: str | None = None,
+        touch_updated: bool = False,
+    ) -> WriteResult:
+        """Set raw frontmatter keys (``None`` deletes), for tools such as backfill and
+        merge that own timestamps themselves. Same transaction as every other write."""
+        with self.transaction():
+            e = self.resolve(ref)
+            path = self.readme_path(e)
+            self._cleanup_temps(e.dir)
+            current = path.read_bytes()
+            self._check_hash(path, current, expected_hash)
+            doc = Document.parse(current.decode("utf-8"), path=self._rel(path))
+            changed: list[str] = []
+            for k, v in values.items():
+                if v is None:
+                    if doc.delete(k):
+                        changed.append(k)
+                elif doc.set(k, v):
+                    changed.append(k)
+            if not changed:
+                return WriteResult(self._parse(e, path, current, len(current), 0.0), [], False, "no changes")
+            if touch_updated:
+                doc.set("updated_at", iso_ms(self.clock()))
+            data = self._write_doc(e, doc, dict(doc.data))
+            return WriteResult(self._parse(e, path, data, len(data), time.time()), changed, True, f"updated {e.name}")
+
     # =========================================================== raw writes
     def write_file(self, ref: str, filename: str | None, text: str, *, expected_hash: str | None = None) -> WriteResult:
         """Replace a spec's README (validated) or write one of its sub-spec files."""
