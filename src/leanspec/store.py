@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -289,7 +290,20 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """The project-wide write lock. Everything that writes runs inside it."""
+        """The project-wide write lock. Everything that writes runs inside it.
+
+        Re-entrant within one thread (a write may call another write); other threads
+        and processes wait, because each flock() is on its own open file description.
+        """
+        key = str(self.lock_path)
+        held = _held_locks()
+        if held.get(key):
+            held[key] += 1
+            try:
+                yield
+            finally:
+                held[key] -= 1
+            return
         (self.root / CONFIG_DIR).mkdir(exist_ok=True)
         gi = self.root / CONFIG_DIR / ".gitignore"
         if not gi.exists():
@@ -297,7 +311,14 @@ class Store:
             with contextlib.suppress(OSError):
                 fsutil.atomic_write(gi, b"*.lock\ncache/\n")
         with fsutil.file_lock(self.lock_path, self.config.lock_timeout):
-            yield
+            held[key] = 1
+            # A writer killed mid-create leaves a hidden temp folder in specs/; the next
+            # write of any kind removes it (safe: we hold the lock, no live writer owns it).
+            self._cleanup_temps(self.specs_dir)
+            try:
+                yield
+            finally:
+                held.pop(key, None)
 
     def _cleanup_temps(self, *dirs: Path) -> None:
         """Remove temp files and half-built folders left by killed writers. Safe only
@@ -716,10 +737,13 @@ class Store:
                 doc.set(k, v)
             if title and content is not None:
                 pass
-            doc.set("created_at", iso_ms(now))
+            if not doc.data.get("created_at"):
+                doc.set("created_at", iso_ms(now))
             if doc.data.get("status") == "complete":
-                doc.set("completed_at", iso_ms(now))
-                doc.set("completed", today)
+                if not doc.data.get("completed_at"):
+                    doc.set("completed_at", iso_ms(now))
+                if not doc.data.get("completed"):
+                    doc.set("completed", today)
             self._sync_header(doc)
             doc.verify(dict(doc.data), path=f"{folder}/README.md")
             readme = doc.render().encode("utf-8")
@@ -939,24 +963,60 @@ class Store:
         p = (self.root / rel).resolve()
         if self.root not in p.parents:
             raise InvalidInput(f"path escapes the project: {rel}")
-        if p.exists() and not overwrite:
-            return False
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fsutil.atomic_write(p, data)
-        return True
+        with self.transaction():
+            if p.exists() and not overwrite:
+                return False
+            p.parent.mkdir(parents=True, exist_ok=True)
+            fsutil.atomic_write(p, data)
+            return True
+
+    def symlink_project_file(self, rel: str, target: str) -> bool:
+        """Create ``rel`` as a symlink to ``target`` (relative), unless ``rel`` exists."""
+        p = self.root / rel
+        if self.root.resolve() not in p.resolve().parents:
+            raise InvalidInput(f"path escapes the project: {rel}")
+        with self.transaction():
+            if p.exists() or p.is_symlink():
+                return False
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = p.parent / fsutil.tmp_name(p.name)
+            os.symlink(target, tmp)
+            os.replace(tmp, p)
+            fsutil.fsync_dir(p.parent)
+            return True
+
+    def read_project_file(self, rel: str) -> str | None:
+        p = (self.root / rel).resolve()
+        if self.root not in p.parents:
+            raise InvalidInput(f"path escapes the project: {rel}")
+        try:
+            return p.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            return None
 
     def remove_project_file(self, rel: str) -> bool:
         p = (self.root / rel).resolve()
         if self.root not in p.parents:
             raise InvalidInput(f"path escapes the project: {rel}")
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
-        else:
-            return False
-        fsutil.fsync_dir(p.parent)
-        return True
+        with self.transaction():
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.exists() or p.is_symlink():
+                p.unlink()
+            else:
+                return False
+            fsutil.fsync_dir(p.parent)
+            return True
+
+
+_tls = threading.local()
+
+
+def _held_locks() -> dict[str, int]:
+    d = getattr(_tls, "held", None)
+    if d is None:
+        d = _tls.held = {}
+    return d
 
 
 def _split_csv(values: Sequence[str] | str) -> list[str]:

@@ -1,0 +1,208 @@
+"""Project commands: init, templates, examples."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ._app import Ctx, Outcome
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "init",
+        parents=[common],
+        help="set up LeanSpec in this folder (or create a demo project)",
+        description="Create .lean-spec/config.json, a spec template, specs/ and AGENTS.md. Existing files are kept unless --force.",
+    )
+    p.add_argument("path", nargs="?", help="folder to initialise (default: current folder, or --project)")
+    p.add_argument("-y", "--yes", action="store_true", help="no questions (init never prompts; kept for compatibility)")
+    p.add_argument("-f", "--force", action="store_true", help="overwrite existing config, templates and AGENTS.md (never specs)")
+    p.add_argument("--template", default="standard", help="standard (one README) or detailed (README + DESIGN/PLAN/TEST)")
+    p.add_argument("--example", nargs="?", const="api-refactor", help="create a demo project (see --list)")
+    p.add_argument("--name", help="folder name for --example (default: the example's name)")
+    p.add_argument("--list", action="store_true", help="list the demo projects")
+    p.add_argument("--agent-tools", help="claude,gemini,copilot|all|none: symlink CLAUDE.md etc. to AGENTS.md")
+    p.add_argument("--mcp-config", help="claude-code,vscode,cursor,windsurf|all: write MCP client config files")
+    p.add_argument("--git-merge", action="store_true", help="register the spec merge driver in .gitattributes and git config")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser(
+        "templates",
+        parents=[common],
+        help="list, show, add, remove or copy spec templates",
+        description="Manage templates in .lean-spec/templates/. Actions: list (default), show NAME, add NAME FILE, remove NAME, copy SRC DEST.",
+    )
+    p.add_argument("action", nargs="?", default="list", choices=("list", "show", "add", "remove", "copy"))
+    p.add_argument("name", nargs="?", help="template name")
+    p.add_argument("file", nargs="?", help="file or folder to add (add), or the new name (copy)")
+    p.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("examples", parents=[common], help="list the demo projects for init --example")
+    p.set_defaults(func=cmd_examples)
+
+
+def cmd_examples(ctx: Ctx, a: argparse.Namespace) -> Outcome:
+    from ..examples import EXAMPLES
+
+    data = [{"name": e.name, "summary": e.summary, "specs": len(e.specs)} for e in EXAMPLES.values()]
+    lines = [f"{ctx.c(d['name'], 'bold'):<20}  {d['summary']} ({d['specs']} specs)" for d in data]
+    lines.append("Create one with: lean-spec init --example NAME")
+    return Outcome({"examples": data}, lines)
+
+
+def cmd_init(ctx: Ctx, a: argparse.Namespace) -> Outcome:
+    from .. import scaffold
+
+    if a.list:
+        return cmd_examples(ctx, a)
+    base = Path(a.path or getattr(a, "project", None) or ".")
+    if a.example:
+        dest = base / (a.name or a.example) if not a.path else base
+        store, rep = scaffold.create_example(dest, a.example)
+        lines = [
+            ctx.c(f"✓ Created the {a.example} demo project in {store.root}", "green"),
+            f"  {len(rep.created)} files, {sum(1 for c in rep.created if c.endswith('README.md') and '/specs/' in '/' + c)} specs",
+            f"Next: lean-spec -C {dest} board",
+        ]
+        return Outcome(rep.to_dict(), lines)
+    tools = scaffold.parse_agent_tools(a.agent_tools)
+    store, rep = scaffold.init_project(base, template=a.template, force=a.force, agent_tools=tools)
+    if a.mcp_config:
+        from ..mcpconfig import write_mcp_configs  # type: ignore[import-not-found]
+        from ..project import Project
+
+        written = write_mcp_configs(Project(store), [c.strip() for c in a.mcp_config.split(",") if c.strip()])
+        rep.created.extend(written)
+    if a.git_merge:
+        from ..merge import install_merge_driver  # type: ignore[import-not-found]
+        from ..project import Project
+
+        rep.created.extend(install_merge_driver(Project(store)))
+    lines = [ctx.c(f"✓ LeanSpec initialised in {store.root}", "green")]
+    lines += [f"  created  {c}" for c in rep.created]
+    lines += [f"  kept     {s}" for s in rep.skipped]
+    lines += [f"  note: {n}" for n in rep.notes]
+    lines.append("Next: lean-spec create my-first-spec")
+    return Outcome(rep.to_dict(), lines)
+
+
+def cmd_templates(ctx: Ctx, a: argparse.Namespace) -> Outcome:
+    from .. import templates as tpl
+    from ..errors import InvalidInput, TemplateError
+
+    store = ctx.project.store
+    tdir = store.templates_dir()
+    cfg = store.config
+    rel_dir = tdir.relative_to(store.root).as_posix()
+
+    def listing() -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        seen = set()
+        default = cfg.templates.get("default", cfg.template)
+        if tdir.is_dir():
+            for p in sorted(tdir.iterdir()):
+                if p.name.startswith("."):
+                    continue
+                name = p.stem if p.is_file() else p.name
+                seen.add(name)
+                out.append(
+                    {
+                        "name": name,
+                        "file": f"{rel_dir}/{p.name}",
+                        "kind": "folder" if p.is_dir() else "file",
+                        "default": p.name == default or name == default,
+                        "builtin": False,
+                    }
+                )
+        for name, ref in cfg.templates.items():
+            if name != "default" and name not in seen:
+                out.append({"name": name, "file": f"{rel_dir}/{ref}", "kind": "alias", "default": False, "builtin": False})
+        for b in tpl.BUILTIN:
+            out.append({"name": b, "file": None, "kind": "builtin", "default": False, "builtin": True})
+        return out
+
+    if a.action == "list":
+        items = listing()
+        lines = [
+            f"{ctx.c(i['name'], 'bold'):<24} {i['kind']:<8} {i['file'] or '(bundled)'}{'  ← default' if i['default'] else ''}"
+            for i in items
+        ]
+        return Outcome({"templates": items}, lines)
+    if not a.name:
+        raise InvalidInput(f"templates {a.action} needs a template name")
+    name = a.name.strip()
+    if "/" in name or "\\" in name or name.startswith(".") or ".." in name:
+        raise InvalidInput(f"invalid template name {a.name!r}")
+
+    def find(n: str) -> tuple[str, dict[str, str]] | None:
+        for cand in (cfg.templates.get(n), n, n + ".md"):
+            if cand:
+                files = tpl.project_template_files(tdir, cand)
+                if files is not None:
+                    return cand, files
+        return None
+
+    if a.action == "show":
+        found = find(name)
+        files = found[1] if found else (tpl.builtin_files(name) if name in tpl.BUILTIN else None)
+        if files is None:
+            raise TemplateError(f"template not found: {name}")
+        text = "\n".join(f"==> {fn} <==\n{t}" if len(files) > 1 else t for fn, t in files.items())
+        return Outcome({"name": name, "files": files}, text)
+    if a.action == "add":
+        if not a.file:
+            raise InvalidInput("templates add NAME FILE: name a file or folder to copy")
+        src = Path(a.file)
+        if src.is_dir():
+            files = tpl.project_template_files(src.parent, src.name) or {}
+            written = [
+                f"{rel_dir}/{name}/{fn}"
+                for fn, t in files.items()
+                if store.write_project_file(f"{rel_dir}/{name}/{fn}", t.encode("utf-8"))
+            ]
+        elif src.is_file():
+            try:
+                text = src.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{src} is not UTF-8 text") from None
+            target = f"{rel_dir}/{name if name.endswith('.md') else name + '.md'}"
+            store.write_project_file(target, text.encode("utf-8"))
+            written = [target]
+        else:
+            raise InvalidInput(f"no such file or folder: {a.file}")
+        return Outcome({"ok": True, "name": name, "written": written}, [f"✓ added template {name}"] + written)
+    if a.action == "remove":
+        found = find(name)
+        if not found:
+            raise TemplateError(f"template not found: {name}")
+        store.remove_project_file(f"{rel_dir}/{found[0]}")
+        return Outcome({"ok": True, "removed": name}, f"✓ removed template {name}")
+    # copy SRC DEST
+    if not a.file:
+        raise InvalidInput("templates copy SRC DEST: name the new template")
+    dest = a.file.strip()
+    if "/" in dest or dest.startswith(".") or ".." in dest:
+        raise InvalidInput(f"invalid template name {dest!r}")
+    found = find(name)
+    files = found[1] if found else (tpl.builtin_files(name) if name in tpl.BUILTIN else None)
+    if files is None:
+        raise TemplateError(f"template not found: {name}")
+    if len(files) == 1:
+        target = f"{rel_dir}/{dest if dest.endswith('.md') else dest + '.md'}"
+        store.write_project_file(target, next(iter(files.values())).encode("utf-8"), overwrite=False) or _exists(target)
+        written = [target]
+    else:
+        written = []
+        for fn, t in files.items():
+            rel = f"{rel_dir}/{dest}/{fn}"
+            store.write_project_file(rel, t.encode("utf-8"), overwrite=False) or _exists(rel)
+            written.append(rel)
+    return Outcome({"ok": True, "from": name, "to": dest, "written": written}, [f"✓ copied {name} → {dest}"])
+
+
+def _exists(rel: str) -> bool:
+    from ..errors import InvalidInput
+
+    raise InvalidInput(f"{rel} already exists")
