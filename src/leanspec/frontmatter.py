@@ -152,6 +152,13 @@ class Document:
             return False
         st = self.style()
         span = self._spans.get(key)
+        if span is None and key in self.data:
+            # The key exists but not on a line of its own (flow mapping, odd quoting):
+            # appending would create a duplicate key, so refuse rather than guess.
+            raise MalformedSpec(
+                f"cannot edit {key!r} safely: it is not written as a plain top-level `key:` line",
+                hint="rewrite the frontmatter as one `key: value` per line",
+            )
         old_lines = self.fm_lines[span.start : span.end] if span else []
         old_value = self.data.get(key)
         new_lines = _emit_key(key, value, st, old_lines, old_value)

@@ -1,0 +1,163 @@
+"""The ``lean-spec`` command line: parse, call the core, render. One error funnel.
+
+Exit codes (docs/cli.md): 0 ok, 1 error, 2 usage, 3 not found, 4 ambiguous reference,
+5 conflict (stale hash), 6 busy (lock timeout), 7 blocked (completion guard),
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .. import __version__
+from ._app import Ctx, Outcome
+
+# Command modules, each with ``register(subparsers, common)``. Kept light: heavy
+# imports happen inside the command functions.
+COMMAND_MODULES = (
+    "leanspec.cli.cmd_specs",
+    "leanspec.cli.cmd_project",
+    "leanspec.cli.cmd_insight",
+    "leanspec.cli.cmd_analysis",
+    "leanspec.cli.cmd_history",
+    "leanspec.cli.cmd_mcp",
+    "leanspec.cli.cmd_ui",
+    "leanspec.cli.cmd_cache",
+)
+
+EXIT_CODES = {
+    "spec_not_found": 3,
+    "project_not_found": 3,
+    "file_not_found": 3,
+    "ambiguous_spec": 4,
+    "conflict": 5,
+    "busy": 6,
+    "completion_blocked": 7,
+}
+
+
+_CURRENT_ARGV: list[str] = []
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # Usage errors honour --json too (agents parse stdout).
+        argv = _CURRENT_ARGV
+        if "--json" in argv or ("json" in argv and ("-o" in argv or "--output" in argv)):
+            print(json.dumps({"ok": False, "error": {"code": "usage", "message": message}}))
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def common_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    S = argparse.SUPPRESS
+    p.add_argument("--json", action="store_true", default=S, help="print JSON on stdout")
+    p.add_argument("-o", "--output", choices=("text", "json"), default=S, help="output format")
+    p.add_argument("-C", "--project", metavar="DIR", default=S, help="project root (default: search upward)")
+    p.add_argument("-d", "--specs-dir", metavar="DIR", default=S, help="specs folder, relative to the root")
+    p.add_argument("-q", "--quiet", action="store_true", default=S, help="print less")
+    p.add_argument("--no-color", action="store_true", default=S, help="no ANSI colours")
+    p.add_argument("--traceback", action="store_true", default=S, help=argparse.SUPPRESS)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    parser = _Parser(
+        prog="lean-spec",
+        description="Spec-driven development with LeanSpec-compatible specs: atomic, durable, concurrency-safe.",
+        parents=[common],
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"lean-spec {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for mod_name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == mod_name:
+                continue  # a command group not built yet
+            raise
+        mod.register(sub, common)
+    return parser
+
+
+def _emit(ctx: Ctx, out: Outcome) -> None:
+    stream = ctx.stdout
+    if ctx.json:
+        stream.write(json.dumps(out.data, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        text = out.text if isinstance(out.text, str) else "\n".join(out.text)
+        if text:
+            stream.write(text if text.endswith("\n") else text + "\n")
+    for line in out.stderr:
+        if not ctx.quiet:
+            print(line, file=sys.stderr)
+    stream.flush()
+
+
+def _error(ctx: Ctx | None, exc: Any) -> int:
+    from ..errors import LeanSpecError
+
+    if isinstance(exc, LeanSpecError):
+        payload = exc.to_dict()
+        code = EXIT_CODES.get(exc.code, 1)
+    else:
+        payload = {"code": "internal", "message": f"{type(exc).__name__}: {exc}"}
+        code = 1
+    if ctx is not None and ctx.json:
+        sys.stdout.write(json.dumps({"ok": False, "error": payload}, ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.flush()
+    msg = payload["message"]
+    print(f"error: {msg}", file=sys.stderr)
+    if payload.get("hint"):
+        print(f"hint: {payload['hint']}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _CURRENT_ARGV[:] = argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None) or not hasattr(args, "func"):
+        parser.print_help()
+        return 0 if not argv else 2
+    ctx: Ctx | None = None
+    try:
+        ctx = Ctx(args)
+        out = args.func(ctx, args)
+        _emit(ctx, out)
+        return out.code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `lean-spec list | head`: the reader left; that is not an error.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:
+        if getattr(args, "traceback", False) or os.environ.get("LEANSPEC_TRACEBACK"):
+            raise
+        from ..errors import LeanSpecError
+
+        if not isinstance(exc, LeanSpecError) and not isinstance(exc, OSError):
+            import traceback
+
+            print("".join(traceback.format_exception(exc)), file=sys.stderr)
+        return _error(ctx, exc)
+
+
+def run() -> None:
+    sys.exit(main())
