@@ -25,7 +25,8 @@ class Filter:
 
     def matches(self, s: Spec) -> bool:
         if self.status:
-            if s.status not in self.status:
+            # "archived" also means "lives in specs/archived/", whatever its status says.
+            if s.status not in self.status and not ("archived" in self.status and s.archived):
                 return False
         elif not self.include_archived and s.archived:
             return False
