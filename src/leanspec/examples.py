@@ -3,7 +3,8 @@ the store like any user project (so the demo itself exercises the real write pat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as _dt
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -227,8 +228,26 @@ _add(
 )
 
 
-def spec_markdown(s: ExampleSpec, resolved_deps: list[str], parent: str | None) -> str:
-    """The full file (frontmatter + body) for one example spec."""
+def latest_date(ex: Example) -> _dt.date:
+    dates = [_dt.date.fromisoformat(s.created) for s in ex.specs]
+    dates += [_dt.date.fromisoformat(at[:10]) for s in ex.specs for _st, at in s.transitions]
+    return max(dates)
+
+
+def _shift(value: str, days: int) -> str:
+    """Move a YYYY-MM-DD or ISO timestamp by ``days`` (demo dates stay recent)."""
+    d = _dt.date.fromisoformat(value[:10]) + _dt.timedelta(days=days)
+    return d.isoformat() + value[10:]
+
+
+def spec_markdown(s: ExampleSpec, resolved_deps: list[str], parent: str | None, shift_days: int = 0) -> str:
+    """The full file (frontmatter + body) for one example spec; dates moved by ``shift_days``."""
+    if shift_days:
+        s = replace(
+            s,
+            created=_shift(s.created, shift_days),
+            transitions=tuple((st, _shift(at, shift_days)) for st, at in s.transitions),
+        )
     lines = ["---", f"status: {s.status}", f"created: '{s.created}'", "tags:"]
     lines += [f"  - {t}" for t in s.tags]
     lines.append(f"priority: {s.priority}")

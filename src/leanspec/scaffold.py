@@ -153,7 +153,9 @@ def init_project(
 
 def create_example(dest: Path, example: str) -> tuple[Store, InitReport]:
     """A new demo project at ``dest`` (which must not exist or be empty)."""
-    from .examples import EXAMPLES, spec_markdown
+    import datetime as _dt
+
+    from .examples import EXAMPLES, latest_date, spec_markdown
 
     ex = EXAMPLES.get(example)
     if ex is None:
@@ -161,11 +163,13 @@ def create_example(dest: Path, example: str) -> tuple[Store, InitReport]:
     if dest.exists() and any(dest.iterdir()):
         raise InvalidInput(f"{dest} already exists and is not empty", hint="pass another --name")
     store, rep = init_project(dest, project_name=example)
+    # Keep the demo's history recent: its last event lands two days before today.
+    shift = (store.clock().date() - latest_date(ex)).days - 2
     by_slug: dict[str, str] = {}
     for s in ex.specs:
         deps = [by_slug[d] for d in s.depends_on]
         parent = by_slug.get(s.parent) if s.parent else None
-        res = store.create(s.name, title=s.title, content=spec_markdown(s, deps, parent))
+        res = store.create(s.name, title=s.title, content=spec_markdown(s, deps, parent, shift))
         by_slug[s.name] = res.spec.name
         for fn, text in s.sub_specs.items():
             store.write_file(res.spec.name, fn, text)

@@ -1,0 +1,393 @@
+"""Project statistics: counts, velocity (cycle/lead time, throughput, WIP) and insights.
+
+Pure functions over ``Sequence[Spec]``. Everything time-dependent takes an explicit
+``now`` so results are reproducible (tests, cached dashboards). Timestamps come from
+the frontmatter the store writes (``created_at``, ``completed_at``, ``updated_at``,
+``transitions``) with the date-only fields (``created``, ``completed``) as fallbacks,
+because most real projects have a mix of both.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import STATUSES, Spec
+
+UTC = _dt.UTC
+DAY = 86400.0
+STALE_DAYS = 7
+THROUGHPUT_WEEKS = 8
+WIP_WINDOW_DAYS = 30
+
+# Display order: most urgent first.
+PRIORITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low")
+_PRIO_RANK = {p: i for i, p in enumerate(PRIORITY_ORDER)}
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+# ================================================================== time helpers
+def parse_time(value: Any) -> _dt.datetime | None:
+    """A frontmatter timestamp or date as an aware UTC datetime (None if unusable).
+
+    Accepts YAML datetimes/dates, ISO strings with ``Z`` or offsets, nanosecond
+    fractions (the Rust port writes them) and bare ``YYYY-MM-DD`` dates (midnight UTC).
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, _dt.date):
+        return _dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    if not s:
+        return None
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    s = _FRACTION.sub(r"\1", s)
+    try:
+        t = _dt.datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def parse_date(value: Any) -> _dt.date | None:
+    t = parse_time(value)
+    return t.date() if t is not None else None
+
+
+def as_now(now: _dt.datetime | _dt.date | str | None) -> _dt.datetime:
+    if now is None:
+        return _dt.datetime.now(UTC)
+    t = parse_time(now)
+    if t is None:
+        from .errors import InvalidInput
+
+        raise InvalidInput(f"invalid time {now!r}")
+    return t
+
+
+def iso(t: _dt.datetime | None) -> str | None:
+    if t is None:
+        return None
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def effective_status(s: Spec) -> str:
+    """The status a spec is counted under: archived wins (folder or status); an
+    unknown status counts as planned (as TS does)."""
+    if s.archived:
+        return "archived"
+    st = s.status.strip().lower()
+    return st if st in STATUSES else "planned"
+
+
+def priority_rank(s: Spec) -> int:
+    return _PRIO_RANK.get((s.priority or "").lower(), len(PRIORITY_ORDER))
+
+
+def card_key(s: Spec) -> tuple[int, int, str]:
+    """Board/list card order: priority (critical first), then number, then name."""
+    return (priority_rank(s), s.number if s.number is not None else 10**9, s.name)
+
+
+@dataclass(slots=True)
+class Facts:
+    """The timestamps of one spec's life, derived once."""
+
+    created: _dt.datetime | None = None
+    planned: _dt.datetime | None = None  # entered the backlog (created, or a later 'planned')
+    started: _dt.datetime | None = None  # first move to in-progress
+    completed: _dt.datetime | None = None  # None unless the spec is (still) done
+    last_activity: _dt.datetime | None = None
+    transitions: list[tuple[str, _dt.datetime]] = field(default_factory=list)
+
+
+def facts(s: Spec) -> Facts:
+    fm = s.frontmatter
+    f = Facts()
+    f.created = parse_time(fm.get("created_at")) or parse_time(fm.get("created"))
+    raw = fm.get("transitions")
+    if isinstance(raw, list):
+        for t in raw:
+            # Real files contain junk entries (a stray list item under transitions).
+            if isinstance(t, dict):
+                at = parse_time(t.get("at"))
+                st = t.get("status")
+                if at is not None and isinstance(st, str):
+                    f.transitions.append((st.strip().lower(), at))
+    f.transitions.sort(key=lambda x: x[1])
+    f.started = next((at for st, at in f.transitions if st == "in-progress"), None)
+    planned_t = next((at for st, at in f.transitions if st == "planned"), None)
+    f.planned = planned_t or f.created
+    status = s.status.strip().lower()
+    if status == "complete" or s.archived:
+        done = parse_time(fm.get("completed_at"))
+        if done is None:
+            done = next((at for st, at in reversed(f.transitions) if st == "complete"), None)
+        if done is None:
+            done = parse_time(fm.get("completed"))
+        f.completed = done
+    stamps = [t for t in (f.created, parse_time(fm.get("updated_at")), parse_time(fm.get("updated"))) if t]
+    stamps += [at for _st, at in f.transitions]
+    if f.completed:
+        stamps.append(f.completed)
+    f.last_activity = max(stamps) if stamps else None
+    return f
+
+
+def _days(a: _dt.datetime, b: _dt.datetime) -> float:
+    return (b - a).total_seconds() / DAY
+
+
+def _r(x: float | None, nd: int = 1) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def _percentile(values: list[float], p: float) -> float | None:
+    """Linear-interpolated percentile (p in 0..100) of a non-empty list."""
+    if not values:
+        return None
+    v = sorted(values)
+    if len(v) == 1:
+        return v[0]
+    k = (len(v) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+# ====================================================================== velocity
+def velocity(
+    specs: Sequence[Spec],
+    *,
+    now: _dt.datetime | _dt.date | str | None = None,
+    weeks: int = THROUGHPUT_WEEKS,
+) -> dict[str, Any]:
+    """Cycle time, lead times, weekly throughput with trend, and WIP.
+
+    - cycle time: created -> completed, in days (avg, median, p90);
+    - lead times: planned -> first in-progress, first in-progress -> completed;
+    - throughput: completions per 7-day bucket ending at ``now`` (oldest first);
+      ``per_week`` averages the last 4 buckets; the trend compares the last 4 weeks
+      with the 4 before (±10 % is "stable");
+    - WIP: in-progress now, and the daily average over the last 30 days.
+    """
+    t_now = as_now(now)
+    weeks = max(1, int(weeks))
+    cycle: list[float] = []
+    lead_plan: list[float] = []
+    lead_prog: list[float] = []
+    completions: list[_dt.datetime] = []
+    wip_intervals: list[tuple[_dt.datetime, _dt.datetime]] = []
+    wip_now = 0
+    for s in specs:
+        f = facts(s)
+        st = effective_status(s)
+        if st == "in-progress":
+            wip_now += 1
+        if f.completed is not None:
+            completions.append(f.completed)
+            if f.created is not None and f.completed >= f.created:
+                cycle.append(_days(f.created, f.completed))
+        if f.started is not None and f.planned is not None and f.started >= f.planned:
+            lead_plan.append(_days(f.planned, f.started))
+        if f.started is not None and f.completed is not None and f.completed >= f.started:
+            lead_prog.append(_days(f.started, f.completed))
+        start = f.started or (f.created if st == "in-progress" else None)
+        if start is not None and (f.completed is not None or st == "in-progress"):
+            # Still in progress: open-ended (counts at `now` too).
+            wip_intervals.append((start, f.completed or t_now + _dt.timedelta(days=1)))
+
+    buckets = [0] * max(weeks, 8)
+    n = len(buckets)
+    for c in completions:
+        age = (t_now - c).total_seconds()
+        if age < 0:
+            continue
+        i = int(age // (7 * DAY))
+        if i < n:
+            buckets[n - 1 - i] += 1
+    recent = sum(buckets[-4:])
+    before = sum(buckets[-8:-4])
+    if recent > before * 1.1 and recent > before:
+        trend = "up"
+    elif recent < before * 0.9:
+        trend = "down"
+    else:
+        trend = "stable"
+    week_list = []
+    for j, count in enumerate(buckets[-weeks:]):
+        age_weeks = weeks - 1 - j
+        end = t_now - _dt.timedelta(days=7 * age_weeks)
+        week_list.append({"start": iso(end - _dt.timedelta(days=7)), "end": iso(end), "completed": count})
+    per_month = sum(1 for c in completions if 0 <= (t_now - c).total_seconds() < 30 * DAY)
+
+    # Average WIP: in-progress count at each of the last 30 day-ends.
+    samples = []
+    for d in range(WIP_WINDOW_DAYS):
+        t = t_now - _dt.timedelta(days=d)
+        samples.append(sum(1 for a, b in wip_intervals if a <= t < b))
+    return {
+        "cycle_time": {
+            "average_days": _r(_mean(cycle)),
+            "median_days": _r(_percentile(cycle, 50)),
+            "p90_days": _r(_percentile(cycle, 90)),
+            "samples": len(cycle),
+        },
+        "lead_time": {
+            "planned_to_in_progress_days": _r(_mean(lead_plan)),
+            "in_progress_to_complete_days": _r(_mean(lead_prog)),
+            "planned_samples": len(lead_plan),
+            "in_progress_samples": len(lead_prog),
+        },
+        "throughput": {
+            "per_week": _r(recent / 4.0),
+            "per_month": per_month,
+            "trend": trend,
+            "weeks": week_list,
+        },
+        "wip": {"current": wip_now, "average": _r(_mean([float(x) for x in samples]))},
+    }
+
+
+# ====================================================================== insights
+def insights(specs: Sequence[Spec], *, now: _dt.datetime | _dt.date | str | None = None) -> list[dict[str, Any]]:
+    """What needs attention: overdue critical/high work, stale in-progress specs,
+    critical/high work not started. Only non-empty insights are returned."""
+    t_now = as_now(now)
+    today = t_now.date()
+    buckets: dict[str, list[dict[str, Any]]] = {
+        "critical_overdue": [],
+        "high_overdue": [],
+        "stale_in_progress": [],
+        "critical_not_started": [],
+        "high_not_started": [],
+    }
+    for s in sorted(specs, key=card_key):
+        st = effective_status(s)
+        if st in ("complete", "archived"):
+            continue
+        prio = (s.priority or "").lower()
+        card = {"name": s.name, "number": s.number, "title": s.title, "status": st, "priority": s.priority}
+        due = parse_date(s.frontmatter.get("due"))
+        if due is not None and due < today and prio in ("critical", "high"):
+            buckets[f"{prio}_overdue"].append({**card, "due": due.isoformat(), "days_overdue": (today - due).days})
+        if st == "in-progress":
+            last = facts(s).last_activity
+            if last is not None and _days(last, t_now) > STALE_DAYS:
+                buckets["stale_in_progress"].append({**card, "days_since_update": int(_days(last, t_now))})
+        if st in ("planned", "draft") and prio in ("critical", "high"):
+            buckets[f"{prio}_not_started"].append(card)
+    meta = {
+        "critical_overdue": ("error", "critical spec(s) past their due date"),
+        "high_overdue": ("warning", "high-priority spec(s) past their due date"),
+        "stale_in_progress": ("warning", f"in-progress spec(s) with no update for more than {STALE_DAYS} days"),
+        "critical_not_started": ("warning", "critical spec(s) not started"),
+        "high_not_started": ("info", "high-priority spec(s) not started"),
+    }
+    out = []
+    for kind, items in buckets.items():
+        if items:
+            sev, msg = meta[kind]
+            out.append(
+                {"type": kind, "severity": sev, "count": len(items), "message": f"{len(items)} {msg}", "specs": items}
+            )
+    return out
+
+
+# ===================================================================== stats
+def overview(specs: Sequence[Spec]) -> dict[str, Any]:
+    """Counts over the working set: archived specs are counted apart, not in total."""
+    counts = Counter(effective_status(s) for s in specs)
+    total = len(specs) - counts["archived"]
+    complete = counts["complete"]
+    return {
+        "total": total,
+        "active": counts["draft"] + counts["planned"] + counts["in-progress"],
+        "draft": counts["draft"],
+        "planned": counts["planned"],
+        "in_progress": counts["in-progress"],
+        "complete": complete,
+        "archived": counts["archived"],
+        "completion_rate": round(100.0 * complete / total, 1) if total else 0.0,
+    }
+
+
+def compute_stats(
+    specs: Sequence[Spec],
+    *,
+    now: _dt.datetime | _dt.date | str | None = None,
+    weeks: int = THROUGHPUT_WEEKS,
+) -> dict[str, Any]:
+    """Everything ``lean-spec stats`` shows, as one dict (CLI --json, MCP, HTTP)."""
+    t_now = as_now(now)
+    today = t_now.date()
+    by_status = {st: 0 for st in STATUSES}
+    for s in specs:
+        by_status[effective_status(s)] += 1
+    working = [s for s in specs if not s.archived]
+    by_priority = {p: 0 for p in PRIORITY_ORDER}
+    by_priority["none"] = 0
+    tag_counts: Counter[str] = Counter()
+    focus = {p: {"total": 0, "in_progress": 0, "planned": 0, "complete": 0, "overdue": 0} for p in ("critical", "high")}
+    for s in working:
+        prio = (s.priority or "").lower()
+        by_priority[prio if prio in by_priority else "none"] += 1
+        tag_counts.update(dict.fromkeys(s.tags, 1))
+        if prio in focus:
+            st = effective_status(s)
+            fo = focus[prio]
+            fo["total"] += 1
+            if st == "in-progress":
+                fo["in_progress"] += 1
+            elif st in ("planned", "draft"):
+                fo["planned"] += 1
+            elif st == "complete":
+                fo["complete"] += 1
+            due = parse_date(s.frontmatter.get("due"))
+            if due is not None and due < today and st != "complete":
+                fo["overdue"] += 1
+    by_tag = [{"tag": t, "count": c} for t, c in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return {
+        "generated_at": iso(t_now),
+        "overview": overview(specs),
+        "by_status": by_status,
+        "by_priority": by_priority,
+        "by_tag": by_tag,
+        "priority_focus": focus,
+        "relationships": {
+            "with_depends_on": sum(1 for s in working if s.depends_on),
+            "with_parent": sum(1 for s in working if s.parent),
+        },
+        "velocity": velocity(specs, now=t_now, weeks=weeks),
+        "insights": insights(specs, now=t_now),
+    }
+
+
+# The timeline and gantt views live in leanspec.timeline; these forward to them so
+# callers can import every insight engine from one place.
+def timeline(specs: Sequence[Spec], **kw: Any) -> dict[str, Any]:
+    """See :func:`leanspec.timeline.timeline`."""
+    from . import timeline as _tl
+
+    return _tl.timeline(specs, **kw)
+
+
+def gantt(specs: Sequence[Spec], **kw: Any) -> dict[str, Any]:
+    """See :func:`leanspec.timeline.gantt`."""
+    from . import timeline as _tl
+
+    return _tl.gantt(specs, **kw)

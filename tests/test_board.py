@@ -1,0 +1,148 @@
+"""The board engine: columns, card order, grouping modes and the summary, checked
+against counts computed independently from the spec files."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from insight_helpers import column_of, generate_project, new_project, read_frontmatters, write_spec
+from leanspec.board import build_board
+from leanspec.errors import InvalidInput
+from leanspec.project import Project
+
+PRIO_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def _load(root: Path) -> list:
+    res = Project.open(root).load()
+    assert not res.problems, res.problems
+    return res.specs
+
+
+def _order_ok(cards: list[dict]) -> bool:
+    keys = [(PRIO_RANK.get(c["priority"] or "", 4), c["number"]) for c in cards]
+    return keys == sorted(keys)
+
+
+def test_fixture_status_columns_match_files(fixture_project: Path) -> None:
+    specs = _load(fixture_project)
+    fms = read_frontmatters(fixture_project)
+    cols = Counter(column_of(fm) for fm in fms)
+    b = build_board(specs, now="2025-12-10")
+    assert b["group_by"] == "status"
+    assert [g["name"] for g in b["groups"]] == ["planned", "in-progress", "complete"]  # no draft, no archived
+    assert {g["name"]: g["count"] for g in b["groups"]} == {
+        "planned": cols["planned"],
+        "in-progress": cols["in-progress"],
+        "complete": cols["complete"],
+    }
+    planned = {fm["_name"] for fm in fms if column_of(fm) == "planned"}
+    assert {c["name"] for c in b["groups"][0]["specs"]} == planned
+    for g in b["groups"]:
+        assert g["count"] == len(g["specs"]) and _order_ok(g["specs"])
+    s = b["summary"]
+    assert s["total"] == len(fms) - cols["archived"] and s["complete"] == cols["complete"]
+    assert s["completion_rate"] == round(100 * cols["complete"] / s["total"], 1)
+    assert s["velocity"]["avg_cycle_time_days"] is not None
+    # Cards are the one spec JSON shape.
+    card = b["groups"][0]["specs"][0]
+    assert {"name", "number", "title", "status", "priority", "tags", "content_hash", "path"} <= set(card)
+
+    ba = build_board(specs, include_archived=True)
+    assert [g["name"] for g in ba["groups"]][-1] == "archived"
+    assert ba["groups"][-1]["count"] == cols["archived"]
+
+
+def test_draft_column_only_when_used_and_unknown_status_is_planned(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "p")
+    write_spec(root, 1, "a", {"status": "planned", "priority": "low"})
+    write_spec(root, 2, "b", {"status": "wip", "priority": "critical"})
+    b = build_board(_load(root))
+    assert [g["name"] for g in b["groups"]] == ["planned", "in-progress", "complete"]
+    assert [c["name"] for c in b["groups"][0]["specs"]] == ["002-b", "001-a"]  # priority first
+    write_spec(root, 3, "c", {"status": "draft"})
+    b = build_board(_load(root))
+    assert [g["name"] for g in b["groups"]][0] == "draft" and b["groups"][0]["count"] == 1
+    assert b["summary"]["active"] == 3
+
+
+def test_card_order_priority_then_number(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "p")
+    for n, prio in [(1, "low"), (2, None), (3, "critical"), (4, "high"), (5, "critical"), (6, "medium")]:
+        fm = {"status": "planned"}
+        if prio:
+            fm["priority"] = prio
+        write_spec(root, n, f"s{n}", fm)
+    cards = build_board(_load(root))["groups"][0]["specs"]
+    assert [c["number"] for c in cards] == [3, 5, 4, 6, 1, 2]
+
+
+def test_group_by_priority_assignee_tag_parent(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "p")
+    write_spec(root, 1, "epic", {"status": "in-progress", "priority": "high", "tags": ["core"]})
+    write_spec(
+        root,
+        2,
+        "kid-a",
+        {"status": "planned", "priority": "low", "assignee": "zoe", "tags": ["core", "ui"], "parent": "001-epic"},
+    )
+    write_spec(root, 3, "kid-b", {"status": "complete", "assignee": "adam", "parent": "1"})
+    write_spec(root, 4, "lost", {"status": "planned", "parent": "099-gone"})
+    specs = _load(root)
+
+    b = build_board(specs, group_by="priority")
+    assert [(g["name"], g["count"]) for g in b["groups"]] == [
+        ("critical", 0),
+        ("high", 1),
+        ("medium", 0),
+        ("low", 1),
+        ("none", 2),
+    ]
+    b = build_board(specs, group_by="assignee")
+    assert [(g["name"], [c["number"] for c in g["specs"]]) for g in b["groups"]] == [
+        ("adam", [3]),
+        ("zoe", [2]),
+        ("unassigned", [1, 4]),
+    ]
+    b = build_board(specs, group_by="tag")
+    assert [(g["name"], [c["number"] for c in g["specs"]]) for g in b["groups"]] == [
+        ("core", [1, 2]),
+        ("ui", [2]),
+        ("untagged", [3, 4]),
+    ]
+    b = build_board(specs, group_by="parent")
+    groups = {g["name"]: g for g in b["groups"]}
+    assert list(groups) == ["001-epic", "099-gone", "no-parent"]
+    assert [c["number"] for c in groups["001-epic"]["specs"]] == [2, 3]  # "1" resolved by number
+    assert groups["001-epic"]["parent"]["title"] == "Epic"
+    assert groups["099-gone"]["parent"] is None
+    assert build_board(specs, group_by="by-parent")["group_by"] == "parent"
+    with pytest.raises(InvalidInput):
+        build_board(specs, group_by="colour")
+
+
+def test_generated_1000_board(tmp_path: Path) -> None:
+    root = generate_project(tmp_path / "big", 1000)
+    specs = _load(root)
+    fms = read_frontmatters(root)
+    cols = Counter(column_of(fm) for fm in fms)
+    b = build_board(specs, include_archived=True)
+    got = {g["name"]: g["count"] for g in b["groups"]}
+    assert got == {k: cols[k] for k in ("draft", "planned", "in-progress", "complete", "archived")}
+    assert sum(got.values()) == 1000
+    for g in b["groups"]:
+        assert _order_ok(g["specs"])
+        assert {c["name"] for c in g["specs"]} == {fm["_name"] for fm in fms if column_of(fm) == g["name"]}
+    hidden = build_board(specs)
+    assert "archived" not in [g["name"] for g in hidden["groups"]]
+    assert hidden["summary"]["total"] == 1000 - cols["archived"]
+    tags = Counter(t for fm in fms if column_of(fm) != "archived" for t in fm.get("tags") or [])
+    tb = build_board(specs, group_by="tag")
+    assert {g["name"]: g["count"] for g in tb["groups"] if g["name"] != "untagged"} == dict(tags)
+    assert tb["total"] == 1000 - cols["archived"]
+    people = Counter(fm.get("assignee") or "unassigned" for fm in fms if column_of(fm) != "archived")
+    ab = build_board(specs, group_by="assignee")
+    assert {g["name"]: g["count"] for g in ab["groups"]} == dict(people)
