@@ -7,6 +7,7 @@ start-up stays small.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ class Project:
         include_archived: bool = False,
         sort: str = "id",
         order: str | None = None,
-    ) -> tuple[list[Spec], list[LoadProblem]]:
+    ) -> tuple[builtins.list[Spec], builtins.list[LoadProblem]]:
         f = make_filter(
             status=status,
             tags=tags,
@@ -71,7 +72,7 @@ class Project:
         e, rel, text = self.store.read_file(spec_ref, filename)
         return e.name, rel, text
 
-    def files(self, ref: str) -> list[dict[str, Any]]:
+    def files(self, ref: str) -> builtins.list[dict[str, Any]]:
         e = self.store.resolve(ref)
         out = []
         readme = self.store.readme_path(e)
@@ -91,11 +92,11 @@ class Project:
             )
         return out
 
-    def children(self, ref: str) -> list[Spec]:
+    def children(self, ref: str) -> builtins.list[Spec]:
         e = self.store.resolve(ref)
         return self.store.children_of(e.name, self.store.load_all().specs)
 
-    def duplicates(self) -> list[dict[str, Any]]:
+    def duplicates(self) -> builtins.list[dict[str, Any]]:
         return [
             {"number": n, "specs": [e.rel for e in group]} for n, group in self.store.duplicates().items()
         ]
@@ -129,5 +130,5 @@ class Project:
         spec_ref, filename = self.store.split_file_ref(ref)
         return self.store.write_file(spec_ref, filename, text, expected_hash=expected_hash)
 
-    def fix_duplicates(self) -> list[dict[str, str]]:
+    def fix_duplicates(self) -> builtins.list[dict[str, str]]:
         return self.store.fix_duplicates()

@@ -1,0 +1,642 @@
+"""Spec search: LeanSpec's TS query language over a list of specs (pure).
+
+Syntax (docs/search.md): implicit AND between terms, ``AND`` / ``OR`` / ``NOT``
+(upper-case keywords, as in TS; ``-term`` is NOT too), parentheses, ``"phrases"``,
+field filters ``status: tag:/tags: priority: assignee: title: name: created:
+updated:`` (dates take ``>``, ``>=``, ``<``, ``<=``, ``=`` and ``a..b`` ranges) and fuzzy
+``term~`` (Levenshtein ≤1 for terms of ≤4 characters, ≤2 otherwise, per word;
+``term~N`` sets the distance).
+
+Precedence: NOT binds tightest, then AND (explicit or implicit), then OR.
+
+A malformed query raises ``SearchSyntaxError`` naming the position; LeanSpec 0.3.0
+returned an empty result instead, which reads as "nothing matches".
+
+Scoring follows TS: field weights title 100, name 70, tags 70, description 50,
+content 10; a whole-word hit doubles it; the n-th hit in a field gets
+``max(1, 1.5 - 0.1·n)``; a field's hits are scaled by ``min(1, 3 / hits in that
+field)`` (per field rather than per spec, so a spec that mentions a word often in
+its body is not ranked below one that mentions it once); each match is capped at 100. The spec score is the weight-averaged best match per field.
+Line numbers are 1-based lines of the spec body (after the frontmatter), as in TS.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import SearchSyntaxError
+from .model import PRIORITIES, STATUSES, Spec
+
+FIELD_WEIGHTS = {"title": 100, "name": 70, "tags": 70, "description": 50, "content": 10}
+FIELDS = ("status", "tag", "tags", "priority", "assignee", "title", "name", "created", "updated")
+SNIPPET_RADIUS = 80
+MAX_CONTENT_MATCHES = 10  # per spec in the output; all hits still count for scoring
+_WORD = re.compile(r"\w+", re.UNICODE)
+_DATE_OPS = (">=", "<=", ">", "<", "=")
+
+
+# ============================================================================ AST
+@dataclass(frozen=True)
+class Term:
+    text: str  # lower-cased
+    pos: int
+    fuzzy: int | None = None  # max edit distance, None = substring match
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    field: str  # canonical: tag for tags
+    value: str
+    pos: int
+    op: str = "="  # for dates: = > >= < <= range
+    lo: _dt.date | None = None
+    hi: _dt.date | None = None
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+    pos: int
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+Node = Term | FieldFilter | Not | And | Or
+
+
+# ======================================================================= tokenizer
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # LP RP AND OR NOT TERM PHRASE FIELD
+    pos: int
+    text: str = ""
+    extra: Any = None
+
+
+def _err(query: str, pos: int, msg: str) -> SearchSyntaxError:
+    caret = " " * pos + "^"
+    return SearchSyntaxError(
+        f"{msg} (at position {pos + 1})\n  {query}\n  {caret}",
+        hint="see `lean-spec search --help-syntax`; quote words such as \"AND\" to search for them",
+        details={"position": pos, "query": query, "reason": msg},
+    )
+
+
+def _read_quoted(query: str, i: int) -> tuple[str, int]:
+    """The text between the quote at ``i`` and the closing quote; returns (text, index after)."""
+    j = query.find('"', i + 1)
+    if j < 0:
+        raise _err(query, i, "unclosed quote")
+    return query[i + 1 : j], j + 1
+
+
+def _tokenize(query: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch == "(":
+            toks.append(_Tok("LP", i))
+            i += 1
+            continue
+        if ch == ")":
+            toks.append(_Tok("RP", i))
+            i += 1
+            continue
+        if ch == '"':
+            text, j = _read_quoted(query, i)
+            if not text.strip():
+                raise _err(query, i, "empty phrase")
+            toks.append(_Tok("PHRASE", i, text))
+            i = j
+            continue
+        start = i
+        if ch == "-" and i + 1 < n and not query[i + 1].isspace() and query[i + 1] not in "()-":
+            # -term is NOT term (a lone "-" or "a-b" inside a word stays literal).
+            toks.append(_Tok("NOT", i, "-"))
+            i += 1
+            continue
+        while i < n and not query[i].isspace() and query[i] not in '()"':
+            if query[i] == ":":
+                break
+            i += 1
+        word = query[start:i]
+        if i < n and query[i] == ":":
+            fname = word.lower()
+            if not re.fullmatch(r"[a-z_]+", fname) or query.startswith("//", i + 1):
+                # "http://x" or "a.b:c": not a field, a plain term containing a colon.
+                while i < n and not query[i].isspace() and query[i] not in '()"':
+                    i += 1
+                toks.append(_Tok("TERM", start, query[start:i]))
+                continue
+            if fname not in FIELDS:
+                raise _err(query, start, f"unknown field '{word}:' (fields: {', '.join(FIELDS)})")
+            i += 1
+            if i < n and query[i] == '"':
+                value, i = _read_quoted(query, i)
+                quoted = True
+            else:
+                vs = i
+                while i < n and not query[i].isspace() and query[i] not in '()"':
+                    i += 1
+                value, quoted = query[vs:i], False
+            if not value.strip():
+                raise _err(query, start, f"field '{word}:' needs a value")
+            toks.append(_Tok("FIELD", start, fname, (value.strip(), quoted)))
+            continue
+        if word in ("AND", "OR", "NOT"):
+            toks.append(_Tok(word, start, word))
+        else:
+            toks.append(_Tok("TERM", start, word))
+    return toks
+
+
+# ========================================================================== parser
+class _Parser:
+    def __init__(self, query: str, toks: list[_Tok]) -> None:
+        self.q = query
+        self.toks = toks
+        self.i = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def parse(self) -> Node:
+        node = self.parse_or()
+        t = self.peek()
+        if t is not None:
+            if t.kind == "RP":
+                raise _err(self.q, t.pos, "unexpected ')' without a matching '('")
+            raise _err(self.q, t.pos, f"unexpected '{t.text}'")
+        return node
+
+    def parse_or(self) -> Node:
+        parts = [self.parse_and()]
+        while (t := self.peek()) is not None and t.kind == "OR":
+            self.take()
+            parts.append(self.parse_and(after=t))
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def parse_and(self, after: _Tok | None = None) -> Node:
+        parts = [self.parse_unary(after)]
+        while (t := self.peek()) is not None:
+            if t.kind == "AND":
+                self.take()
+                parts.append(self.parse_unary(t))
+            elif t.kind in ("TERM", "PHRASE", "FIELD", "NOT", "LP"):
+                parts.append(self.parse_unary(None))  # implicit AND
+            else:
+                break
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def parse_unary(self, after: _Tok | None) -> Node:
+        t = self.peek()
+        if t is None:
+            if after is not None:
+                raise _err(self.q, after.pos, f"'{after.text}' needs a term after it")
+            raise _err(self.q, len(self.q), "unexpected end of query")
+        if t.kind == "NOT":
+            self.take()
+            return Not(self.parse_unary(t), t.pos)
+        return self.parse_primary(after)
+
+    def parse_primary(self, after: _Tok | None) -> Node:
+        t = self.take()
+        if t.kind == "LP":
+            if (nx := self.peek()) is not None and nx.kind == "RP":
+                raise _err(self.q, t.pos, "empty parentheses")
+            node = self.parse_or()
+            close = self.peek()
+            if close is None or close.kind != "RP":
+                raise _err(self.q, t.pos, "missing ')' for this '('")
+            self.take()
+            return node
+        if t.kind == "TERM":
+            return _term(self.q, t)
+        if t.kind == "PHRASE":
+            return Term(" ".join(t.text.lower().split()), t.pos, phrase=True)
+        if t.kind == "FIELD":
+            value, quoted = t.extra
+            return _field(self.q, t.pos, t.text, value, quoted)
+        if t.kind == "RP":
+            raise _err(self.q, t.pos, "unexpected ')'")
+        # AND / OR where a term was expected
+        if after is not None:
+            raise _err(self.q, t.pos, f"'{after.text}' needs a term after it, found '{t.text}'")
+        raise _err(self.q, t.pos, f"'{t.text}' needs a term before it")
+
+
+def _term(query: str, t: _Tok) -> Term:
+    word = t.text
+    m = re.fullmatch(r"(.+?)~(\d*)", word)
+    if m:
+        base = m.group(1).lower()
+        if m.group(2):
+            dist = int(m.group(2))
+            if dist > 3:
+                raise _err(query, t.pos, "fuzzy distance must be 0-3")
+        else:
+            dist = 1 if len(base) <= 4 else 2
+        return Term(base, t.pos, fuzzy=dist)
+    if word.endswith("~"):
+        raise _err(query, t.pos, "'~' needs a term before it")
+    return Term(word.lower(), t.pos)
+
+
+def _parse_date(query: str, pos: int, s: str) -> _dt.date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+            raise ValueError
+        return _dt.date.fromisoformat(s)
+    except ValueError:
+        raise _err(query, pos, f"invalid date '{s}' (use YYYY-MM-DD)") from None
+
+
+def _field(query: str, pos: int, fname: str, value: str, quoted: bool) -> FieldFilter:
+    canon = "tag" if fname == "tags" else fname
+    if canon in ("created", "updated"):
+        if ".." in value:
+            a, b = value.split("..", 1)
+            if not a and not b:
+                raise _err(query, pos, "a date range needs at least one end (a..b)")
+            lo = _parse_date(query, pos, a) if a else None
+            hi = _parse_date(query, pos, b) if b else None
+            if lo and hi and lo > hi:
+                raise _err(query, pos, f"empty date range {a}..{b} (start is after end)")
+            return FieldFilter(canon, value, pos, "range", lo, hi)
+        for op in _DATE_OPS:
+            if value.startswith(op):
+                d = _parse_date(query, pos, value[len(op) :])
+                return FieldFilter(canon, value, pos, op, d, d)
+        d = _parse_date(query, pos, value)
+        return FieldFilter(canon, value, pos, "=", d, d)
+    v = value.lower()
+    if canon == "status" and v not in STATUSES:
+        raise _err(query, pos, f"unknown status '{value}' (use one of {', '.join(STATUSES)})")
+    if canon == "priority" and v not in PRIORITIES:
+        raise _err(query, pos, f"unknown priority '{value}' (use one of {', '.join(PRIORITIES)})")
+    if canon == "assignee":
+        v = v.lstrip("@")
+    if canon in ("title", "name"):
+        v = " ".join(v.split())
+    return FieldFilter(canon, v, pos, phrase=quoted)
+
+
+def parse_query(query: str) -> Node:
+    """Parse a query into an AST; raises ``SearchSyntaxError``."""
+    if not isinstance(query, str) or not query.strip():
+        raise SearchSyntaxError(
+            "empty search query",
+            hint='give at least one term, e.g. `lean-spec search "api gateway" status:planned`',
+            details={"position": 0, "query": query or "", "reason": "empty query"},
+        )
+    toks = _tokenize(query)
+    if not toks:
+        raise _err(query, 0, "empty search query")
+    return _Parser(query, toks).parse()
+
+
+# ====================================================================== matching
+def levenshtein(a: str, b: str, limit: int) -> int:
+    """Edit distance, giving up (returning limit+1) once it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        best = i
+        for j, cb in enumerate(b, 1):
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            cur.append(v)
+            best = min(best, v)
+        if best > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def _find_all(hay_lower: str, needle: str) -> list[tuple[int, int]]:
+    out = []
+    start = 0
+    while needle:
+        k = hay_lower.find(needle, start)
+        if k < 0:
+            break
+        out.append((k, k + len(needle)))
+        start = k + 1
+    return out
+
+
+def _phrase_spans(hay: str, phrase: str) -> list[tuple[int, int]]:
+    """Phrase hits, tolerant of runs of whitespace between the words."""
+    words = phrase.split()
+    pat = r"\s+".join(re.escape(w) for w in words)
+    return [(m.start(), m.end()) for m in re.finditer(pat, hay, re.IGNORECASE)]
+
+
+def _term_spans(hay: str, term: Term) -> list[tuple[int, int]]:
+    if term.phrase:
+        return _phrase_spans(hay, term.text)
+    if term.fuzzy is not None:
+        return [
+            (m.start(), m.end())
+            for m in _WORD.finditer(hay)
+            if levenshtein(m.group().lower(), term.text, term.fuzzy) <= term.fuzzy
+        ]
+    return _find_all(hay.lower(), term.text)
+
+
+@dataclass
+class _Doc:
+    """A spec's searchable text, computed once per search."""
+
+    spec: Spec
+    fields: dict[str, str]
+    lines: list[str]
+    created: _dt.date | None
+    updated: _dt.date | None
+
+
+def _date_of(v: Any) -> _dt.date | None:
+    if isinstance(v, _dt.datetime):
+        return v.date()
+    if isinstance(v, _dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return _dt.date.fromisoformat(v.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _doc(spec: Spec) -> _Doc:
+    fm = spec.frontmatter
+    desc = fm.get("description")
+    fields = {
+        "title": spec.title,
+        "name": spec.name,
+        "tags": ", ".join(spec.tags),
+        "description": desc.strip() if isinstance(desc, str) else "",
+    }
+    created = _date_of(fm.get("created")) or _date_of(fm.get("created_at"))
+    updated = _date_of(fm.get("updated_at")) or _date_of(fm.get("updated")) or created
+    return _Doc(spec, fields, spec.body.splitlines(), created, updated)
+
+
+# A hit: (field, line or None) -> spans in that field's text / that line.
+Hits = dict[tuple[str, int | None], list[tuple[int, int]]]
+
+
+def _match_term(doc: _Doc, term: Term, hits: Hits) -> bool:
+    found = False
+    for fname, text in doc.fields.items():
+        if not text:
+            continue
+        spans = _term_spans(text, term)
+        if spans:
+            hits.setdefault((fname, None), []).extend(spans)
+            found = True
+    for i, line in enumerate(doc.lines, 1):
+        if not line:
+            continue
+        spans = _term_spans(line, term)
+        if spans:
+            hits.setdefault(("content", i), []).extend(spans)
+            found = True
+    return found
+
+
+def _match_field(doc: _Doc, f: FieldFilter, hits: Hits) -> bool:
+    s = doc.spec
+    if f.field == "status":
+        return s.status.lower() == f.value
+    if f.field == "priority":
+        return (s.priority or "").lower() == f.value
+    if f.field == "tag":
+        return any(t.lower() == f.value for t in s.tags)
+    if f.field == "assignee":
+        return (s.assignee or "").lower().lstrip("@") == f.value
+    if f.field in ("title", "name"):
+        text = doc.fields[f.field]
+        spans = _phrase_spans(text, f.value) if f.phrase else _find_all(text.lower(), f.value)
+        if spans:
+            hits.setdefault((f.field, None), []).extend(spans)
+        return bool(spans)
+    d = doc.created if f.field == "created" else doc.updated
+    if d is None:
+        return False
+    if f.op == "range":
+        return (f.lo is None or d >= f.lo) and (f.hi is None or d <= f.hi)
+    assert f.lo is not None
+    return {
+        "=": d == f.lo,
+        ">": d > f.lo,
+        ">=": d >= f.lo,
+        "<": d < f.lo,
+        "<=": d <= f.lo,
+    }[f.op]
+
+
+def _eval(node: Node, doc: _Doc, hits: Hits) -> bool:
+    if isinstance(node, Term):
+        return _match_term(doc, node, hits)
+    if isinstance(node, FieldFilter):
+        return _match_field(doc, node, hits)
+    if isinstance(node, Not):
+        return not _eval(node.child, doc, {})  # what a NOT matched is never highlighted
+    if isinstance(node, And):
+        local: Hits = {}
+        for c in node.children:
+            if not _eval(c, doc, local):
+                return False
+        for k, v in local.items():
+            hits.setdefault(k, []).extend(v)
+        return True
+    ok = False
+    for c in node.children:  # OR: keep the highlights of every branch that matched
+        ok = _eval(c, doc, hits) or ok
+    return ok
+
+
+def _positive_terms(node: Node, neg: bool = False) -> Iterable[str]:
+    if isinstance(node, Term) and not neg:
+        yield node.text
+    elif isinstance(node, FieldFilter) and not neg and node.field in ("title", "name"):
+        yield node.value
+    elif isinstance(node, Not):
+        yield from _positive_terms(node.child, not neg)
+    elif isinstance(node, (And, Or)):
+        for c in node.children:
+            yield from _positive_terms(c, neg)
+
+
+def wants_archived(node: Node, neg: bool = False) -> bool:
+    """True if the query asks for archived specs (``status:archived`` outside a NOT)."""
+    if isinstance(node, FieldFilter):
+        return not neg and node.field == "status" and node.value == "archived"
+    if isinstance(node, Not):
+        return wants_archived(node.child, not neg)
+    if isinstance(node, (And, Or)):
+        return any(wants_archived(c, neg) for c in node.children)
+    return False
+
+
+# ======================================================================= scoring
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(set(spans)):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _is_whole_word(text: str, a: int, b: int) -> bool:
+    before = text[a - 1] if a > 0 else " "
+    after = text[b] if b < len(text) else " "
+    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+
+
+def _snippet(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[list[int]]]:
+    """±80 characters around the first hit, with highlight ranges relative to it."""
+    a0 = spans[0][0]
+    start = max(0, a0 - SNIPPET_RADIUS)
+    end = min(len(text), spans[0][1] + SNIPPET_RADIUS)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    body = text[start:end]
+    shift = len(prefix) - start
+    hl = [[a + shift, min(b, end) + shift] for a, b in spans if a < end and b > start]
+    return prefix + body + suffix, hl
+
+
+def _score(doc: _Doc, hits: Hits) -> tuple[float, list[dict[str, Any]], int]:
+    ordered = sorted(hits.items(), key=lambda kv: (list(FIELD_WEIGHTS).index(kv[0][0]), kv[0][1] or 0))
+    merged = [(k, _merge(v)) for k, v in ordered]
+    total = sum(len(spans) for _k, spans in merged)
+    per_field: dict[str, int] = {}
+    for (fname, _line), spans in merged:
+        per_field[fname] = per_field.get(fname, 0) + len(spans)
+    best: dict[str, float] = {}
+    seen_in_field: dict[str, int] = {}
+    matches: list[dict[str, Any]] = []
+    content_shown = 0
+    for (fname, line), spans in merged:
+        text = doc.lines[line - 1] if line is not None else doc.fields[fname]
+        for a, b in spans:
+            n = seen_in_field.get(fname, 0)
+            seen_in_field[fname] = n + 1
+            s = float(FIELD_WEIGHTS[fname])
+            if _is_whole_word(text, a, b):
+                s *= 2
+            s *= max(1.0, 1.5 - 0.1 * n)
+            s = min(100.0, s * min(1.0, 3.0 / per_field[fname]))
+            best[fname] = max(best.get(fname, 0.0), s)
+        if fname == "content":
+            content_shown += 1
+            if content_shown > MAX_CONTENT_MATCHES:
+                continue
+        snippet, hl = _snippet(text, spans)
+        matches.append({"field": fname, "text": snippet, "line": line, "highlights": hl})
+    if not best:
+        return 100.0, matches, 0  # matched on structured filters only: a full match
+    wsum = sum(FIELD_WEIGHTS[f] for f in best)
+    score = sum(best[f] * FIELD_WEIGHTS[f] for f in best) / wsum
+    return round(min(100.0, score), 1), matches, total
+
+
+# ========================================================================== entry
+def search(
+    specs: Sequence[Spec],
+    query: str,
+    *,
+    limit: int | None = None,
+    include_archived: bool = False,
+) -> dict[str, Any]:
+    """Run ``query`` over ``specs``.
+
+    Returns ``{query, total, results[{spec, score, total_matches, matches[{field,
+    text, line, highlights}]}]}``, best first; ``total`` counts results before
+    ``limit``. Archived specs take part only if the query filters
+    ``status:archived`` or ``include_archived`` is set.
+    """
+    if limit is not None and limit < 0:
+        from .errors import InvalidInput
+
+        raise InvalidInput("limit must be zero or more")
+    ast = parse_query(query)
+    archived_ok = include_archived or wants_archived(ast)
+    results: list[tuple[float, str, dict[str, Any]]] = []
+    for spec in specs:
+        if spec.archived and not archived_ok:
+            continue
+        doc = _doc(spec)
+        hits: Hits = {}
+        if not _eval(ast, doc, hits):
+            continue
+        score, matches, total = _score(doc, hits)
+        results.append(
+            (
+                score,
+                spec.name,
+                {"spec": spec.to_dict(), "score": score, "total_matches": total, "matches": matches},
+            )
+        )
+    results.sort(key=lambda r: (-r[0], r[1]))
+    out = [r[2] for r in results]
+    return {
+        "query": query,
+        "total": len(out),
+        "results": out[:limit] if limit is not None else out,
+    }
+
+
+SYNTAX_HELP = """\
+Search syntax (LeanSpec-compatible)
+
+  api gateway            both words (implicit AND), anywhere: title, name, tags, description, body
+  api AND gateway        the same, explicit
+  api OR graphql         either word
+  NOT legacy, -legacy    exclude specs containing the word
+  (api OR rpc) AND auth  parentheses group; NOT binds tighter than AND, AND tighter than OR
+  "exact phrase"         words in this order (any whitespace between them)
+  dashbord~              fuzzy: edit distance ≤1 for words ≤4 chars, ≤2 otherwise; dashbord~1 sets it
+
+Field filters
+  status:in-progress     planned, in-progress, complete, archived, draft
+  tag:api  tags:api      has the tag (exact, case-insensitive)
+  priority:high          low, medium, high, critical
+  assignee:alice         assigned to alice
+  title:dashboard        title contains; title:"unified dashboard" for a phrase
+  name:045               folder name contains
+  created:>2025-11-01    also >=, <, <=, =; created:2025-11-01..2025-11-30 (either end may be omitted)
+  updated:>=2025-12-01   updated_at (or updated), else created
+
+Archived specs are searched only with status:archived (or --archived).
+Keywords AND, OR and NOT are upper-case; lower-case and/or/not are plain words.
+Line numbers count lines of the spec body (after the frontmatter).
+"""
