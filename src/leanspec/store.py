@@ -212,17 +212,24 @@ class Store:
         """
         specs: list[Spec] = []
         problems: list[LoadProblem] = []
-        for e in self.entries():
+        from . import cache  # metadata cache: re-reads only changed files (None when off)
+
+        sess = cache.session(self)
+        load = sess.load if sess is not None else self._load_entry
+        entries = self.entries()
+        for e in entries:
             if e.archived and not include_archived:
                 continue
             try:
-                s = self._load_entry(e)
+                s = load(e)
             except LeanSpecError as exc:
                 problems.append(LoadProblem(self._rel(self.readme_path(e)), exc.code, exc.message))
                 continue
             if not include_archived and s.status == "archived":
                 continue
             specs.append(s)
+        if sess is not None:
+            sess.finish(entries)
         return ListResult(specs, problems)
 
     def resolve(self, ref: str, entries: Sequence[Entry] | None = None) -> Entry:
@@ -261,6 +268,8 @@ class Store:
             or fsutil.is_tmp(name)
         ):
             raise InvalidInput(f"invalid file name {filename!r}: a plain file name inside the spec folder is required")
+        if len(name.encode("utf-8")) > 200:  # leaves room for the temp suffix under NAME_MAX (255)
+            raise InvalidInput(f"file name too long ({len(name.encode('utf-8'))} bytes, at most 200)")
         return e.dir / name
 
     def read_file(self, ref: str, filename: str | None) -> tuple[Entry, str, str]:
@@ -487,11 +496,21 @@ class Store:
                 new_content = new_content.replace("\n", "\r\n")
             if new_content.lstrip("\ufeff").startswith("---"):
                 new_doc = Document.parse(new_content, path=e.name)
+                # A whole-file write is validated like the flags: a status change goes
+                # through the status path below (check, guard, transition).
+                new_status = new_doc.data.get("status")
+                if new_status is not None and ops.status is None and str(new_status) != old_status:
+                    import dataclasses
+
+                    ops = dataclasses.replace(ops, status=str(new_status))
+                if new_doc.data.get("priority") is not None:
+                    self.check_priority(str(new_doc.data["priority"]))
                 for k in list(doc.data):
                     if k not in new_doc.data:
                         doc.delete(k)
                 for k, v in new_doc.data.items():
-                    doc.set(k, v)
+                    if k != "status" or ops.status is None:
+                        doc.set(k, v)
                 new_body = new_doc.body
             else:
                 new_body = new_content if new_content.startswith(("\n", "\r\n")) or not doc.has_frontmatter else doc.newline + new_content
@@ -718,11 +737,14 @@ class Store:
             doc = Document.parse(main, path=f"{folder}/README.md")
             if content is not None and description:
                 doc.body = templates.fill_overview(doc.body, description)
-            doc.set("status", st or str(doc.data.get("status") or "planned"))
+            # --content may carry its own status/priority: validated like the options.
+            doc.set("status", st or self.check_status(str(doc.data.get("status") or "planned")))
             if "created" not in doc.data or content is None:
                 doc.set("created", today)
             if pr or "priority" not in doc.data:
                 doc.set("priority", pr or "medium")
+            elif doc.data.get("priority") is not None:
+                doc.set("priority", self.check_priority(str(doc.data["priority"])))
             if tags:
                 doc.set("tags", _dedupe(_split_csv(list(tags))))
             elif content is None and doc.data.get("tags") == []:
@@ -812,7 +834,11 @@ class Store:
             self._cleanup_temps(e.dir)
             current = path.read_bytes()
             self._check_hash(path, current, expected_hash)
-            doc = Document.parse(current.decode("utf-8"), path=self._rel(path))
+            try:
+                text = current.decode("utf-8")
+            except UnicodeDecodeError:
+                raise MalformedSpec(f"{self._rel(path)}: not UTF-8 text (binary file?)") from None
+            doc = Document.parse(text, path=self._rel(path))
             changed: list[str] = []
             for k, v in values.items():
                 if v is None:
@@ -868,7 +894,15 @@ class Store:
             path = self.readme_path(e)
             current = path.read_bytes()
             self._check_hash(path, current, expected_hash)
-            doc = Document.parse(current.decode("utf-8"), path=self._rel(path))
+            try:
+                text = current.decode("utf-8")
+            except UnicodeDecodeError:
+                raise MalformedSpec(f"{self._rel(path)}: not UTF-8 text (binary file?)") from None
+            doc = Document.parse(text, path=self._rel(path))
+            moving = self.config.archive_mode == "move" and not e.archived
+            if moving and (self.specs_dir / "archived" / e.name).exists():
+                # Refuse before writing anything: the status must not change either.
+                raise WriteFailed(f"cannot archive: {self.config.specs_dir}/archived/{e.name} already exists")
             changed: list[str] = []
             if doc.data.get("status") != "archived":
                 changed = self._apply(doc, e, entries, UpdateOps(status="archived"), True)
@@ -899,31 +933,51 @@ class Store:
                 by.setdefault(e.number, []).append(e)
         return {n: v for n, v in sorted(by.items()) if len(v) > 1}
 
-    def fix_duplicates(self) -> list[dict[str, str]]:
-        """Renumber the later spec of each duplicate number and rewrite every reference."""
+    def fix_duplicates(self, *, avoid: Sequence[int] | set[int] = (), also: Sequence[str] = ()) -> list[dict[str, str]]:
+        """Renumber the later spec of each duplicate number and rewrite every reference.
+
+        ``also`` names more specs to renumber (numbers that clash with another git
+        branch); new numbers skip ``avoid`` (numbers in use on other branches)."""
+        from .model import jsonable
+
         renames: list[dict[str, str]] = []
         with self.transaction():
             entries = self.entries()
             dups = self.duplicates(entries)
-            if not dups:
+            wanted = set(also)
+            extra = [e for e in entries if e.name in wanted or e.rel in wanted]
+            if not dups and not extra:
                 return []
-            nxt = self.next_number(entries)
+            taken = {e.number for e in entries if e.number is not None} | set(avoid)
+            nxt = max(taken, default=0) + 1
             loaded = {e.rel: self._safe_load(e) for e in entries}
 
-            def age(e: Entry) -> tuple[str, str]:
+            def age(e: Entry) -> tuple[str, str, str]:
+                # The author-visible `created` day first: `created_at` may have been
+                # backfilled later, so it only breaks ties within a day.
                 s = loaded.get(e.rel)
                 fm = s.frontmatter if s else {}
-                return (str(fm.get("created_at") or fm.get("created") or "9999"), e.name)
+                at = str(jsonable(fm.get("created_at")) or "")
+                day = str(jsonable(fm.get("created")) or at[:10] or "9999")
+                return (day, at or "~", e.name)
 
-            mapping: dict[str, str] = {}
+            movers: list[Entry] = []
             for _n, group in dups.items():
-                ordered = sorted(group, key=age)
-                for e in ordered[1:]:
+                movers.extend(sorted(group, key=age)[1:])
+            movers.extend(e for e in extra if e not in movers)
+            mapping: dict[str, str] = {}
+            if movers:
+                for e in movers:
+                    while nxt in taken:
+                        nxt += 1
                     slug = e.slug
                     new_name = f"{self.config.prefix}{nxt:0{self.config.sequence_digits}d}-{slug}"
-                    nxt += 1
+                    taken.add(nxt)
                     dest = e.dir.parent / new_name
-                    fsutil.rename_noreplace(e.dir, dest)
+                    try:
+                        fsutil.rename_noreplace(e.dir, dest)
+                    except OSError as exc:
+                        raise WriteFailed(f"cannot rename {e.rel} to {new_name}: {exc.strerror or exc}") from None
                     fsutil.fsync_dir(e.dir.parent)
                     mapping[e.name] = new_name
                     renames.append({"from": e.rel, "to": self._rel(dest)[len(self.config.specs_dir) + 1 :]})
@@ -937,13 +991,13 @@ class Store:
                 touched = False
                 deps = doc.data.get("depends_on")
                 if isinstance(deps, list):
-                    new = [mapping.get(str(d), d) for d in deps]
+                    new = [_renamed(d, mapping) for d in deps]
                     if new != deps:
                         doc.set("depends_on", new)
                         touched = True
                 par = doc.data.get("parent")
-                if isinstance(par, str) and par in mapping:
-                    doc.set("parent", mapping[par])
+                if isinstance(par, str) and _renamed(par, mapping) != par:
+                    doc.set("parent", _renamed(par, mapping))
                     touched = True
                 if touched:
                     doc.set("updated_at", iso_ms(self.clock()))
@@ -1017,6 +1071,16 @@ def _held_locks() -> dict[str, int]:
     if d is None:
         d = _tls.held = {}
     return d
+
+
+def _renamed(ref: Any, mapping: dict[str, str]) -> Any:
+    """A depends_on/parent value after folder renames (``038-x`` or ``archived/038-x``)."""
+    if not isinstance(ref, str):
+        return ref
+    head, _, last = ref.rpartition("/")
+    if last in mapping:
+        return f"{head}/{mapping[last]}" if head else mapping[last]
+    return ref
 
 
 def _split_csv(values: Sequence[str] | str) -> list[str]:

@@ -68,6 +68,15 @@ def cmd_init(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         ]
         return Outcome(rep.to_dict(), lines)
     tools = scaffold.parse_agent_tools(a.agent_tools)
+    if a.mcp_config:
+        from ..mcpconfig import parse_clients
+
+        parse_clients(a.mcp_config)  # an unknown client fails before anything is written
+    if a.git_merge:
+        from ..gitutil import require_repo
+
+        probe = base if base.exists() else next(p for p in base.resolve().parents if p.exists())
+        require_repo(probe)  # not a git repository: fail before anything is written
     store, rep = scaffold.init_project(base, template=a.template, force=a.force, agent_tools=tools)
     if a.mcp_config:
         from ..mcpconfig import write_mcp_configs  # type: ignore[import-not-found]
