@@ -1,0 +1,109 @@
+"""MCP resources: ``spec://{spec}`` (and ``spec://{spec}/{file}``), ``board://kanban``,
+``stats://overview``. Resources are for clients that let a person attach context; agents
+usually call the tools, which return the same data.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.types import Resource as MCPResource
+
+from ..errors import LeanSpecError
+from .context import ProjectHolder
+from .errors import resource_error
+
+RESOURCE_URIS = ("spec://{spec}", "spec://{spec}/{file}", "board://kanban", "stats://overview")
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1, default=str)
+
+
+def register_resources(server: MCPServer, holder: ProjectHolder) -> None:
+    @server.resource(
+        "spec://{spec}",
+        name="spec",
+        title="Spec",
+        description="A spec's README exactly as stored (frontmatter and markdown). {spec}: 045, folder name, slug.",
+        mime_type="text/markdown",
+    )
+    def spec_resource(spec: str) -> str:
+        try:
+            _name, _rel, text = holder.get().read(spec)
+        except LeanSpecError as exc:
+            raise resource_error(exc) from None
+        return text
+
+    @server.resource(
+        "spec://{spec}/{file}",
+        name="spec-file",
+        title="Spec sub-file",
+        description="A sub-spec file of a spec, e.g. spec://045/DESIGN.md.",
+        mime_type="text/markdown",
+    )
+    def spec_file_resource(spec: str, file: str) -> str:
+        try:
+            _name, _rel, text = holder.get().read(f"{spec}/{file}")
+        except LeanSpecError as exc:
+            raise resource_error(exc) from None
+        return text
+
+    @server.resource(
+        "board://kanban",
+        name="board",
+        title="Kanban board",
+        description="Specs grouped by status (JSON, same shape as the `board` tool).",
+        mime_type="application/json",
+    )
+    def board_resource() -> str:
+        from ..board import build_board
+        from .tools import card
+
+        try:
+            specs = holder.get().load(include_archived=True).specs
+        except LeanSpecError as exc:
+            raise resource_error(exc) from None
+        b = dict(build_board(specs, group_by="status"))
+        b["groups"] = [
+            {**g, "specs": [card(s.to_dict() if hasattr(s, "to_dict") else s) for s in g.get("specs", [])]}
+            for g in b.get("groups", [])
+        ]
+        return _json(b)
+
+    @server.resource(
+        "stats://overview",
+        name="stats",
+        title="Project statistics",
+        description="Counts by status/priority/tag, completion rate, velocity and insights (JSON, like `stats`).",
+        mime_type="application/json",
+    )
+    def stats_resource() -> str:
+        from ..stats import compute_stats
+
+        try:
+            specs = holder.get().load(include_archived=True).specs
+        except LeanSpecError as exc:
+            raise resource_error(exc) from None
+        st = compute_stats(specs)
+        return _json(st.to_dict() if hasattr(st, "to_dict") else st)
+
+
+def spec_resources(holder: ProjectHolder, limit: int = 500) -> list[MCPResource]:
+    """The current (non-archived) specs as concrete resources for resources/list."""
+    try:
+        specs = holder.get().load(include_archived=False).specs
+    except LeanSpecError:
+        return []
+    return [
+        MCPResource(
+            uri=f"spec://{s.name}",
+            name=s.name,
+            title=s.title,
+            description=f"{s.status}{' · ' + s.priority if s.priority else ''}",
+            mime_type="text/markdown",
+        )
+        for s in specs[:limit]
+    ]
