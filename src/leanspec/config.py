@@ -36,7 +36,7 @@ FIELDS: tuple[tuple[str, Any, str], ...] = (
     ("lockTimeout", 10.0, "Seconds a writer waits for the project lock (env LEANSPEC_LOCK_TIMEOUT)."),
 )
 
-_YAML_KEYS = {
+_YAML_KEYS: dict[str, str] = {
     "specs_dir": "specsDir",
     "default_template": "template",
     "max_lines": "validation.maxLines",
@@ -106,7 +106,7 @@ def _flatten_yaml(data: dict[str, Any]) -> dict[str, Any]:
     for k, v in data.items():
         if k == "validation" and isinstance(v, dict):
             for vk, vv in v.items():
-                out.setdefault("validation", {})[_YAML_KEYS.get(vk, vk).split(".")[-1]] = vv
+                out.setdefault("validation", {})[str(_YAML_KEYS.get(vk, vk)).split(".")[-1]] = vv
         elif k in _YAML_KEYS:
             target = _YAML_KEYS[k]
             if "." in target:

@@ -53,13 +53,18 @@ def atomic_write(path: Path, data: bytes) -> None:
     A symlinked target is replaced at its real path (the link stays a link); the file's
     permission bits are kept.
     """
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    except OSError as exc:  # ENAMETOOLONG and friends: a clean error, not a traceback
+        raise _os_error(exc, path) from None
     directory = target.parent
     mode: int | None = None
     try:
         st = target.stat()
         mode = stat.S_IMODE(st.st_mode)
-        if not os.access(target, os.W_OK) and os.geteuid() != 0:
+        # No write bit at all means "do not edit" even for root (os.access is always
+        # true for root, and the rename below would bypass the mode anyway).
+        if not mode & 0o222 or not os.access(target, os.W_OK):
             raise WriteFailed(
                 f"cannot write {path}: the file is read-only",
                 hint="change its permissions if the edit is intended",
@@ -67,6 +72,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             )
     except FileNotFoundError:
         pass
+    except OSError as exc:  # ENAMETOOLONG, EACCES on the folder, ...
+        raise _os_error(exc, path) from None
     tmp = directory / tmp_name(target.name)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644 if mode is None else mode)
@@ -125,14 +132,14 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
 
     def _try_lock(fd: int) -> bool:
         try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
             return True
         except OSError:
             return False
 
     def _unlock(fd: int) -> None:
         with contextlib.suppress(OSError):
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 
 else:
     import fcntl

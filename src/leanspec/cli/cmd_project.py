@@ -47,7 +47,7 @@ def cmd_examples(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..examples import EXAMPLES
 
     data = [{"name": e.name, "summary": e.summary, "specs": len(e.specs)} for e in EXAMPLES.values()]
-    lines = [f"{ctx.c(d['name'], 'bold'):<20}  {d['summary']} ({d['specs']} specs)" for d in data]
+    lines = [f"{ctx.c(e.name, 'bold'):<20}  {e.summary} ({len(e.specs)} specs)" for e in EXAMPLES.values()]
     lines.append("Create one with: lean-spec init --example NAME")
     return Outcome({"examples": data}, lines)
 

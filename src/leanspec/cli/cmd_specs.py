@@ -252,9 +252,16 @@ def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     spec_ref, filename = p.store.split_file_ref(a.spec)
     if filename is not None or a.raw:
         name, rel, text = p.read(a.spec)
-        data = {"spec": name, "path": rel, "content": text}
+        data: dict[str, Any] = {"spec": name, "path": rel, "content": text}
         if filename is None:
-            data["spec_data"] = p.get(spec_ref).to_dict()
+            from ..errors import MalformedSpec
+
+            # --raw is how you look at a spec whose YAML is broken, to fix it.
+            try:
+                data["spec_data"] = p.get(spec_ref).to_dict()
+            except MalformedSpec as exc:
+                data["spec_data"] = None
+                data["problem"] = exc.to_dict()
         return Outcome(data, text)
     s = p.get(spec_ref)
     d = s.to_dict(content=True)
@@ -295,14 +302,16 @@ def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     total = len(specs)
     if a.limit is not None:
         specs = specs[: max(0, a.limit)]
+    # Render only the form that is printed (each costs ~10-50 ms per 1,000 specs).
     data = {
-        "specs": [s.to_dict() for s in specs],
+        "specs": [s.to_dict() for s in specs] if ctx.json else [],
         "total": total,
         "problems": [p.to_dict() for p in problems],
     }
-    lines = [spec_line(ctx, s) for s in specs]
+    lines = [] if ctx.json else [spec_line(ctx, s) for s in specs]
     lines.append(ctx.c(f"{total} spec{'s' if total != 1 else ''}", "gray"))
-    warn = [f"warning: {p.path}: {p.reason}" for p in problems]
+    # Most reasons already start with the path; do not print it twice.
+    warn = [f"warning: {p.reason}" if p.reason.startswith(p.path) else f"warning: {p.path}: {p.reason}" for p in problems]
     return Outcome(data, lines, 0, warn)
 
 
@@ -370,7 +379,7 @@ def cmd_rel(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         }
         lines = [ctx.c(s.name, "bold")]
         lines.append(f"  parent:      {s.parent or '-'}")
-        lines.append(f"  children:    {', '.join(data['children']) or '-'}")
+        lines.append(f"  children:    {', '.join(k.name for k in kids) or '-'}")
         lines.append(f"  depends on:  {', '.join(s.depends_on) or '-'}")
         lines.append(f"  required by: {', '.join(required_by) or '-'}")
         return Outcome(data, lines)
@@ -379,6 +388,8 @@ def cmd_rel(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     if a.action == "add":
         if a.parent is None and not a.child and not deps:
             raise InvalidInput("rel add needs --parent, --child or --depends-on")
+        if a.parent == "":
+            raise InvalidInput("rel add --parent needs a spec (use `rel rm SPEC --parent` to clear it)")
         if a.parent:
             results.append(p.set_parent(a.spec, a.parent))
         for c in _csv(a.child):
