@@ -175,6 +175,8 @@ def update_section(body: str, heading: str, content: str, mode: str = "replace")
         trail += 1
     core = section[: len(section) - trail] if trail else section
     new = content.replace("\r\n", "\n").strip("\n").split("\n") if content.strip() else []
+    if not new and mode != "replace":
+        return body  # appending or prepending nothing changes nothing
     if mode == "replace":
         core = ["", *new] if new else []
     elif mode == "append":

@@ -190,8 +190,11 @@ class Document:
 
         This is the transaction's validation step: an emitter bug can never reach disk.
         """
-        reparsed = load_yaml("\n".join(self.fm_lines)) or {}
-        if not _same(reparsed, expected):
+        try:
+            reparsed = load_yaml("\n".join(self.fm_lines)) or {}
+        except yaml.YAMLError:  # an edit that is not even YAML any more
+            reparsed = None
+        if reparsed is None or not _same(reparsed, expected):
             raise MalformedSpec(
                 f"{path or 'spec'}: internal check failed, the edited frontmatter would not "
                 "round-trip; nothing was written",
@@ -321,7 +324,7 @@ def _item_chunks(lines: list[str]) -> tuple[str, list[list[str]]] | None:
             chunks[-1].append(line)
         else:
             return None
-    return (indent or "  ", chunks)
+    return (indent if indent is not None else "  ", chunks)  # "" is a real indent: `- a` at column 0
 
 
 def _emit_item(value: Any, indent: str, st: _Style) -> list[str]:

@@ -74,7 +74,8 @@ def title_from_slug(slug: str) -> str:
 
 
 def normalize_ref(ref: str) -> str:
-    r = ref.strip().replace("\\", "/")
+    # NFC, as folder names are created (macOS input methods often produce NFD).
+    r = unicodedata.normalize("NFC", ref.strip()).replace("\\", "/")
     while r.startswith("./"):
         r = r[2:]
     r = r.rstrip("/")

@@ -24,6 +24,14 @@ def builtin_files(name: str) -> dict[str, str]:
 
 def project_template_files(templates_dir: Path, ref: str) -> dict[str, str] | None:
     """A project template: a file (the README) or a folder (README.md + other .md)."""
+    rp = Path(ref)
+    if rp.is_absolute() or ".." in rp.parts or "\\" in ref:
+        # `create --template /etc/passwd` (or `../config.json`) must not copy an
+        # arbitrary file into a spec; MCP and HTTP clients pass this name too.
+        raise TemplateError(
+            f"invalid template name {ref!r}: a template is a name inside .lean-spec/templates/",
+            hint="run `lean-spec templates` to list templates",
+        )
     p = templates_dir / ref
     if p.is_file():
         return {"README.md": p.read_text(encoding="utf-8-sig")}
