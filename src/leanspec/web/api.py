@@ -1,0 +1,732 @@
+"""The JSON API: one handler per route, each a thin call into the Project façade or a
+pure analysis module. Every write goes through the store (same lock, same atomic
+write, same ``expected_hash`` check as the CLI). docs/http-api.md documents it and
+``openapi.py`` describes it; a test keeps the three in step.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from .. import __version__
+from ..errors import Conflict, InvalidInput, LeanSpecError
+from ..model import PRIORITIES, STATUSES, Spec
+from ..project import Project, UpdateOps
+from .errors import HttpError, error_response
+from .events import EventHub, stream
+
+MAX_BODY = 16 * 1024 * 1024
+
+
+@dataclass
+class Served:
+    """One project served by this app."""
+
+    id: str
+    name: str
+    project: Project
+    hub: EventHub
+
+    def info(self) -> dict[str, Any]:
+        p = self.project
+        return {
+            "id": self.id,
+            "name": self.name,
+            "root": str(p.root),
+            "specs_dir": p.config.specs_dir,
+        }
+
+
+@dataclass
+class Call:
+    """What a route handler sees (it runs in a worker thread, never on the event loop)."""
+
+    request: Request
+    served: Served
+    body: dict[str, Any] | None
+
+    @property
+    def project(self) -> Project:
+        return self.served.project
+
+    @property
+    def query(self) -> Any:
+        return self.request.query_params
+
+    def param(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+
+Handler = Callable[[Call], Response | dict[str, Any]]
+
+
+# ===================================================================== helpers
+def check_ref(ref: str) -> str:
+    """A spec reference from a URL: a name, number, slug or title — never a path."""
+    r = ref.strip()
+    if not r:
+        raise InvalidInput("empty spec reference")
+    if len(r) > 300 or "/" in r or "\\" in r or "\x00" in r or r.startswith(".") or ".." in r:
+        raise InvalidInput(
+            f"invalid spec reference {ref[:80]!r}: use a spec name, number or slug",
+            hint="references never contain path separators or '..'",
+        )
+    return r
+
+
+def check_file(name: str) -> str:
+    n = name.strip()
+    if not n or "/" in n or "\\" in n or "\x00" in n or n.startswith(".") or ".." in n or len(n) > 255:
+        raise InvalidInput(f"invalid file name {name[:80]!r}: a plain file name inside the spec folder is required")
+    return n
+
+
+def etag(h: str) -> str:
+    return f'"{h}"'
+
+
+def json_response(
+    data: Any, status: int = 200, *, hash_: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    hd = {"Cache-Control": "no-store"}
+    if hash_:
+        hd["ETag"] = etag(hash_)
+    if headers:
+        hd.update(headers)
+    return JSONResponse(data, status_code=status, headers=hd)
+
+
+def expected_hash(call: Call, *, required: bool = True) -> str | None:
+    """The version the client edited: ``If-Match`` or ``expected_hash`` in the body.
+
+    ``If-Match: *`` is an explicit "overwrite whatever is there". Without either, a
+    write to an existing spec is refused (428): the API never does blind overwrites.
+    """
+    raw = call.request.headers.get("if-match")
+    if raw is not None:
+        v = raw.strip()
+        if v == "*":
+            return None
+        v = v.split(",")[0].strip()
+        if v.startswith("W/"):
+            v = v[2:]
+        v = v.strip('"').strip()
+        if not v:
+            raise InvalidInput("empty If-Match header")
+        return v
+    body_hash = (call.body or {}).get("expected_hash")
+    if isinstance(body_hash, str) and body_hash.strip():
+        return body_hash.strip()
+    if required:
+        raise HttpError(
+            428,
+            "precondition_required",
+            'this write needs the version you edited: send If-Match: "<content_hash>" (or expected_hash in the body)',
+            hint="read the spec first; its ETag is the content hash",
+        )
+    return None
+
+
+def _str_list(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [p.strip() for p in value.split(",") if p.strip()]
+    if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        return [str(v).strip() for v in value if str(v).strip()]
+    raise InvalidInput(f"{field} must be a list of strings")
+
+
+def _opt_str(body: dict[str, Any], key: str) -> str | None:
+    v = body.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise InvalidInput(f"{key} must be a string")
+    return v
+
+
+def _bool(v: str | None) -> bool:
+    return (v or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _multi(call: Call, *names: str) -> list[str]:
+    out: list[str] = []
+    for n in names:
+        for v in call.query.getlist(n):
+            out.extend(p.strip() for p in v.split(",") if p.strip())
+    return out
+
+
+def _int(v: str | None, name: str, default: int | None = None, lo: int = 0, hi: int = 10**6) -> int | None:
+    if v is None or v == "":
+        return default
+    try:
+        n = int(v)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number") from None
+    if not lo <= n <= hi:
+        raise InvalidInput(f"{name} must be between {lo} and {hi}")
+    return n
+
+
+def _specs(call: Call) -> list[Spec]:
+    return call.project.load(include_archived=True).specs
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _conflict_extra(call: Call, ref: str, filename: str | None = None) -> dict[str, Any]:
+    """The current version, sent with a 409 so the page can show what changed."""
+    try:
+        if filename is None:
+            s = call.project.get(ref)
+            return {"current": s.to_dict(content=True)}
+        name, rel, text = call.project.read(f"{ref}/{filename}")
+        return {
+            "current": {"spec": name, "file": filename, "path": rel, "content": text, "content_hash": _text_hash(text)}
+        }
+    except LeanSpecError:
+        return {}
+
+
+def _write_result(res: Any, status: int = 200) -> JSONResponse:
+    spec: Spec = res.spec
+    data = {
+        "ok": True,
+        "changed": res.changed,
+        "written": res.written,
+        "message": res.message,
+        "content_hash": spec.content_hash,
+        "spec": spec.to_dict(content=True),
+    }
+    return json_response(data, status, hash_=spec.content_hash)
+
+
+# ====================================================================== reads
+def api_info(app_state: Any) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "version": __version__,
+        "readonly": app_state.readonly,
+        "auth": bool(app_state.api_key),
+        "projects": [s.info() for s in app_state.projects.values()],
+        "default_project": app_state.default_id,
+        "statuses": list(STATUSES),
+        "priorities": list(PRIORITIES),
+    }
+
+
+def list_specs(call: Call) -> Response:
+    from ..listing import SORT_KEYS
+
+    q = call.query
+    sort = q.get("sort") or "id"
+    if sort not in SORT_KEYS:
+        raise InvalidInput(f"invalid sort {sort!r}: use one of {', '.join(SORT_KEYS)}")
+    order = q.get("order") or None
+    if order not in (None, "asc", "desc"):
+        raise InvalidInput("order must be asc or desc")
+    status = _multi(call, "status")
+    for st in status:
+        if st not in STATUSES:
+            raise InvalidInput(f"invalid status {st!r}: use one of {', '.join(STATUSES)}")
+    specs, problems = call.project.list(
+        status=status or None,
+        tags=_multi(call, "tag", "tags") or None,
+        priority=_multi(call, "priority") or None,
+        assignee=q.get("assignee") or None,
+        include_archived=_bool(q.get("archived")),
+        sort=sort,
+        order=order,
+    )
+    text = (q.get("q") or "").strip()
+    if text:
+        from ..search import search
+
+        res = search(specs, text, include_archived=True)
+        keep = {r["spec"]["name"] for r in res["results"]}
+        specs = [s for s in specs if s.name in keep]
+    limit = _int(q.get("limit"), "limit", None, 0, 100000)
+    total = len(specs)
+    if limit is not None:
+        specs = specs[:limit]
+    return json_response(
+        {"ok": True, "total": total, "specs": [s.to_dict() for s in specs], "problems": [p.to_dict() for p in problems]}
+    )
+
+
+def _card(c: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in c.items() if k != "depth"}
+
+
+def get_spec(call: Call) -> Response:
+    from ..graph import DependencyGraph
+    from .render import render_markdown
+
+    ref = check_ref(call.param("ref"))
+    spec = call.project.get(ref)
+    inm = call.request.headers.get("if-none-match")
+    if inm and inm.strip().strip('"').removeprefix("W/").strip('"') == spec.content_hash:
+        return Response(status_code=304, headers={"ETag": etag(spec.content_hash)})
+    g = DependencyGraph(_specs(call))
+    rel: dict[str, Any] = {"required_by": [], "depends_on": [], "children": [], "parent": None}
+    if spec.name in g.specs:
+        near = g.deps(spec.name, "complete", 1)
+        rel = {
+            "depends_on": [_card(c) for c in near["depends_on"]],
+            "required_by": [_card(c) for c in near["required_by"]],
+            "children": near["children"],
+            "parent": near["parent"],
+        }
+    data = spec.to_dict(content=True)
+    data["html"] = render_markdown(spec.body)
+    data["files"] = call.project.files(spec.name)
+    data["relationships"] = rel
+    return json_response({"ok": True, "spec": data}, hash_=spec.content_hash)
+
+
+def get_file(call: Call) -> Response:
+    from .render import render_markdown
+
+    ref = check_ref(call.param("ref"))
+    fname = check_file(call.param("file"))
+    spec = call.project.get(ref)
+    if fname.lower() == call.project.config.default_file.lower():
+        name, rel, text = call.project.read(spec.name)
+    else:
+        name, rel, text = call.project.read(f"{spec.name}/{fname}")
+    h = _text_hash(text)
+    data = {
+        "ok": True,
+        "spec": name,
+        "file": fname,
+        "path": rel,
+        "content": text,
+        "content_hash": h,
+        "html": render_markdown(text) if fname.lower().endswith(".md") else None,
+    }
+    return json_response(data, hash_=h)
+
+
+def spec_deps(call: Call) -> dict[str, Any]:
+    from ..graph import DependencyGraph
+
+    ref = check_ref(call.param("ref"))
+    mode = call.query.get("mode") or "complete"
+    depth = _int(call.query.get("depth"), "depth", 3, 1, 200) or 3
+    g = DependencyGraph(_specs(call))
+    return {"ok": True, **g.deps(ref, mode, depth)}
+
+
+def board(call: Call) -> dict[str, Any]:
+    from ..board import build_board
+    from ..listing import make_filter
+
+    q = call.query
+    archived = _bool(q.get("archived"))
+    f = make_filter(
+        tags=_multi(call, "tag", "tags") or None,
+        priority=_multi(call, "priority") or None,
+        assignee=q.get("assignee") or None,
+        include_archived=True,
+    )
+    specs = [s for s in _specs(call) if f.matches(s)]
+    text = (q.get("q") or "").strip()
+    if text:
+        from ..search import search
+
+        keep = {r["spec"]["name"] for r in search(specs, text, include_archived=True)["results"]}
+        specs = [s for s in specs if s.name in keep]
+    return {"ok": True, **build_board(specs, group_by=q.get("group_by") or "status", include_archived=archived)}
+
+
+def deps(call: Call) -> dict[str, Any]:
+    """The whole-project graph, or the neighbourhood of one spec with ``?spec=``."""
+    from ..graph import DependencyGraph
+
+    q = call.query
+    all_specs = _specs(call)
+    include_archived = _bool(q.get("archived"))
+    specs = all_specs if include_archived else [s for s in all_specs if not s.archived]
+    g = DependencyGraph(specs)
+    focus = q.get("spec")
+    if not focus:
+        out = g.to_dict()
+        out["critical_path"] = g.critical_path()
+        return {"ok": True, "focus": None, **out}
+    check_ref(focus)
+    depth = _int(q.get("depth"), "depth", 10, 1, 200) or 10
+    center = DependencyGraph(all_specs).get(focus)
+    if center.name not in g.specs:  # an archived spec asked for by name: include archived
+        g = DependencyGraph(all_specs)
+    around = g.deps(center.name, "complete", depth)
+    keep = {center.name, *(c["name"] for c in around["depends_on"]), *(c["name"] for c in around["required_by"])}
+    full = g.to_dict()
+    nodes = [n for n in full["nodes"] if n["id"] in keep]
+    edges = [e for e in full["edges"] if e["from"] in keep and e["to"] in keep and e["type"] == "depends_on"]
+    return {
+        "ok": True,
+        "focus": center.name,
+        "nodes": nodes,
+        "edges": edges,
+        "cycles": [c for c in full["cycles"] if set(c) <= keep],
+        "layers": g.layers(keep),
+        "critical_path": g.critical_path(keep),
+        "unresolved": [u for u in full["unresolved"] if u["spec"] in keep],
+    }
+
+
+def _cycle_times(specs: list[Spec]) -> list[dict[str, Any]]:
+    from ..stats import facts
+
+    out = []
+    for s in specs:
+        f = facts(s)
+        if f.completed is not None and f.created is not None and f.completed >= f.created:
+            out.append(
+                {
+                    "name": s.name,
+                    "number": s.number,
+                    "title": s.title,
+                    "days": round((f.completed - f.created).total_seconds() / 86400.0, 2),
+                    "completed": f.completed.date().isoformat(),
+                }
+            )
+    out.sort(key=lambda d: str(d["completed"]))
+    return out
+
+
+def stats(call: Call) -> dict[str, Any]:
+    from ..stats import compute_stats, facts
+    from ..timeline import timeline
+
+    q = call.query
+    specs = _specs(call)
+    out = compute_stats(specs)
+    days = _int(q.get("days"), "days", None, 1, 3660)
+    months = _int(q.get("months"), "months", None, 1, 240)
+    if days is None and months is None:
+        # Cover the project's whole history: days for a young project, months after.
+        firsts = [f.created for f in (facts(s) for s in specs) if f.created is not None]
+        today = _dt.datetime.now(_dt.UTC).date()
+        span = (today - min(firsts).date()).days + 1 if firsts else 30
+        if span <= 120:
+            days = max(14, span)
+        else:
+            months = min(240, span // 30 + 2)
+    out["timeline"] = timeline(specs, days=days or 30, months=months)
+    out["cycle_times"] = _cycle_times(specs)
+    return {"ok": True, **out}
+
+
+def search_route(call: Call) -> dict[str, Any]:
+    from ..search import search
+
+    q = call.query.get("q")
+    if q is None or not q.strip():
+        raise InvalidInput("missing search query: use ?q=…")
+    limit = _int(call.query.get("limit"), "limit", 50, 0, 10000)
+    return {"ok": True, **search(_specs(call), q, limit=limit, include_archived=_bool(call.query.get("archived")))}
+
+
+def validate(call: Call) -> dict[str, Any]:
+    from ..validate import validate_project
+
+    refs = _multi(call, "spec")
+    for r in refs:
+        check_ref(r)
+    rep = validate_project(
+        call.project,
+        refs or None,
+        check_deps=_bool(call.query.get("check_deps")),
+        strict=_bool(call.query.get("strict")),
+    )
+    # "ok" says the request worked; "valid" (and the report's own fields) say the project is.
+    return {**rep.to_dict(), "ok": True, "valid": rep.ok}
+
+
+# ===================================================================== writes
+CREATE_KEYS = {
+    "name", "title", "description", "tags", "priority", "status", "assignee",
+    "template", "depends_on", "parent", "content", "fields",
+}  # fmt: skip
+PATCH_KEYS = {
+    "status", "priority", "tags", "add_tags", "remove_tags", "assignee", "depends_on",
+    "add_depends", "remove_depends", "parent", "title", "fields", "force", "expected_hash",
+}  # fmt: skip
+
+
+def _check_keys(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed - {"expected_hash"})
+    if unknown:
+        raise InvalidInput(
+            f"unknown field(s): {', '.join(unknown)}",
+            details={"allowed": sorted(allowed)},
+        )
+
+
+def create_spec(call: Call) -> Response:
+    body = call.body or {}
+    _check_keys(body, CREATE_KEYS)
+    name = _opt_str(body, "name")
+    if not name or not name.strip():
+        raise InvalidInput("name is required")
+    fields = body.get("fields")
+    if fields is not None and not isinstance(fields, dict):
+        raise InvalidInput("fields must be an object")
+    res = call.project.create(
+        name,
+        title=_opt_str(body, "title"),
+        description=_opt_str(body, "description"),
+        tags=_str_list(body.get("tags"), "tags"),
+        priority=_opt_str(body, "priority"),
+        status=_opt_str(body, "status"),
+        assignee=_opt_str(body, "assignee"),
+        template=_opt_str(body, "template"),
+        fields=fields,
+        depends_on=_str_list(body.get("depends_on"), "depends_on"),
+        parent=_opt_str(body, "parent"),
+        content=_opt_str(body, "content"),
+    )
+    resp = _write_result(res, 201)
+    resp.headers["Location"] = f"/api/specs/{res.spec.name}"
+    return resp
+
+
+def patch_spec(call: Call) -> Response:
+    ref = check_ref(call.param("ref"))
+    body = call.body or {}
+    _check_keys(body, PATCH_KEYS)
+    if not set(body) - {"expected_hash", "force"}:
+        raise InvalidInput("nothing to change", details={"allowed": sorted(PATCH_KEYS)})
+    want = expected_hash(call)
+    ops = UpdateOps()
+    ops.status = _opt_str(body, "status")
+    ops.priority = _opt_str(body, "priority")
+    a = body.get("assignee", None)
+    if "assignee" in body:
+        if a is not None and not isinstance(a, str):
+            raise InvalidInput("assignee must be a string")
+        ops.assignee = a or ""
+    if "tags" in body:
+        ops.tags = _str_list(body["tags"], "tags")
+    ops.add_tags = _str_list(body.get("add_tags"), "add_tags")
+    ops.remove_tags = _str_list(body.get("remove_tags"), "remove_tags")
+    if "depends_on" in body:
+        ops.clear_depends = True
+        ops.add_depends = _str_list(body["depends_on"], "depends_on")
+    else:
+        ops.add_depends = _str_list(body.get("add_depends"), "add_depends")
+        ops.remove_depends = _str_list(body.get("remove_depends"), "remove_depends")
+    if "parent" in body:
+        p = body["parent"]
+        if p is not None and not isinstance(p, str):
+            raise InvalidInput("parent must be a string or null")
+        ops.parent = p or ""
+    ops.title = _opt_str(body, "title")
+    fields = body.get("fields")
+    if fields is not None:
+        if not isinstance(fields, dict):
+            raise InvalidInput("fields must be an object")
+        ops.fields = dict(fields)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise InvalidInput("force must be true or false")
+    res = _guarded(call, ref, None, lambda: call.project.update(ref, ops, expected_hash=want, force=force))
+    return _write_result(res)
+
+
+def _guarded(call: Call, ref: str, filename: str | None, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except Conflict as exc:
+        raise _ConflictWithCurrent(exc, _conflict_extra(call, ref, filename)) from None
+
+
+class _ConflictWithCurrent(Exception):
+    def __init__(self, exc: Conflict, extra: dict[str, Any]) -> None:
+        super().__init__(exc.message)
+        self.exc = exc
+        self.extra = extra
+
+
+def put_content(call: Call) -> Response:
+    ref = check_ref(call.param("ref"))
+    body = call.body or {}
+    _check_keys(body, {"content"})
+    content = body.get("content")
+    if not isinstance(content, str):
+        raise InvalidInput("content (a string) is required")
+    want = expected_hash(call)
+    res = _guarded(call, ref, None, lambda: call.project.update(ref, UpdateOps(content=content), expected_hash=want))
+    return _write_result(res)
+
+
+def put_file(call: Call) -> Response:
+    ref = check_ref(call.param("ref"))
+    fname = check_file(call.param("file"))
+    body = call.body or {}
+    _check_keys(body, {"content"})
+    content = body.get("content")
+    if not isinstance(content, str):
+        raise InvalidInput("content (a string) is required")
+    want = expected_hash(call)
+    spec = call.project.get(ref)
+    if fname.lower() == call.project.config.default_file.lower():
+        res = _guarded(
+            call, spec.name, None, lambda: call.project.write_content(spec.name, content, expected_hash=want)
+        )
+        return _write_result(res)
+    _guarded(
+        call, spec.name, fname, lambda: call.project.write_content(f"{spec.name}/{fname}", content, expected_hash=want)
+    )
+    name, rel, text = call.project.read(f"{spec.name}/{fname}")
+    h = _text_hash(text)
+    return json_response(
+        {"ok": True, "spec": name, "file": fname, "path": rel, "content_hash": h, "content": text}, hash_=h
+    )
+
+
+def toggle_check(call: Call) -> Response:
+    from .render import task_item_at
+
+    ref = check_ref(call.param("ref"))
+    body = call.body or {}
+    _check_keys(body, {"line", "item", "checked"})
+    checked = body.get("checked")
+    if not isinstance(checked, bool):
+        raise InvalidInput("checked must be true or false")
+    want = expected_hash(call)
+    item = body.get("item")
+    if "line" in body:
+        line = body["line"]
+        if not isinstance(line, int) or isinstance(line, bool):
+            raise InvalidInput("line must be a number")
+        spec = call.project.get(ref)
+        if want is not None and not (
+            spec.content_hash == want or (len(want) >= 12 and spec.content_hash.startswith(want))
+        ):
+            raise _ConflictWithCurrent(
+                Conflict(
+                    f"{spec.path} changed since you read it; nothing was written",
+                    hint="re-read the spec and apply your change again",
+                    details={"current_hash": spec.content_hash, "expected_hash": want},
+                ),
+                {"current": spec.to_dict(content=True)},
+            )
+        found = task_item_at(spec.body, line)
+        if found is None:
+            raise InvalidInput(f"line {line} is not a checklist item")
+        item = found[0]
+    if not isinstance(item, str) or not item.strip():
+        raise InvalidInput("line (a number) or item (text) is required")
+    res = _guarded(
+        call, ref, None, lambda: call.project.update(ref, UpdateOps(checks=[(item, checked)]), expected_hash=want)
+    )
+    return _write_result(res)
+
+
+def archive_spec(call: Call) -> Response:
+    ref = check_ref(call.param("ref"))
+    want = expected_hash(call)
+    res = _guarded(call, ref, None, lambda: call.project.archive(ref, expected_hash=want))
+    return _write_result(res)
+
+
+# ============================================================== route plumbing
+async def read_body(request: Request) -> dict[str, Any] | None:
+    if request.method in ("GET", "HEAD", "DELETE"):
+        return None
+    too_big = HttpError(413, "payload_too_large", f"request body too large (at most {MAX_BODY} bytes)")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise too_big
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return data
+
+
+def endpoint(fn: Handler, resolve: Callable[[Request], Served]) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        try:
+            served = resolve(request)
+            body = await read_body(request)
+            out = await run_in_threadpool(fn, Call(request, served, body))
+        except _ConflictWithCurrent as c:
+            return error_response(c.exc, extra=c.extra)
+        except Exception as exc:  # the one error funnel: LeanSpecError -> http_status
+            return error_response(exc)
+        if isinstance(out, Response):
+            return out
+        return json_response(out)
+
+    route.__name__ = getattr(fn, "__name__", "route")
+    return route
+
+
+def events_endpoint(resolve: Callable[[Request], Served]) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        try:
+            served = resolve(request)
+        except Exception as exc:
+            return error_response(exc)
+        return StreamingResponse(
+            stream(served.hub, served.id),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    return route
+
+
+# (method, path under a project, handler) — the single list the app and the OpenAPI
+# test both read.
+PROJECT_ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/specs", list_specs),
+    ("POST", "/specs", create_spec),
+    ("GET", "/specs/{ref}", get_spec),
+    ("PATCH", "/specs/{ref}", patch_spec),
+    ("PUT", "/specs/{ref}/content", put_content),
+    ("GET", "/specs/{ref}/files/{file}", get_file),
+    ("PUT", "/specs/{ref}/files/{file}", put_file),
+    ("POST", "/specs/{ref}/checklist", toggle_check),
+    ("POST", "/specs/{ref}/archive", archive_spec),
+    ("GET", "/specs/{ref}/deps", spec_deps),
+    ("GET", "/board", board),
+    ("GET", "/deps", deps),
+    ("GET", "/stats", stats),
+    ("GET", "/search", search_route),
+    ("GET", "/validate", validate),
+]
+
+
+def unknown_project(pid: str, known: list[str]) -> LeanSpecError:
+    from ..errors import ProjectNotFound
+
+    return ProjectNotFound(f"no served project with id {pid!r}", details={"projects": known})

@@ -1,0 +1,307 @@
+"""The ASGI app behind ``lean-spec ui``: JSON API, server-sent events, the page shell
+and its static files (plain ES modules + CSS shipped in the package; no build step,
+nothing from a CDN).
+
+Security, in one middleware (``Guard``), before any route runs:
+- the ``Host`` header must be localhost, an IP literal, the bound host or an allowed
+  name (DNS rebinding);
+- a write whose ``Origin`` is not this server is refused (CSRF);
+- with an API key, ``/api/*`` needs ``Authorization: Bearer <key>``;
+- ``--readonly`` refuses every write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import ipaddress
+import re
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .. import __version__
+from ..project import Project
+from . import api
+from .errors import HttpError, error_response, plain_error
+from .events import EventHub
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+PUBLIC_API = frozenset({"/api/health"})
+
+
+class _Static(StaticFiles):
+    """Package assets, revalidated on every load (ETag): an upgrade never leaves a
+    browser running stale modules."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        resp = super().file_response(*args, **kwargs)
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+
+
+class AppState:
+    def __init__(self, projects: dict[str, api.Served], *, readonly: bool, api_key: str | None) -> None:
+        self.projects = projects
+        self.default_id = next(iter(projects))
+        self.readonly = readonly
+        self.api_key = api_key
+
+
+def _host_name(host: str) -> str:
+    h = host.strip().lower()
+    if h.startswith("["):
+        return h[1 : h.find("]")] if "]" in h else h
+    if h.count(":") == 1:
+        h = h.split(":", 1)[0]
+    return h.rstrip(".")
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _netloc(scheme: str, netloc: str) -> str:
+    """``host:port`` with the default port made explicit, for origin comparison."""
+    n = netloc.strip().lower()
+    if n.startswith("["):
+        end = n.find("]")
+        host, rest = n[: end + 1], n[end + 1 :]
+        port = rest[1:] if rest.startswith(":") else ""
+    elif ":" in n:
+        host, port = n.rsplit(":", 1)
+    else:
+        host, port = n, ""
+    return f"{host}:{port or ('443' if scheme == 'https' else '80')}"
+
+
+class Guard:
+    """Host allow-list, same-origin writes, bearer token, read-only. Pure ASGI so
+    streaming responses (SSE) pass through untouched."""
+
+    def __init__(self, app: ASGIApp, *, state: AppState, allowed_hosts: set[str]) -> None:
+        self.app = app
+        self.state = state
+        self.allowed_hosts = allowed_hosts
+
+    def host_ok(self, host: str) -> bool:
+        if not host:
+            return False
+        name = _host_name(host)
+        # An IP literal cannot be a rebinding attack: the page's origin is that IP.
+        return name in LOCAL_HOSTS or name in self.allowed_hosts or _is_ip(name)
+
+    def check(self, scope: Scope) -> HttpError | None:
+        headers = Headers(scope=scope)
+        method = scope["method"].upper()
+        path: str = scope["path"]
+        host = headers.get("host", "")
+        if not self.host_ok(host):
+            return HttpError(
+                403,
+                "forbidden_host",
+                f"host {host!r} is not allowed",
+                hint="open the UI at http://127.0.0.1:<port>/ or http://localhost:<port>/",
+            )
+        unsafe = method not in SAFE_METHODS
+        if unsafe:
+            origin = headers.get("origin")
+            if origin is not None:
+                o = urlsplit(origin)
+                scheme = scope.get("scheme", "http")
+                if origin == "null" or o.scheme != scheme or _netloc(o.scheme, o.netloc) != _netloc(scheme, host):
+                    return HttpError(403, "forbidden_origin", f"cross-origin write refused (Origin {origin!r})")
+            if headers.get("sec-fetch-site") == "cross-site":
+                return HttpError(403, "forbidden_origin", "cross-site write refused")
+        if path.startswith("/api/") and self.state.api_key and path not in PUBLIC_API:
+            token = ""
+            auth = headers.get("authorization", "")
+            if auth[:7].lower() == "bearer ":
+                token = auth[7:].strip()
+            elif method == "GET" and path.endswith("/events"):
+                # EventSource cannot send headers: the page passes the key in the URL.
+                token = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("access_token") or [""])[0]
+            if not token or not hmac.compare_digest(token.encode("utf-8"), self.state.api_key.encode("utf-8")):
+                return HttpError(
+                    401,
+                    "unauthorized",
+                    "missing or wrong API key",
+                    hint="send Authorization: Bearer <LEANSPEC_API_KEY>",
+                )
+        if unsafe and self.state.readonly and path.startswith("/api/"):
+            return HttpError(403, "readonly", "this server is read-only (started with --readonly)")
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        err = self.check(scope)
+        if err is not None:
+            headers = {"WWW-Authenticate": "Bearer"} if err.code == "unauthorized" else None
+            await error_response(err, headers=headers)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _ids(projects: Sequence[Project]) -> list[str]:
+    out: list[str] = []
+    for p in projects:
+        base = re.sub(r"[^a-z0-9]+", "-", p.root.name.lower()).strip("-") or "project"
+        pid, n = base, 2
+        while pid in out:
+            pid, n = f"{base}-{n}", n + 1
+        out.append(pid)
+    return out
+
+
+def _shell() -> str:
+    from importlib.resources import files
+
+    html = files("leanspec.web").joinpath("static/index.html").read_text("utf-8")
+    return html.replace("__VERSION__", __version__)
+
+
+def create_app(
+    projects: Sequence[Project | str | Path] | Project,
+    *,
+    readonly: bool = False,
+    api_key: str | None = None,
+    allowed_hosts: Sequence[str] = (),
+) -> Starlette:
+    """The app for one or more projects. The first project is the default one, served
+    at ``/api/...``; every project is also at ``/api/projects/{id}/...``."""
+    if isinstance(projects, Project):
+        projects = [projects]
+    opened = [p if isinstance(p, Project) else Project.open(p) for p in projects]
+    if not opened:
+        raise ValueError("create_app needs at least one project")
+    served = {
+        pid: api.Served(pid, p.root.name, p, EventHub(p.root, p.store.specs_dir))
+        for pid, p in zip(_ids(opened), opened, strict=True)
+    }
+    state = AppState(served, readonly=readonly, api_key=api_key or None)
+
+    def default_project(_request: Request) -> api.Served:
+        return served[state.default_id]
+
+    def named_project(request: Request) -> api.Served:
+        pid = request.path_params["pid"]
+        s = served.get(pid)
+        if s is None:
+            raise api.unknown_project(pid, list(served))
+        return s
+
+    routes: list[Any] = []
+    for prefix, resolve in (("/api", default_project), ("/api/projects/{pid}", named_project)):
+        for method, path, fn in api.PROJECT_ROUTES:
+            routes.append(Route(prefix + path, api.endpoint(fn, resolve), methods=[method]))
+        routes.append(Route(prefix + "/events", api.events_endpoint(resolve), methods=["GET"]))
+
+    async def info(request: Request) -> Response:
+        return api.json_response(api.api_info(state))
+
+    async def projects_route(request: Request) -> Response:
+        return api.json_response(
+            {"ok": True, "default": state.default_id, "projects": [s.info() for s in served.values()]}
+        )
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True, "version": __version__})
+
+    async def openapi(request: Request) -> Response:
+        from .openapi import spec
+
+        return JSONResponse(spec())
+
+    async def api_not_found(request: Request) -> Response:
+        from starlette.routing import Match
+
+        allowed: set[str] = set()
+        for r in app.router.routes:
+            if (
+                isinstance(r, Route)
+                and r.endpoint is not api_not_found
+                and r.path.startswith("/api")
+                and r.matches(request.scope)[0] == Match.PARTIAL
+            ):
+                allowed.update(r.methods or ())
+        if allowed:
+            return error_response(
+                HttpError(
+                    405,
+                    "method_not_allowed",
+                    f"{request.method} is not allowed on {request.url.path}",
+                    details={"allowed": sorted(allowed)},
+                ),
+                headers={"Allow": ", ".join(sorted(allowed))},
+            )
+        return plain_error(
+            404, "not_found", f"no API route {request.method} {request.url.path}", hint="see /api/openapi.json"
+        )
+
+    shell_cache: dict[str, str] = {}
+
+    async def page(request: Request) -> Response:
+        if "html" not in shell_cache:
+            shell_cache["html"] = _shell()
+        return HTMLResponse(
+            shell_cache["html"],
+            headers={
+                "Cache-Control": "no-cache",
+                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
+
+    routes += [
+        Route("/api/health", health, methods=["GET"]),
+        Route("/api/info", info, methods=["GET"]),
+        Route("/api/projects", projects_route, methods=["GET"]),
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]),
+        Route("/api", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]),
+        Mount("/static", _Static(packages=[("leanspec.web", "static")]), name="static"),
+        Route("/{rest:path}", page, methods=["GET", "HEAD"]),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for s in served.values():
+                await s.hub.close()
+
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        code = getattr(exc, "status_code", 500)
+        if code == 405:
+            return plain_error(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}")
+        if code == 404:
+            return plain_error(404, "not_found", f"not found: {request.url.path}")
+        return error_response(exc)
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: method_not_allowed, 405: method_not_allowed, 500: method_not_allowed},
+    )
+    app.state.leanspec = state
+    app.add_middleware(Guard, state=state, allowed_hosts={h.lower() for h in allowed_hosts})
+    return app

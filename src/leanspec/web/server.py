@@ -1,0 +1,28 @@
+"""Running the app on uvicorn (used by ``lean-spec ui`` and the tests)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+
+class UIServer(uvicorn.Server):
+    """uvicorn, plus: open event streams end as soon as shutdown starts (an idle SSE
+    connection would otherwise hold the server for its whole grace period)."""
+
+    def __init__(self, app: Starlette, **kw: Any) -> None:
+        kw.setdefault("log_level", "warning")
+        kw.setdefault("access_log", False)
+        kw.setdefault("lifespan", "on")
+        kw.setdefault("ws", "none")
+        kw.setdefault("timeout_graceful_shutdown", 3)
+        super().__init__(uvicorn.Config(app, **kw))
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for served in self.app.state.leanspec.projects.values():
+            served.hub.end_streams()
+        await super().shutdown(sockets=sockets)
