@@ -468,6 +468,8 @@ class Store:
                 current = path.read_bytes()
             except FileNotFoundError:
                 raise MalformedSpec(f"{self._rel(e.dir)}: no {self.config.default_file}") from None
+            except OSError as exc:  # a folder named README.md, no read permission, ...
+                raise MalformedSpec(f"{self._rel(path)}: cannot read: {exc.strerror}") from None
             self._check_hash(path, current, expected_hash)
             try:
                 text = current.decode("utf-8")
@@ -518,8 +520,10 @@ class Store:
                 doc.body = new_body
                 changed.append("content")
         for old, new, mode in ops.replacements:
-            doc.body, _n = bodyops.replace_text(doc.body, old, new, mode)
-            changed.append("content")
+            nb, _n = bodyops.replace_text(doc.body, old, new, mode)
+            if nb != doc.body:  # replacing a text by itself is not a change
+                doc.body = nb
+                changed.append("content")
         for heading, content, mode in ops.sections:
             nb = bodyops.update_section(doc.body, heading, content, mode)
             if nb != doc.body:
@@ -892,7 +896,11 @@ class Store:
             entries = self.entries()
             e = self.resolve(ref, entries)
             path = self.readme_path(e)
-            current = path.read_bytes()
+            self._cleanup_temps(e.dir)  # do not carry a dead writer's temp file into archived/
+            try:
+                current = path.read_bytes()
+            except OSError as exc:
+                raise MalformedSpec(f"{self._rel(path)}: cannot read: {exc.strerror}") from None
             self._check_hash(path, current, expected_hash)
             try:
                 text = current.decode("utf-8")
