@@ -1,0 +1,669 @@
+"""Persistent metadata cache: a command re-reads only the spec files that changed.
+
+What is cached, per README (keyed by its root-relative path): the stat key
+``(size, mtime_ns, ino, ctime_ns)``, the SHA-256 of the bytes, the parsed frontmatter,
+the first ``# H1`` and the checklist counts; per spec folder: its sub-spec file names
+(keyed by the folder's own stat, which changes whenever a file is added, removed or
+renamed in it). That is everything ``Spec.to_dict()`` needs, so ``list`` and ``board``
+never read a README whose stat key is unchanged. A cache hit is a ``CachedSpec`` whose
+``body`` is read from the file on first access (search, validate, view).
+
+The cache is never trusted over the files:
+
+* every entry is re-validated against a fresh ``stat`` on every load; a mismatch of
+  any of size, mtime_ns, inode or ctime_ns means "re-read";
+* racy entries (git's "racy index" problem): a file changed twice within one
+  timestamp tick can keep its size and mtime. An entry whose ctime is within
+  ``RACY_NS`` of the moment it was verified is re-read and re-hashed on every load
+  until it is old enough to be trusted. ctime is used (not only mtime) because
+  ``os.utime`` can move mtime back but nobody can move ctime;
+* a missing, truncated, corrupt or foreign-version file (format, Python, leanspec
+  version, README file name) is ignored and rebuilt; deleting it changes only speed;
+* ``LEANSPEC_NO_CACHE=1`` turns it off entirely.
+
+Persistence: one pickle file under ``.lean-spec/cache/`` (the folder ignores itself via
+its own ``.gitignore``), written to a unique temp file and renamed over the old one, so
+concurrent processes never see a torn file: last writer wins, and since every entry
+validates itself a lost update only costs a re-read. No fsync: after a crash the file
+is either the old one, the new one, or a truncated one that fails to load — and all
+three are harmless, so paying for durability would buy nothing. Unpickling uses an
+allow-list (dates only), so a planted cache file cannot run code.
+
+Only ``store.py`` calls this module (it is the only code that reads spec files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import io
+import os
+import pickle
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from .model import Spec, checklist_counts, first_h1
+
+if TYPE_CHECKING:
+    from .refs import Entry
+    from .store import Store
+
+CACHE_DIR = ".lean-spec/cache"
+CACHE_FILE = "specs.pickle"
+FORMAT = 3
+MAGIC = b"LEANSPEC-CACHE\n"
+# Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
+# kernel's coarse clock; NFS attribute caching is the user's problem as for git.
+RACY_NS = 2_000_000_000
+MAX_CACHE_BYTES = 512 * 1024 * 1024
+MAX_READ = 64 * 1024 * 1024  # = store.MAX_SPEC_BYTES; bigger files take the store's path
+
+_BODY = Spec.__dict__["body"]  # the slot descriptors CachedSpec's properties wrap
+_FM = Spec.__dict__["frontmatter"]
+_SUBS = Spec.__dict__["sub_specs"]
+_new_cached = object.__new__
+
+
+def enabled() -> bool:
+    return os.environ.get("LEANSPEC_NO_CACHE", "").strip() not in ("1", "true", "yes", "on")
+
+
+def _header(default_file: str) -> tuple[Any, ...]:
+    from . import __version__
+
+    return (FORMAT, sys.version_info[:2], __version__, default_file)
+
+
+# ============================================================== the cached spec
+class CachedSpec(Spec):
+    """A spec whose metadata came from the cache; the body is read on first use.
+
+    The body is read from the file and checked against ``content_hash``. If the file
+    changed since the listing, the whole object is refreshed from the new file, so
+    metadata, body and hash always describe one version of the file.
+    """
+
+    __slots__ = ("_h1", "_checks", "_store", "_entry", "_meta", "_fm_blob", "_session")
+    _h1: str | None
+    _checks: tuple[int, int]
+    _store: Store
+    _entry: Entry
+    _meta: dict[str, Any] | None
+    _fm_blob: bytes | None
+    _session: Session
+
+    @property  # type: ignore[override]
+    def sub_specs(self) -> list[str]:
+        # Checked (one stat of the folder) on first use: a text listing never shows
+        # them, and at 10,000 specs that stat is a tenth of the listing's time.
+        try:
+            return _SUBS.__get__(self, Spec)  # type: ignore[no-any-return]
+        except AttributeError:
+            subs = self._session.sub_specs_of(self._entry)
+            _SUBS.__set__(self, subs)
+            return subs
+
+    @sub_specs.setter
+    def sub_specs(self, value: list[str]) -> None:
+        _SUBS.__set__(self, value)
+
+    @property  # type: ignore[override]
+    def frontmatter(self) -> dict[str, Any]:
+        # Kept pickled until first use: a listing sorted by number never needs it, and
+        # each spec object gets its own dict (nobody can change the cache through it).
+        try:
+            return _FM.__get__(self, Spec)  # type: ignore[no-any-return]
+        except AttributeError:
+            try:
+                fm = _unpickle(self._fm_blob)
+            except Exception:  # a damaged entry in a file that loaded: ask the file
+                fm = _fresh_frontmatter(self)
+            _FM.__set__(self, fm)
+            return fm  # type: ignore[no-any-return]
+
+    @frontmatter.setter
+    def frontmatter(self, value: dict[str, Any]) -> None:
+        _FM.__set__(self, value)
+
+    @property  # type: ignore[override]
+    def body(self) -> str:
+        try:
+            return _BODY.__get__(self, Spec)  # type: ignore[no-any-return]
+        except AttributeError:
+            self._load_body()
+            return _BODY.__get__(self, Spec)  # type: ignore[no-any-return]
+
+    @body.setter
+    def body(self, value: str) -> None:
+        _BODY.__set__(self, value)
+
+    @property
+    def title(self) -> str:
+        m = self._meta
+        if m is not None:
+            return m["title"]  # type: ignore[no-any-return]
+        t = self.frontmatter.get("title")
+        if isinstance(t, str) and t.strip():
+            return t.strip()
+        if self._h1:
+            return str(self._h1)
+        return self.slug.replace("-", " ").title()
+
+    @property
+    def checklist(self) -> tuple[int, int]:
+        return self._checks  # type: ignore[no-any-return]
+
+    # The frontmatter-derived properties, as Spec computed them when the file was read
+    # (they are in the cached to_dict()); filters, sorting and rendering call them a
+    # lot. Lists are copied: callers may change what they get.
+    @property
+    def status(self) -> str:
+        m = self._meta
+        return m["status"] if m is not None else Spec.status.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def priority(self) -> str | None:
+        m = self._meta
+        return m["priority"] if m is not None else Spec.priority.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def tags(self) -> list[str]:
+        m = self._meta
+        return list(m["tags"]) if m is not None else Spec.tags.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def depends_on(self) -> list[str]:
+        m = self._meta
+        return list(m["depends_on"]) if m is not None else Spec.depends_on.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def parent(self) -> str | None:
+        m = self._meta
+        return m["parent"] if m is not None else Spec.parent.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def assignee(self) -> str | None:
+        m = self._meta
+        return m["assignee"] if m is not None else Spec.assignee.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def created(self) -> str | None:
+        m = self._meta
+        return m["created"] if m is not None else Spec.created.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    def to_dict(self, *, content: bool = False) -> dict[str, Any]:
+        meta = self._meta
+        if content or meta is None:
+            return Spec.to_dict(self, content=content)
+        # Spec.to_dict() of this very file version, computed when it was read; only the
+        # sub-spec list lives outside the README. Containers are copied so callers can
+        # never change what the cache holds.
+        out = {k: (v.copy() if type(v) in (list, dict) else v) for k, v in meta.items()}
+        out["sub_specs"] = list(self.sub_specs)
+        return out
+
+    def _load_body(self) -> None:
+        from .errors import LeanSpecError
+
+        store, e = self._store, self._entry
+        # Fast path: the bytes are the listed version (same SHA-256): only split off
+        # the body, no YAML, no folder listing.
+        try:
+            with open(store.readme_path(e), "rb") as f:
+                data = f.read(MAX_READ)
+            if len(data) < MAX_READ and hashlib.sha256(data).hexdigest() == self.content_hash:
+                _BODY.__set__(self, body_of(data.decode("utf-8")))
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
+        try:
+            fresh = store._load_entry(e)
+        except (LeanSpecError, OSError):
+            # Deleted or broken since the listing: keep the listed metadata; there is
+            # no body of that version left to show.
+            _BODY.__set__(self, "")
+            return
+        if fresh.content_hash != self.content_hash:
+            # Changed since the listing: move the whole object to the new version.
+            self.frontmatter = fresh.frontmatter
+            self.content_hash = fresh.content_hash
+            self.sub_specs = fresh.sub_specs
+            self.size = fresh.size
+            self.mtime = fresh.mtime
+            self._h1 = first_h1(fresh.body)
+            self._checks = checklist_counts(fresh.body)
+            self._meta = None
+        _BODY.__set__(self, fresh.body)
+
+
+def body_of(text: str) -> str:
+    """``Document.parse(text).body`` without parsing the YAML (tests compare the two on
+    every spec). Only called for bytes that parsed fine when they were cached."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if lines[0].rstrip("\r").rstrip() != "---":
+        return text
+    for i in range(1, len(lines)):
+        if lines[i].rstrip("\r").rstrip() in ("---", "..."):
+            return "\n".join(lines[i + 1 :])
+    return text  # unreachable for cached bytes (they had a closed frontmatter)
+
+
+# ============================================================ the cache itself
+class _Allowed(pickle.Unpickler):
+    """Only plain data and dates: a cache file someone planted cannot run code."""
+
+    SAFE = {
+        ("datetime", "date"),
+        ("datetime", "datetime"),
+        ("datetime", "timezone"),
+        ("datetime", "timedelta"),
+        ("datetime", "time"),
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.SAFE:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"forbidden in cache: {module}.{name}")
+
+
+def _fresh_frontmatter(spec: CachedSpec) -> dict[str, Any]:
+    from .errors import LeanSpecError
+
+    try:
+        return spec._store._load_entry(spec._entry).frontmatter  # type: ignore[no-any-return]
+    except (LeanSpecError, OSError):
+        return {}
+
+
+def _unpickle(blob: bytes | None) -> Any:
+    if not isinstance(blob, bytes):
+        raise pickle.UnpicklingError("no frontmatter blob")
+    return _Allowed(io.BytesIO(blob)).load()
+
+
+class MetaCache:
+    """The in-memory view of one project's cache file. Shared by the threads of one
+    process (MCP and HTTP servers keep it warm between calls); guarded by a lock."""
+
+    def __init__(self, path: str, default_file: str) -> None:
+        self.path = path
+        self.default_file = default_file
+        self.files: dict[str, tuple[Any, ...]] = {}  # rel README -> record (see _record)
+        self.dirs: dict[str, tuple[Any, ...]] = {}  # rel folder -> (mtime_ns, ino, ctime_ns, verified_ns, names)
+        self.lock = threading.Lock()
+        self.loaded_stat: tuple[int, int, int] | None = None
+        self.status = "missing"  # missing | loaded | corrupt | foreign
+
+    # ------------------------------------------------------------ persistence
+    def load(self, *, freeze: bool = False) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                if st.st_size > MAX_CACHE_BYTES:
+                    self.status = "corrupt"
+                    return
+                data = f.read()
+        except OSError:
+            self.status = "missing"
+            return
+        self.loaded_stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+        if not data.startswith(MAGIC):
+            self.status = "foreign"
+            return
+        # Unpickling 10,000 small dicts would trigger the cyclic GC dozens of times
+        # (none of it is garbage); pausing it makes the load ~3x faster.
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            payload = _Allowed(io.BytesIO(data[len(MAGIC) :])).load()
+            header, files, dirs = payload
+            if tuple(header) != _header(self.default_file):
+                self.status = "foreign"
+                return
+            if not isinstance(files, dict) or not isinstance(dirs, dict):
+                raise ValueError("bad shape")
+        except Exception:  # any damage at all: ignore the file, rebuild
+            self.status = "corrupt"
+            return
+        finally:
+            if gc_was:
+                gc.enable()
+        # The entries are acyclic and live as long as the process keeps the cache:
+        # move them out of the collector's view, or every later full collection (which
+        # a listing that allocates 10,000 dicts triggers) re-scans all of them.
+        # Unreachable frozen objects are still freed by reference counting. Done once
+        # per process (first load), so a long-running server does not pile up frozen
+        # cyclic garbage.
+        if freeze:
+            gc.freeze()
+        self.files, self.dirs, self.status = files, dirs, "loaded"
+
+    def save(self) -> bool:
+        """Write atomically; any OS error (read-only project, full disk) is ignored."""
+        d = os.path.dirname(self.path)
+        if _read_only(d):
+            return False
+        tmp = f"{self.path}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            if not os.path.isdir(d):
+                os.makedirs(d, exist_ok=True)
+            gi = os.path.join(d, ".gitignore")
+            if not os.path.exists(gi):
+                with open(gi, "w") as f:
+                    f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
+            try:
+                blob = pickle.dumps(
+                    (_header(self.default_file), self.files, self.dirs), protocol=pickle.HIGHEST_PROTOCOL
+                )
+            except Exception:  # exotic YAML values: run without a cache rather than fail
+                return False
+            with open(tmp, "wb") as f:
+                f.write(MAGIC)
+                f.write(blob)
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return False
+        with contextlib.suppress(OSError):
+            st = os.stat(self.path)
+            self.loaded_stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+        self.status = "loaded"
+        return True
+
+    def refresh_from_disk(self) -> None:
+        """Pick up entries another process saved since we loaded (cheap stat check)."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != self.loaded_stat:
+            other = MetaCache(self.path, self.default_file)
+            other.load()
+            if other.status == "loaded":
+                # Entries validate themselves, so merging in either direction is safe.
+                with self.lock:
+                    self.files.update(other.files)
+                    self.dirs.update(other.dirs)
+                    self.loaded_stat = other.loaded_stat
+
+
+def _read_only(cache_dir: str) -> bool:
+    """A folder whose mode has no write bit at all is read-only by intent, even for
+    root (who bypasses permission checks): never create the cache inside it."""
+    d = cache_dir
+    for _ in range(3):  # the cache folder, .lean-spec/, the project root
+        try:
+            return not (os.stat(d).st_mode & 0o222)
+        except FileNotFoundError:
+            d = os.path.dirname(d)
+        except OSError:
+            return True
+    return True
+
+
+_memo: dict[str, MetaCache] = {}
+_memo_lock = threading.Lock()
+
+
+def cache_path(store: Store) -> str:
+    return os.path.join(str(store.root), CACHE_DIR, CACHE_FILE)
+
+
+def get_cache(store: Store) -> MetaCache:
+    path = cache_path(store)
+    with _memo_lock:
+        c = _memo.get(path)
+        if c is None or c.default_file != store.config.default_file:
+            c = MetaCache(path, store.config.default_file)
+            c.load(freeze=not _memo)
+            _memo[path] = c
+        else:
+            c.refresh_from_disk()
+        return c
+
+
+def forget(store: Store) -> None:
+    with _memo_lock:
+        _memo.pop(cache_path(store), None)
+
+
+# ================================================================ the read path
+class Session:
+    """One ``load_all`` pass: look up, validate, re-read misses, then save once."""
+
+    def __init__(self, store: Store, cache: MetaCache) -> None:
+        self.store = store
+        self.cache = cache
+        self.root_prefix = str(store.root) + os.sep
+        self.root_len = len(self.root_prefix)
+        self.suffix = "/" + store.config.default_file
+        self.files = cache.files
+        self.dirs = cache.dirs
+        self.default_file = store.config.default_file
+        self.new_files: dict[str, tuple[Any, ...]] = {}
+        self.new_dirs: dict[str, tuple[Any, ...]] = {}
+        self.hits = 0
+        self.finished = False
+        self.misses = 0
+
+    def load(self, e: Entry) -> Spec:
+        dpath = str(e.dir)
+        if not dpath.startswith(self.root_prefix):
+            return self.store._load_entry(e)  # specs folder outside the root: no cache
+        rel_dir = dpath[self.root_len :]
+        rel = rel_dir + self.suffix
+        rec = self.files.get(rel)
+        try:
+            st = os.stat(dpath + self.suffix)
+        except OSError:
+            return self.store._load_entry(e)  # let the store report the problem
+        if (
+            rec is None
+            or rec[0] != st.st_size
+            or rec[1] != st.st_mtime_ns
+            or rec[2] != st.st_ino
+            or rec[3] != st.st_ctime_ns
+            or st.st_ctime_ns + RACY_NS > rec[4]  # racy when verified: re-check
+        ):
+            return self._miss(e, rel, rel_dir)
+        self.hits += 1
+        s = _new_cached(CachedSpec)
+        s.name = e.name
+        s.number = e.number
+        s.path = rel
+        s._fm_blob = rec[6]
+        s.content_hash = rec[5]
+        s.archived_dir = e.archived
+        s.group = e.group
+        s._session = self
+        s.size = st.st_size
+        s.mtime = st.st_mtime
+        s._h1 = rec[7]
+        s._checks = rec[8]
+        s._store = self.store
+        s._entry = e
+        s._meta = rec[9]
+        return s
+
+    def sub_specs_of(self, e: Entry) -> list[str]:
+        dpath = str(e.dir)
+        return self._sub_specs(e, dpath, dpath[self.root_len :])
+
+    def _sub_specs(self, e: Entry, dpath: str, rel_dir: str) -> list[str]:
+        d = self.dirs.get(rel_dir)
+        try:
+            st = os.stat(dpath)
+        except OSError:
+            return self.store._sub_files(e.dir)
+        if (
+            d is not None
+            and d[0] == st.st_mtime_ns
+            and d[1] == st.st_ino
+            and d[2] == st.st_ctime_ns
+            and st.st_ctime_ns + RACY_NS <= d[3]
+        ):
+            return list(d[4])
+        now = time.time_ns()
+        names = self.store._sub_files(e.dir)  # listed AFTER the stat (see _miss)
+        self._record_dir(rel_dir, st, now, names)
+        return names
+
+    def _record_dir(self, rel_dir: str, st: os.stat_result, now: int, names: list[str]) -> None:
+        d = self.cache.dirs.get(rel_dir)
+        rec = (st.st_mtime_ns, st.st_ino, st.st_ctime_ns, now, tuple(names))
+        if d is None or d[:3] != rec[:3] or d[4] != rec[4] or st.st_ctime_ns + RACY_NS <= now:
+            if self.finished:  # a lazy check after the save: keep it for the next one
+                with self.cache.lock:
+                    self.cache.dirs[rel_dir] = rec
+            else:
+                self.new_dirs[rel_dir] = rec
+
+    def _miss(self, e: Entry, rel: str, rel_dir: str) -> Spec:
+        """Read the file the way the store does, and record what it found."""
+        self.misses += 1
+        path = f"{e.dir}/{self.default_file}"
+        # stat BEFORE reading: if the file changes while we read, the recorded key is
+        # the old one and the next load sees a mismatch (never new key + old bytes).
+        try:
+            dst = os.stat(e.dir)
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                verified = time.time_ns()
+                data = f.read(MAX_READ)
+        except OSError:
+            return self.store._load_entry(e)  # the store words the problem
+        if len(data) != st.st_size or len(data) >= MAX_READ:
+            return self.store._load_entry(e)  # changing under us, or huge: no record
+        parsed = self.store._parse(e, self.store.readme_path(e), data, st.st_size, st.st_mtime)
+        self._record_dir(rel_dir, dst, verified, parsed.sub_specs)
+        body = parsed.body
+        spec = CachedSpec(
+            parsed.name,
+            parsed.number,
+            parsed.path,
+            parsed.frontmatter,
+            body,
+            parsed.content_hash,
+            parsed.archived_dir,
+            parsed.group,
+            parsed.sub_specs,
+            parsed.size,
+            parsed.mtime,
+        )
+        spec._h1 = first_h1(body)
+        spec._checks = checklist_counts(body)
+        spec._store = self.store
+        spec._entry = e
+        spec._meta = None
+        spec._fm_blob = None
+        spec._session = self
+        try:
+            meta = spec.to_dict()
+            fm_blob = pickle.dumps(parsed.frontmatter, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # e.g. a recursive YAML anchor: the caller meets it as without a cache
+            return parsed
+        meta["sub_specs"] = None  # filled per listing (the folder has its own key)
+        spec._meta = meta
+        rec = (
+            st.st_size,
+            st.st_mtime_ns,
+            st.st_ino,
+            st.st_ctime_ns,
+            verified,
+            spec.content_hash,
+            fm_blob,
+            spec._h1,
+            spec._checks,
+            meta,
+        )
+        old = self.cache.files.get(rel)
+        # A racy entry that is still racy re-reads the same bytes every time; storing
+        # it again would only rewrite the cache file for nothing.
+        if old is None or old[:4] != rec[:4] or old[5] != rec[5] or st.st_ctime_ns + RACY_NS <= verified:
+            self.new_files[rel] = rec
+        return spec
+
+    def finish(self, entries: list[Entry]) -> None:
+        """Merge what this pass learnt, drop entries for folders that are gone (the
+        scan in ``entries`` is complete), and save if anything changed."""
+        c = self.cache
+        self.finished = True
+        n = self.root_len
+        live_dirs = {str(e.dir)[n:] for e in entries}
+        live = {f"{d}/{self.default_file}" for d in live_dirs}
+        with c.lock:
+            dirty = bool(self.new_files or self.new_dirs)
+            c.files.update(self.new_files)
+            c.dirs.update(self.new_dirs)
+            gone = [k for k in c.files if k not in live]
+            for k in gone:
+                del c.files[k]
+            gone_dirs = [k for k in c.dirs if k not in live_dirs]
+            for k in gone_dirs:
+                del c.dirs[k]
+            if dirty or gone or gone_dirs or c.status != "loaded":
+                c.save()
+
+
+def session(store: Store) -> Session | None:
+    """The hook ``Store.load_all`` calls; None when the cache is switched off."""
+    if not enabled():
+        return None
+    return Session(store, get_cache(store))
+
+
+# =================================================================== commands
+def status(store: Store) -> dict[str, Any]:
+    c = MetaCache(cache_path(store), store.config.default_file)
+    c.load()
+    try:
+        size = os.stat(c.path).st_size
+    except OSError:
+        size = 0
+    return {
+        "enabled": enabled(),
+        "path": os.path.relpath(c.path, store.root),
+        "state": c.status,
+        "entries": len(c.files),
+        "folders": len(c.dirs),
+        "bytes": size,
+        "format": FORMAT,
+    }
+
+
+def clear(store: Store) -> bool:
+    forget(store)
+    try:
+        os.unlink(cache_path(store))
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def rebuild(store: Store) -> dict[str, Any]:
+    """Drop the cache and re-read every spec once (the cold path)."""
+    clear(store)
+    c = get_cache(store)
+    c.files.clear()
+    c.dirs.clear()
+    s = Session(store, c)
+    from .errors import LeanSpecError
+
+    problems = 0
+    entries = store.entries()
+    for e in entries:
+        try:
+            s.load(e)
+        except LeanSpecError:
+            problems += 1
+    s.finish(entries)
+    out = status(store)
+    out["problems"] = problems
+    out["specs"] = s.hits + s.misses
+    return out
