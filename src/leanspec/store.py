@@ -210,8 +210,18 @@ class Store:
 
         One malformed spec never hides the others (LeanSpec 0.3.0 fails the whole list).
         """
+        # A folder moved (archive, check --fix) while we scan can be missed, seen twice or
+        # look unreadable; such a listing is retried (the move itself is one atomic rename).
+        for _attempt in range(3):
+            res, moved = self._load_all_once(include_archived)
+            if not moved:
+                break
+        return res
+
+    def _load_all_once(self, include_archived: bool) -> tuple[ListResult, bool]:
         specs: list[Spec] = []
         problems: list[LoadProblem] = []
+        failed: list[Entry] = []
         from . import cache  # metadata cache: re-reads only changed files (None when off)
 
         sess = cache.session(self)
@@ -223,14 +233,41 @@ class Store:
             try:
                 s = load(e)
             except LeanSpecError as exc:
-                problems.append(LoadProblem(self._rel(self.readme_path(e)), exc.code, exc.message))
-                continue
+                moved_to = self._moved_to_archive(e)
+                if moved_to is None:
+                    problems.append(LoadProblem(self._rel(self.readme_path(e)), exc.code, exc.message))
+                    failed.append(e)
+                    continue
+                try:
+                    s = load(moved_to)  # archived while we were listing
+                except LeanSpecError:
+                    failed.append(e)
+                    continue
+                if not include_archived:
+                    continue
             if not include_archived and s.status == "archived":
                 continue
             specs.append(s)
         if sess is not None:
             sess.finish(entries)
-        return ListResult(specs, problems)
+        moved = bool(failed) and any(not e.dir.exists() for e in failed)
+        names = [s.name for s in specs]
+        if not moved and len(set(names)) != len(names):
+            # Seen before and after a move: keep the copy whose folder still exists.
+            from collections import Counter
+
+            twice = {n for n, k in Counter(names).items() if k > 1}
+            specs = [s for s in specs if s.name not in twice or (self.root / s.path).exists()]
+            moved = len({s.name for s in specs}) != len(specs)
+        return ListResult(specs, problems), moved
+
+    def _moved_to_archive(self, e: Entry) -> Entry | None:
+        if e.archived or e.dir.exists():
+            return None
+        d = self.specs_dir / "archived" / e.name
+        if not d.is_dir():
+            return None
+        return Entry(e.name, e.number, d, f"archived/{e.name}", True, None)
 
     def resolve(self, ref: str, entries: Sequence[Entry] | None = None) -> Entry:
         ents = list(entries) if entries is not None else self.entries()
