@@ -304,3 +304,72 @@ def test_cli_help_syntax(cli, empty_project: Path) -> None:
     assert r.code == 0
     for word in ("AND", "OR", "NOT", '"exact phrase"', "status:", "tag:", "created:>", "..", "~"):
         assert word in r.out
+
+
+# ------------------------------------------------- content hits: line by line
+def _reference_lines(body: str, needle: str) -> list[tuple[int, list[list[int]]]]:
+    """Independent reference: every body line (splitlines, 1-based) containing the
+    needle case-insensitively, with each occurrence (overlapping ones too)."""
+    out = []
+    for i, line in enumerate(body.splitlines(), 1):
+        low = line.lower()
+        spans = [[k, k + len(needle)] for k in range(len(low)) if low.startswith(needle, k)]
+        if spans:
+            out.append((i, spans))
+    return out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "plain\nthe gate here\n\nno\nGATE and gate and GaTe\n",
+        "crlf line\r\ngate one\r\n\r\ngate two\r\n",  # \r\n is one line break
+        "old mac\rgate\rx gate\n",
+        "unicode\u2028gate after a line separator\x85gate after NEL\x0cgate\n",
+        "İstanbul gate (İ lower-cases to two characters)\ngate\n",
+        "ΟΔΟΣ gate σ ς\nΣgate\n",  # final sigma is context-dependent
+        "gategategate overlapping\ngatgate\n",
+        "no trailing newline gate",
+        "gate",
+    ],
+)
+def test_content_hits_match_a_line_by_line_scan(body: str) -> None:
+    s = mk("010-x", "Title", "")
+    s.body = body
+    for needle in ("gate", "gategate", "ate a"[:3]):
+        res = search([s], needle)
+        want = _reference_lines(body, needle)
+        if not want:
+            assert res["total"] == 0
+            continue
+        got = [(m["line"], m) for m in res["results"][0]["matches"] if m["field"] == "content"]
+        assert [ln for ln, _m in got] == [ln for ln, _s in want][:10]
+        lines = body.splitlines()
+        for (_got_ln, m), (_want_ln, spans) in zip(got, want, strict=False):  # got: first 10
+            assert len(m["highlights"]) == len(_merge_ref(spans))
+            for a, b in m["highlights"]:
+                assert needle in m["text"][a:b].lower()
+        assert res["results"][0]["total_matches"] == sum(len(_merge_ref(sp)) for _l, sp in want)
+        assert all(m["text"].strip("…") in lines[ln - 1] for ln, m in got)
+
+
+def _merge_ref(spans: list[list[int]]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def test_fuzzy_and_phrase_results_do_not_depend_on_other_specs() -> None:
+    """Fuzzy verdicts are remembered across specs within one search and phrases are
+    pre-checked on the whole body: each spec's result equals searching it alone."""
+    bodies = ["the gateway routes\n", "a gatewya typo\nand gate way\n", "nothing here\n", "Gateway\n  routes  here\n"]
+    specs = [mk(f"0{i}1-s{i}", f"S{i}", b) for i, b in enumerate(bodies)]
+    for q in ("gateway~", "gatewai~1", '"gateway routes"', '"gate way"', "gateway~ -typo"):
+        together = search(specs, q)["results"]
+        alone = [r for s in specs for r in search([s], q)["results"]]
+        assert sorted(together, key=lambda r: r["spec"]["name"]) == sorted(alone, key=lambda r: r["spec"]["name"])
+    assert [r["spec"]["name"] for r in search(specs, '"gateway routes"')["results"]] == ["001-s0"]

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from leanspec.project import Project
 from leanspec.tokens import count_tokens, spec_tokens
 
@@ -102,3 +104,52 @@ def test_tokens_cli(cli, fixture_project: Path) -> None:
     assert len(by_lines) > len(rows)
     assert cli(fixture_project, "tokens", "045", "--all").code == 1
     assert cli(fixture_project, "tokens", "999", "--json").code == 3
+
+
+# ------------------------------------------------------------ persistent counts
+def test_token_cache_counts_persist_and_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixture_project: Path) -> None:
+    from leanspec.tokencache import FILE, TokenCache, digest
+
+    monkeypatch.delenv("LEANSPEC_NO_CACHE", raising=False)
+    text = (fixture_project / FIXTURE_045).read_text(encoding="utf-8")
+    data = text.encode("utf-8")
+    c = TokenCache(tmp_path)
+    assert c.count(text, data=data) == 1726 and c.count("hello world") == 2
+    assert c.save()
+    f = tmp_path / ".lean-spec" / "cache" / FILE
+    assert f.is_file() and (f.parent / ".gitignore").is_file()
+    # A new process-equivalent reads the counts back, keyed by the bytes' SHA-256.
+    again = TokenCache(tmp_path)
+    assert again.known == {digest(data): 1726, digest(b"hello world"): 2}
+    assert again.count(text, digest(data).hex()) == 1726 and not again.new
+    # A different text is counted, not confused with a cached one.
+    assert again.count(text + " extra") == count_tokens(text + " extra")
+    # Corrupt or truncated files are ignored and replaced on the next save.
+    for junk in (b"garbage", f.read_bytes()[:-7], b""):
+        f.write_bytes(junk)
+        fresh = TokenCache(tmp_path)
+        assert fresh.known == {}
+        assert fresh.count(text) == 1726
+        assert fresh.save() and TokenCache(tmp_path).known == {digest(data): 1726}
+    # Off switch: nothing read, nothing written.
+    monkeypatch.setenv("LEANSPEC_NO_CACHE", "1")
+    f.unlink()
+    off = TokenCache(tmp_path)
+    assert off.count(text) == 1726 and not off.save() and not f.exists()
+
+
+def test_tokens_all_identical_with_and_without_cache(cli, fixture_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ("tokens", "--all", "--include-sub-specs", "--archived", "--json")
+    monkeypatch.setenv("LEANSPEC_NO_CACHE", "1")
+    plain = cli(fixture_project, *args).json
+    assert not (fixture_project / ".lean-spec" / "cache" / "tokens.bin").exists()
+    monkeypatch.delenv("LEANSPEC_NO_CACHE")
+    cold = cli(fixture_project, *args).json
+    assert (fixture_project / ".lean-spec" / "cache" / "tokens.bin").is_file()
+    warm = cli(fixture_project, *args).json
+    assert plain == cold == warm and plain["total"] > 0
+    # An edited file gets a fresh count on the next (warm) run.
+    readme = fixture_project / FIXTURE_045
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nOne more line of text.\n", encoding="utf-8")
+    row = next(r for r in cli(fixture_project, "tokens", "--all", "--json").json["specs"] if r["spec"] == "045-unified-dashboard")
+    assert row["files"][0]["tokens"] == count_tokens(readme.read_text(encoding="utf-8")) > 1726

@@ -236,3 +236,99 @@ def test_formats_rules_and_exit_codes(empty_project: Path, cli) -> None:
 def test_fixture_specs_validate_without_false_corruption(fixture_project: Path, ref: str) -> None:
     found = issues(fixture_project, ref)
     assert not [i for i in found if i["rule"] == "corruption"]
+
+
+# ------------------------------------------------------------ the results cache
+CACHE = Path(".lean-spec/cache")
+
+
+def _report(root: Path, monkeypatch: pytest.MonkeyPatch, cached: bool, **kw) -> dict:
+    if cached:
+        monkeypatch.delenv("LEANSPEC_NO_CACHE", raising=False)
+    else:
+        monkeypatch.setenv("LEANSPEC_NO_CACHE", "1")
+    return validate_project(Project.open(root), **kw).to_dict()
+
+
+def _planted(root: Path) -> None:
+    """Specs that trip every content rule and the cross-spec ones."""
+    write_spec(root, "001-base")
+    write_spec(
+        root,
+        "002-messy",
+        GOOD.format(title="Messy").replace("Something useful.", "An **unclosed bold\n\n```\nnever closed"),
+        DESIGN_md="# Design\n\nSee [missing](./NOPE.md) and *open italic.\n",
+        notes_md="# notes\n",
+    )
+    done = GOOD.format(title="Done").replace("status: planned", "status: complete")
+    write_spec(root, "003-done", done.replace("Something useful.", "Builds on spec 001 and depends on 002."))
+    kid = GOOD.format(title="Kid").replace("priority: medium", "priority: medium\nparent: 003-done")
+    write_spec(root, "004-kid", kid + "\n[design](./DESIGN.md)\n")
+
+
+@pytest.mark.parametrize("kw", [{}, {"check_deps": True, "strict": True}, {"rules": ["sub-specs", "completion"]}])
+def test_cache_gives_identical_reports(fixture_project: Path, monkeypatch: pytest.MonkeyPatch, kw: dict) -> None:
+    """No cache, a cold cache and a warm cache report exactly the same issues, on the
+    real fixture plus planted problems; the cache files exist only when caching."""
+    _planted(fixture_project)
+    plain = _report(fixture_project, monkeypatch, False, **kw)
+    assert not (fixture_project / CACHE / "validate.pickle").exists()
+    assert plain["issues"], "the planted problems must be found"
+    cold = _report(fixture_project, monkeypatch, True, **kw)
+    assert (fixture_project / CACHE / "validate.pickle").is_file()
+    warm = _report(fixture_project, monkeypatch, True, **kw)
+    assert plain == cold == warm
+
+
+def test_cache_follows_file_changes(empty_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _planted(empty_project)
+    before = _report(empty_project, monkeypatch, True, check_deps=True)
+    assert ("corruption", "error") in rules_of(before["issues"], "002-messy")
+    # Fix the README, break a sub-spec, create the missing link target: the warm run
+    # sees all of it (content by hash, link targets on disk every run).
+    d = empty_project / "specs" / "002-messy"
+    (d / "README.md").write_text(GOOD.format(title="Messy") + "\n[design](./DESIGN.md) [n](./notes.md)\n", encoding="utf-8")
+    (d / "DESIGN.md").write_text("# Design\n\n```\nopen fence\n", encoding="utf-8")
+    (d / "NOPE.md").write_text("# Nope\n", encoding="utf-8")
+    after = _report(empty_project, monkeypatch, True, check_deps=True)
+    assert after == _report(empty_project, monkeypatch, False, check_deps=True)
+    messy = [i for i in after["issues"] if i["spec"] == "002-messy"]
+    assert not any(i["path"].endswith("README.md") and i["rule"] == "corruption" for i in messy)
+    assert any(i["path"].endswith("DESIGN.md") and "never closed" in i["message"] for i in messy)
+    assert not any("broken link" in i["message"] for i in messy)
+    # Settings are part of the key: a lower --max-lines is applied to cached files.
+    strictish = _report(empty_project, monkeypatch, True, max_lines=3)
+    assert strictish == _report(empty_project, monkeypatch, False, max_lines=3)
+    assert any(i["rule"] == "line-count" for i in strictish["issues"])
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"not a cache at all",
+        b"",
+        None,  # truncated: the real file cut in half
+        b"EVIL",  # a pickle that would call os.system if it were trusted
+    ],
+)
+def test_corrupt_cache_files_are_ignored(empty_project: Path, monkeypatch: pytest.MonkeyPatch, junk: bytes | None) -> None:
+    import pickle
+
+    _planted(empty_project)
+    expected = _report(empty_project, monkeypatch, False)
+    _report(empty_project, monkeypatch, True)  # writes both cache files
+    for name in ("validate.pickle", "tokens.bin"):
+        f = empty_project / CACHE / name
+        real = f.read_bytes()
+        if junk is None:
+            data = real[: len(real) // 2]
+        elif junk == b"EVIL":
+            magic = real.split(b"\n", 1)[0] + b"\n"
+            data = magic + pickle.dumps(__import__("os").system)
+        else:
+            data = junk
+        f.write_bytes(data)
+    assert _report(empty_project, monkeypatch, True) == expected
+    # ... and they were rewritten as valid caches that give the same answer again.
+    assert (empty_project / CACHE / "validate.pickle").read_bytes().startswith(b"LEANSPEC-VALIDATE")
+    assert _report(empty_project, monkeypatch, True) == expected

@@ -23,6 +23,7 @@ Line numbers are 1-based lines of the spec body (after the frontmatter), as in T
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -349,11 +350,14 @@ def _find_all(hay_lower: str, needle: str) -> list[tuple[int, int]]:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _phrase_re(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"\s+".join(re.escape(w) for w in phrase.split()), re.IGNORECASE)
+
+
 def _phrase_spans(hay: str, phrase: str) -> list[tuple[int, int]]:
     """Phrase hits, tolerant of runs of whitespace between the words."""
-    words = phrase.split()
-    pat = r"\s+".join(re.escape(w) for w in words)
-    return [(m.start(), m.end()) for m in re.finditer(pat, hay, re.IGNORECASE)]
+    return [(m.start(), m.end()) for m in _phrase_re(phrase).finditer(hay)]
 
 
 def _term_spans(hay: str, term: Term) -> list[tuple[int, int]]:
@@ -365,18 +369,57 @@ def _term_spans(hay: str, term: Term) -> list[tuple[int, int]]:
             for m in _WORD.finditer(hay)
             if levenshtein(m.group().lower(), term.text, term.fuzzy) <= term.fuzzy
         ]
-    return _find_all(hay.lower(), term.text)
+    return _find_all(_lower(hay), term.text)
 
 
-@dataclass
+def _lower(s: str) -> str:
+    """``s.lower()``, except that characters whose lower case is longer (``İ``) keep
+    their case, so offsets found in the result are offsets in ``s``."""
+    low = s.lower()
+    if len(low) == len(s):
+        return low
+    return "".join(lc if len(lc := ch.lower()) == 1 else ch for ch in s)
+
+
 class _Doc:
-    """A spec's searchable text, computed once per search."""
+    """A spec's searchable text, computed once per search.
 
-    spec: Spec
-    fields: dict[str, str]
-    lines: list[str]
-    created: _dt.date | None
-    updated: _dt.date | None
+    ``lower`` is the body's lines, each lower-cased on its own (as the line-by-line
+    scan did; most lines are ASCII, which lower-cases fastest), joined with ``\\n``: a
+    term never contains a line break, so one ``find`` over it gives exactly the
+    per-line hits, and the line number is one plus the ``\\n`` before the hit.
+    """
+
+    __slots__ = ("spec", "fields", "body", "created", "updated", "_lines", "_lower")
+
+    def __init__(self, spec: Spec, fields: dict[str, str], body: str, created: _dt.date | None, updated: _dt.date | None) -> None:
+        self.spec = spec
+        self.fields = fields
+        self.body = body
+        self.created = created
+        self.updated = updated
+        self._lines: list[str] | None = None
+        self._lower: str | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.body.splitlines()
+        return self._lines
+
+    @property
+    def lower(self) -> str:
+        if self._lower is None:
+            lines = self.lines
+            low = [ln.lower() for ln in lines]
+            if sum(map(len, low)) != sum(map(len, lines)):  # İ and friends: keep offsets
+                low = [_lower(ln) for ln in lines]
+            self._lower = "\n".join(low)
+        return self._lower
+
+    def line(self, n: int) -> str:
+        """Body line ``n`` (1-based)."""
+        return self.lines[n - 1]
 
 
 def _date_of(v: Any) -> _dt.date | None:
@@ -403,14 +446,40 @@ def _doc(spec: Spec) -> _Doc:
     }
     created = _date_of(fm.get("created")) or _date_of(fm.get("created_at"))
     updated = _date_of(fm.get("updated_at")) or _date_of(fm.get("updated")) or created
-    return _Doc(spec, fields, spec.body.splitlines(), created, updated)
+    return _Doc(spec, fields, spec.body, created, updated)
 
 
 # A hit: (field, line or None) -> spans in that field's text / that line.
 Hits = dict[tuple[str, int | None], list[tuple[int, int]]]
 
 
-def _match_term(doc: _Doc, term: Term, hits: Hits) -> bool:
+def _content_find(doc: _Doc, needle: str, hits: Hits) -> bool:
+    """Substring hits in the body, by line, from one scan of ``doc.lower`` (same hits,
+    spans and line numbers as scanning line by line)."""
+    low = doc.lower
+    k = low.find(needle)
+    if k < 0:
+        return False
+    n = len(needle)
+    line_no = low.count("\n", 0, k) + 1
+    line_start = low.rfind("\n", 0, k) + 1
+    spans = hits.setdefault(("content", line_no), [])
+    prev = k
+    while k >= 0:
+        if k != prev:
+            nls = low.count("\n", prev, k)
+            if nls:
+                line_no += nls
+                line_start = low.rfind("\n", prev, k) + 1
+                spans = hits.setdefault(("content", line_no), [])
+        a = k - line_start
+        spans.append((a, a + n))
+        prev = k
+        k = low.find(needle, k + 1)
+    return True
+
+
+def _match_term(doc: _Doc, term: Term, hits: Hits, fuzzy_memo: dict[str, bool] | None = None) -> bool:
     found = False
     for fname, text in doc.fields.items():
         if not text:
@@ -419,14 +488,38 @@ def _match_term(doc: _Doc, term: Term, hits: Hits) -> bool:
         if spans:
             hits.setdefault((fname, None), []).extend(spans)
             found = True
+    if term.phrase:
+        # A phrase found on some line is found in the whole body too: one regex over
+        # the body rules out most specs before the per-line scan.
+        if not doc.body or _phrase_re(term.text).search(doc.body) is None:
+            return found
+    elif term.fuzzy is None:
+        return _content_find(doc, term.text, hits) or found
     for i, line in enumerate(doc.lines, 1):
         if not line:
             continue
-        spans = _term_spans(line, term)
+        spans = _fuzzy_spans(line, term, fuzzy_memo) if term.fuzzy is not None else _term_spans(line, term)
         if spans:
             hits.setdefault(("content", i), []).extend(spans)
             found = True
     return found
+
+
+def _fuzzy_spans(hay: str, term: Term, memo: dict[str, bool] | None) -> list[tuple[int, int]]:
+    """``_term_spans`` for a fuzzy term, remembering each word's verdict for the search."""
+    if memo is None:
+        return _term_spans(hay, term)
+    out = []
+    dist = term.fuzzy
+    assert dist is not None
+    for m in _WORD.finditer(hay):
+        w = m.group().lower()
+        ok = memo.get(w)
+        if ok is None:
+            ok = memo[w] = levenshtein(w, term.text, dist) <= dist
+        if ok:
+            out.append((m.start(), m.end()))
+    return out
 
 
 def _match_field(doc: _Doc, f: FieldFilter, hits: Hits) -> bool:
@@ -441,7 +534,7 @@ def _match_field(doc: _Doc, f: FieldFilter, hits: Hits) -> bool:
         return (s.assignee or "").lower().lstrip("@") == f.value
     if f.field in ("title", "name"):
         text = doc.fields[f.field]
-        spans = _phrase_spans(text, f.value) if f.phrase else _find_all(text.lower(), f.value)
+        spans = _phrase_spans(text, f.value) if f.phrase else _find_all(_lower(text), f.value)
         if spans:
             hits.setdefault((f.field, None), []).extend(spans)
         return bool(spans)
@@ -460,24 +553,29 @@ def _match_field(doc: _Doc, f: FieldFilter, hits: Hits) -> bool:
     }[f.op]
 
 
-def _eval(node: Node, doc: _Doc, hits: Hits) -> bool:
+def _eval(node: Node, doc: _Doc, hits: Hits, memos: dict[Term, dict[str, bool]] | None = None) -> bool:
+    """Does ``doc`` match ``node``? Collects highlight spans in ``hits``; ``memos``
+    remembers fuzzy verdicts per word across the specs of one search."""
     if isinstance(node, Term):
-        return _match_term(doc, node, hits)
+        memo = None
+        if node.fuzzy is not None and memos is not None:
+            memo = memos.setdefault(node, {})
+        return _match_term(doc, node, hits, memo)
     if isinstance(node, FieldFilter):
         return _match_field(doc, node, hits)
     if isinstance(node, Not):
-        return not _eval(node.child, doc, {})  # what a NOT matched is never highlighted
+        return not _eval(node.child, doc, {}, memos)  # what a NOT matched is never highlighted
     if isinstance(node, And):
         local: Hits = {}
         for c in node.children:
-            if not _eval(c, doc, local):
+            if not _eval(c, doc, local, memos):
                 return False
         for k, v in local.items():
             hits.setdefault(k, []).extend(v)
         return True
     ok = False
     for c in node.children:  # OR: keep the highlights of every branch that matched
-        ok = _eval(c, doc, hits) or ok
+        ok = _eval(c, doc, hits, memos) or ok
     return ok
 
 
@@ -506,6 +604,8 @@ def wants_archived(node: Node, neg: bool = False) -> bool:
 
 # ======================================================================= scoring
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if len(spans) == 1:
+        return spans
     out: list[tuple[int, int]] = []
     for a, b in sorted(set(spans)):
         if out and a <= out[-1][1]:
@@ -534,34 +634,69 @@ def _snippet(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[list[in
     return prefix + body + suffix, hl
 
 
-def _score(doc: _Doc, hits: Hits) -> tuple[float, list[dict[str, Any]], int]:
-    ordered = sorted(hits.items(), key=lambda kv: (list(FIELD_WEIGHTS).index(kv[0][0]), kv[0][1] or 0))
-    merged = [(k, _merge(v)) for k, v in ordered]
-    total = sum(len(spans) for _k, spans in merged)
-    per_field: dict[str, int] = {}
-    for (fname, _line), spans in merged:
-        per_field[fname] = per_field.get(fname, 0) + len(spans)
-    best: dict[str, float] = {}
-    seen_in_field: dict[str, int] = {}
+_FIELD_ORDER = {f: i for i, f in enumerate(FIELD_WEIGHTS)}
+# From the 5th hit in a field on, the n-th-hit factor max(1, 1.5 - 0.1·n) is 1.0.
+_DECAY_HITS = 5
+
+
+def _field_best(w: int, scale: float, texts_spans: list[tuple[str, list[tuple[int, int]]]]) -> float:
+    """The best per-hit score in one field (hits in order): ``w`` doubled for a whole
+    word, times ``max(1, 1.5 - 0.1·n)`` for the n-th hit, times ``scale``, capped at 100.
+
+    Only the first five hits can have a factor above 1, so after them only the first
+    whole-word hit (if none came earlier) can raise the best; the rest are not examined.
+    """
+    best = 0.0
+    n = 0
+    whole_seen = False
+    for text, spans in texts_spans:
+        for a, b in spans:
+            if n < _DECAY_HITS:
+                s = float(w)
+                if _is_whole_word(text, a, b):
+                    s *= 2
+                    whole_seen = True
+                s *= max(1.0, 1.5 - 0.1 * n)
+                s = min(100.0, s * scale)
+                if s > best:
+                    best = s
+            elif whole_seen:
+                return best
+            elif _is_whole_word(text, a, b):
+                s = float(w) * 2
+                s *= max(1.0, 1.5 - 0.1 * n)
+                return max(best, min(100.0, s * scale))
+            n += 1
+    return best
+
+
+def _score(doc: _Doc, hits: Hits, with_matches: bool = True) -> tuple[float, list[dict[str, Any]], int]:
+    keys = [k for k in hits if k[1] is None]
+    keys.sort(key=lambda k: _FIELD_ORDER[k[0]])
+    keys.extend(("content", ln) for ln in sorted(k[1] for k in hits if k[1] is not None))
+    by_field: dict[str, list[tuple[str, list[tuple[int, int]]]]] = {}
+    total = 0
     matches: list[dict[str, Any]] = []
     content_shown = 0
-    for (fname, line), spans in merged:
-        text = doc.lines[line - 1] if line is not None else doc.fields[fname]
-        for a, b in spans:
-            n = seen_in_field.get(fname, 0)
-            seen_in_field[fname] = n + 1
-            s = float(FIELD_WEIGHTS[fname])
-            if _is_whole_word(text, a, b):
-                s *= 2
-            s *= max(1.0, 1.5 - 0.1 * n)
-            s = min(100.0, s * min(1.0, 3.0 / per_field[fname]))
-            best[fname] = max(best.get(fname, 0.0), s)
+    for key in keys:
+        fname, line = key
+        spans = _merge(hits[key])
+        total += len(spans)
+        text = doc.line(line) if line is not None else doc.fields[fname]
+        if spans:
+            by_field.setdefault(fname, []).append((text, spans))
+        if not with_matches:
+            continue  # ranking only: snippets are built for the results actually returned
         if fname == "content":
             content_shown += 1
             if content_shown > MAX_CONTENT_MATCHES:
                 continue
         snippet, hl = _snippet(text, spans)
         matches.append({"field": fname, "text": snippet, "line": line, "highlights": hl})
+    best: dict[str, float] = {}
+    for fname, ts in by_field.items():
+        count = sum(len(sp) for _t, sp in ts)
+        best[fname] = _field_best(FIELD_WEIGHTS[fname], min(1.0, 3.0 / count), ts)
     if not best:
         return 100.0, matches, 0  # matched on structured filters only: a full match
     wsum = sum(FIELD_WEIGHTS[f] for f in best)
@@ -590,29 +725,24 @@ def search(
         raise InvalidInput("limit must be zero or more")
     ast = parse_query(query)
     archived_ok = include_archived or wants_archived(ast)
-    results: list[tuple[float, str, dict[str, Any]]] = []
+    ranked: list[tuple[float, str, int, Spec, _Doc, Hits]] = []
+    memos: dict[Term, dict[str, bool]] = {}
     for spec in specs:
         if spec.archived and not archived_ok:
             continue
         doc = _doc(spec)
         hits: Hits = {}
-        if not _eval(ast, doc, hits):
+        if not _eval(ast, doc, hits, memos):
             continue
-        score, matches, total = _score(doc, hits)
-        results.append(
-            (
-                score,
-                spec.name,
-                {"spec": spec.to_dict(), "score": score, "total_matches": total, "matches": matches},
-            )
-        )
-    results.sort(key=lambda r: (-r[0], r[1]))
-    out = [r[2] for r in results]
-    return {
-        "query": query,
-        "total": len(out),
-        "results": out[:limit] if limit is not None else out,
-    }
+        score, _m, total = _score(doc, hits, with_matches=False)
+        ranked.append((score, spec.name, total, spec, doc, hits))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    shown = ranked[:limit] if limit is not None else ranked
+    out = []
+    for score, _name, total, spec, doc, hits in shown:
+        _s, matches, _t = _score(doc, hits)
+        out.append({"spec": spec.to_dict(), "score": score, "total_matches": total, "matches": matches})
+    return {"query": query, "total": len(ranked), "results": out}
 
 
 SYNTAX_HELP = """\

@@ -14,11 +14,14 @@ best-maintained, and its warm throughput beats the pure-Python one.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .model import Spec
     from .project import Project
+    from .tokencache import TokenCache
 
 ENCODING = "cl100k_base"
 _RANKS_FILE = "cl100k_base.tiktoken.gz"
@@ -73,24 +76,37 @@ def spec_tokens(project: Project, ref: str, *, include_sub_specs: bool = True) -
     pays for it). Sub-spec markdown files are added when ``include_sub_specs``;
     assets (images, ...) never count.
     """
+    from .tokencache import TokenCache
+
     spec = project.get(ref)
-    name, _rel, text = project.read(spec.name)
-    files = [{"name": project.config.default_file, "tokens": count_tokens(text), "lines": _line_count(text)}]
+    cache = TokenCache(project.root)
+    row = _spec_row(project, spec, include_sub_specs, cache, str(project.root))
+    cache.save()
+    return row
+
+
+def _spec_row(project: Project, spec: Spec, include_sub_specs: bool, cache: TokenCache, root: str) -> dict[str, Any]:
+    """``spec_tokens`` for a loaded spec: files are read by the paths the store's scan
+    found (``Spec.path``, ``Spec.sub_specs``), with no folder scan per spec, and counts
+    come from ``cache`` when the bytes were counted before."""
+    from .errors import LeanSpecError
+    from .validate import _read
+
+    default = project.config.default_file
+    data, text = _read(root, spec.path, spec.name, default)
+    files = [{"name": default, "tokens": cache.count(text, data=data), "lines": _line_count(text)}]
     if include_sub_specs:
-        for f in project.files(spec.name):
-            if f["name"] == project.config.default_file or f["type"] != "document":
+        spec_dir = os.path.dirname(spec.path)
+        for name in spec.sub_specs:
+            if name == default or not name.lower().endswith(".md"):
                 continue
             try:
-                _n, _r, sub = project.read(f"{spec.name}/{f['name']}")
-            except Exception as exc:  # a binary or unreadable .md: report, do not count
-                from .errors import LeanSpecError
-
-                if not isinstance(exc, LeanSpecError):
-                    raise
+                sub_data, sub = _read(root, f"{spec_dir}/{name}" if spec_dir else name, spec.name, name)
+            except LeanSpecError:  # a binary, vanished or unreadable .md: do not count it
                 continue
-            files.append({"name": f["name"], "tokens": count_tokens(sub), "lines": _line_count(sub)})
+            files.append({"name": name, "tokens": cache.count(sub, data=sub_data), "lines": _line_count(sub)})
     return {
-        "spec": name,
+        "spec": spec.name,
         "title": spec.title,
         "total": sum(f["tokens"] for f in files),
         "lines": sum(f["lines"] for f in files),
@@ -107,11 +123,13 @@ def project_tokens(
     sort_by: str = "tokens",
 ) -> dict[str, Any]:
     """``tokens --all``: ``{specs[spec_tokens(...)], total, lines, count}``, sorted."""
-    if refs:
-        names = [project.get(r).name for r in refs]
-    else:
-        names = [s.name for s in project.load(include_archived=include_archived).specs]
-    rows = [spec_tokens(project, n, include_sub_specs=include_sub_specs) for n in names]
+    from .tokencache import TokenCache
+
+    specs = [project.get(r) for r in refs] if refs else list(project.load(include_archived=include_archived).specs)
+    cache = TokenCache(project.root)
+    root = str(project.root)
+    rows = [_spec_row(project, s, include_sub_specs, cache, root) for s in specs]
+    cache.save()
     if sort_by == "name":
         rows.sort(key=lambda r: r["spec"])
     elif sort_by == "lines":

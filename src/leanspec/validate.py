@@ -10,7 +10,9 @@ Thresholds come from the project config (``validation.maxLines``/``warnLines``/
 errors. Line numbers are lines of the file (frontmatter included), so
 ``path:line`` opens at the right place in an editor.
 
-Files are read only through the Project API (``project.read``/``project.files``).
+Spec files are read through the Store's paths once per file (never one folder scan
+per spec: that made a 10,000-spec project take minutes); sub-spec names come from
+``Spec.sub_specs``. Token counts are remembered by content hash (``tokencache``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import datetime as _dt
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +45,9 @@ RULES = (
 )
 _ALIASES = {"max-lines": "line-count", "tokens": "complexity", "token-count": "complexity", "subspecs": "sub-specs", "deps": "dependency-alignment", "dependencies": "dependency-alignment"}
 SEVERITIES = ("error", "warning", "info")
+# Part of every cached result's key (validatecache): bump it when a content rule
+# (structure, line-count, complexity, corruption, links, mentions, open tasks) changes.
+RULES_VERSION = 1
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|!\[[^\]]*\]\(([^)\s]+)\)")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
@@ -123,6 +129,8 @@ class _Ctx:
     fm_lines: dict[str, int]  # key -> file line
     body_lines: list[str]
     issues: list[Issue]
+    tokens: Any = None  # tokencache.TokenCache
+    root: str = ""  # str(project.root), computed once (str(Path) per file adds up)
 
     def add(self, rule: str, severity: str, message: str, line: int | None = None, suggestion: str | None = None, path: str | None = None) -> None:
         self.issues.append(Issue(self.spec.name, path or self.spec.path, rule, severity, message, line, suggestion))
@@ -203,12 +211,27 @@ def _is_date(v: Any) -> bool:
         return False
 
 
+class _Names(set[str]):
+    """Every spec name, plus an index by leading number for ``_ref_name``."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(names)
+        self.by_head: dict[int, list[str]] = {}
+        for n in self:
+            head = n.split("-", 1)[0]
+            if head.isdigit():
+                self.by_head.setdefault(int(head), []).append(n)
+
+
 def _ref_name(ref: str, names: set[str]) -> str | None:
     r = ref.strip().rstrip("/").rsplit("/", 1)[-1]
     if r in names:
         return r
     if r.isdigit():
-        hits = [n for n in names if n.split("-", 1)[0].isdigit() and int(n.split("-", 1)[0]) == int(r)]
+        if isinstance(names, _Names):
+            hits = names.by_head.get(int(r), [])
+        else:
+            hits = [n for n in names if n.split("-", 1)[0].isdigit() and int(n.split("-", 1)[0]) == int(r)]
         return hits[0] if len(hits) == 1 else None
     return None
 
@@ -348,31 +371,71 @@ def _delimiter(s: str, k: int, width: int) -> bool:
     return not (after == "." and (before.isspace() or before == "/") and width == 1)
 
 
-def _sub_specs(c: _Ctx, max_lines: int) -> None:
-    from .tokens import count_tokens
+def _read(root: str, rel: str, spec: str, name: str) -> tuple[bytes, str]:
+    """(bytes, text) of a file in a spec folder, by its root-relative path, with the
+    store's read rules (size limit, strict UTF-8). The path comes from the store's own
+    scan (``Spec.path``, ``Spec.sub_specs``), so no folder scan per file is needed."""
+    from .errors import FileNotFoundInSpec
+    from .store import MAX_SPEC_BYTES
 
+    p = os.path.join(root, rel)
+    try:
+        if not stat.S_ISREG(os.stat(p).st_mode):  # a folder, a FIFO (would block), ...
+            raise FileNotFoundInSpec(f"{spec} has no file {name}")
+        with open(p, "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundInSpec(f"{spec} has no file {name}") from None
+    except OSError as exc:
+        raise MalformedSpec(f"{rel}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise MalformedSpec(f"{rel}: file too large")
+    try:
+        return data, data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedSpec(f"{rel}: not UTF-8 text (binary file?)") from None
+
+
+def _sub_specs(c: _Ctx, max_lines: int, readme_links: list[tuple[str, int]], results: Any = None) -> None:
     R = "sub-specs"
-    files = c.project.files(c.spec.name)
     default = c.project.config.default_file
     spec_dir = os.path.dirname(c.spec.path)
-    docs = [f for f in files if f["name"] != default and f["type"] == "document"]
-    readme_links = _links(c.body_lines)
+    subs = [n for n in c.spec.sub_specs if n != default]
+    docs = [n for n in subs if n.lower().endswith(".md")]
+    own_files = {default, *subs}
     linked = {os.path.normpath(t.split("#", 1)[0]) for t, _line in readme_links}
-    for f in docs:
-        name = f["name"]
+    for name in docs:
+        fpath = f"{spec_dir}/{name}" if spec_dir else name
         stem = name.rsplit(".", 1)[0]
         if stem != stem.upper():
-            c.add(R, "warning", f"sub-spec {name} is not upper-case", None, f"rename it to {stem.upper()}.md", f["path"])
+            c.add(R, "warning", f"sub-spec {name} is not upper-case", None, f"rename it to {stem.upper()}.md", fpath)
         try:
-            _n, rel, text = c.project.read(f"{c.spec.name}/{name}")
+            data, text = _read(c.root, fpath, c.spec.name, name)
         except LeanSpecError as exc:
-            c.add(R, "error", f"sub-spec {name} cannot be read: {exc.message}", None, None, f["path"])
+            c.add(R, "error", f"sub-spec {name} cannot be read: {exc.message}", None, None, fpath)
             continue
-        lines = text.splitlines()
-        tokens = count_tokens(text)
-        o = scan(lines)
+        rel = fpath
+        # What depends on the file's bytes alone, remembered by their hash.
+        rec = results.get(f"sub:{hashlib.sha256(data).hexdigest()}:{rel}") if results is not None else {}
+        if "tokens" not in rec:
+            lines = text.splitlines()
+            tokens = c.tokens.count(text, data=data) if c.tokens is not None else _count(text)
+            o = scan(lines)
+            sink = _Ctx(c.project, c.spec, "", 0, {}, [], [])
+            _corruption(sink, lines, 0, rel)
+            rec.update(
+                tokens=tokens,
+                sections=len(o.headings),
+                lines=len(lines),
+                links=_links(lines),
+                corruption=[_pack(i) for i in sink.issues],
+            )
+            if results is not None:
+                results.dirty = True
+        tokens = rec["tokens"]
+        n_lines = rec["lines"]
         score = 60 if tokens >= 5000 else 40 if tokens >= 3500 else 20 if tokens >= 2000 else 0
-        n_sec = len(o.headings)
+        n_sec = rec["sections"]
         if 15 <= n_sec <= 35:
             score -= 15
         elif n_sec < 8 and tokens >= 2000:
@@ -382,13 +445,29 @@ def _sub_specs(c: _Ctx, max_lines: int) -> None:
             c.add(R, "error", f"sub-spec {name} is too complex (score {score}: {tokens} tokens, {n_sec} sections)", None, "split it further", rel)
         elif score > 25:
             c.add(R, "warning", f"sub-spec {name} is getting complex (score {score}: {tokens} tokens, {n_sec} sections)", None, "consider splitting it", rel)
-        if len(lines) > max_lines:
-            c.add(R, "warning", f"sub-spec {name} has {len(lines)} lines (limit {max_lines})", None, None, rel)
+        if n_lines > max_lines:
+            c.add(R, "warning", f"sub-spec {name} has {n_lines} lines (limit {max_lines})", None, None, rel)
         if name not in linked and f"./{name}" not in linked:
             c.add(R, "warning", f"sub-spec {name} is not linked from {default} (orphan)", None, f"add [{name}](./{name}) to {default}", rel)
-        _check_links(c, lines, 0, rel, spec_dir, {x["name"] for x in files})
-        _corruption(c, lines, 0, rel)
-    _check_links(c, c.body_lines, c.offset, c.spec.path, spec_dir, {x["name"] for x in files})
+        _check_links(c, rec["links"], 0, rel, spec_dir, own_files)
+        _unpack(c, rec["corruption"])
+    _check_links(c, readme_links, c.offset, c.spec.path, spec_dir, own_files)
+
+
+def _pack(i: Issue) -> tuple[Any, ...]:
+    """An issue of the current spec as plain data (the spec name is not stored)."""
+    return (i.path, i.rule, i.severity, i.message, i.line, i.suggestion)
+
+
+def _unpack(c: _Ctx, packed: list[tuple[Any, ...]]) -> None:
+    for path, rule, severity, message, line, suggestion in packed:
+        c.issues.append(Issue(c.spec.name, path, rule, severity, message, line, suggestion))
+
+
+def _count(text: str) -> int:
+    from .tokens import count_tokens
+
+    return count_tokens(text)
 
 
 def _links(lines: list[str]) -> list[tuple[str, int]]:
@@ -403,8 +482,10 @@ def _links(lines: list[str]) -> list[tuple[str, int]]:
     return out
 
 
-def _check_links(c: _Ctx, lines: list[str], offset: int, path: str, spec_dir: str, own_files: set[str]) -> None:
-    for target, line in _links(lines):
+def _check_links(c: _Ctx, links: list[tuple[str, int]], offset: int, path: str, spec_dir: str, own_files: set[str]) -> None:
+    """Report relative links (from ``_links``) whose target does not exist (checked on
+    disk every run: another folder's files can appear or vanish)."""
+    for target, line in links:
         t = target.strip("<>")
         if re.match(r"^[a-z][a-z0-9+.-]*:", t, re.I) or t.startswith(("#", "/")):
             continue  # URLs, mailto:, anchors, site-absolute paths
@@ -417,11 +498,28 @@ def _check_links(c: _Ctx, lines: list[str], offset: int, path: str, spec_dir: st
         norm = os.path.normpath(t)
         if "/" not in norm and norm in own_files:
             continue
-        if not os.path.exists(os.path.join(str(c.project.root), spec_dir, norm)):
+        if not os.path.exists(os.path.join(c.root, spec_dir, norm)):
             c.add("sub-specs", "warning", f"broken link: {target}", line + offset, "fix the path or remove the link", path)
 
 
-def _dependency_alignment(c: _Ctx, by_number: dict[int, list[str]], strict: bool) -> None:
+def _mentions(lines: list[str]) -> list[tuple[int, list[int]]]:
+    """(line, spec numbers mentioned on it) for every line outside code that has any."""
+    o = scan(lines)
+    out = []
+    for i, ln in enumerate(lines, 1):
+        if i in o.in_code:
+            continue
+        found: list[int] = []
+        for m in _SPEC_MENTION.finditer(ln):
+            found.append(int(m.group(1) or m.group(2)))
+        for m in _DEP_PHRASE.finditer(ln):
+            found.append(int(m.group(1)))
+        if found:
+            out.append((i, found))
+    return out
+
+
+def _dependency_alignment(c: _Ctx, by_number: dict[int, list[str]], strict: bool, mentions: list[tuple[int, list[int]]] | None = None) -> None:
     deps = {d.strip().rstrip("/").rsplit("/", 1)[-1] for d in c.spec.depends_on}
     dep_numbers = set()
     for d in deps:
@@ -430,16 +528,8 @@ def _dependency_alignment(c: _Ctx, by_number: dict[int, list[str]], strict: bool
             dep_numbers.add(int(head))
     own = c.spec.number
     parent = c.spec.parent
-    o = scan(c.body_lines)
     reported: set[int] = set()
-    for i, ln in enumerate(c.body_lines, 1):
-        if i in o.in_code:
-            continue
-        found: list[int] = []
-        for m in _SPEC_MENTION.finditer(ln):
-            found.append(int(m.group(1) or m.group(2)))
-        for m in _DEP_PHRASE.finditer(ln):
-            found.append(int(m.group(1)))
+    for i, found in mentions if mentions is not None else _mentions(c.body_lines):
         for num in found:
             if num == own or num in dep_numbers or num in reported:
                 continue
@@ -458,19 +548,43 @@ def _dependency_alignment(c: _Ctx, by_number: dict[int, list[str]], strict: bool
             )
 
 
-def _completion(c: _Ctx, all_specs: Sequence[Spec]) -> None:
+def _children_index(all_specs: Sequence[Spec]) -> dict[str, list[tuple[int, Spec]]]:
+    """Specs by the last path segment of their ``parent`` (in load order)."""
+    out: dict[str, list[tuple[int, Spec]]] = {}
+    for i, s in enumerate(all_specs):
+        if s.parent:
+            out.setdefault(s.parent.strip().rsplit("/", 1)[-1], []).append((i, s))
+    return out
+
+
+def _open_tasks(lines: list[str]) -> tuple[int, int | None]:
+    """(number of open checklist items, body line of the first)."""
+    o = scan(lines)
+    return len(o.open_tasks), (o.open_tasks[0] if o.open_tasks else None)
+
+
+def _completion(
+    c: _Ctx,
+    all_specs: Sequence[Spec],
+    children: dict[str, list[tuple[int, Spec]]] | None = None,
+    open_tasks: tuple[int, int | None] | None = None,
+) -> None:
     if c.spec.status != "complete":
         return
-    o = scan(c.body_lines)
-    if o.open_tasks:
+    n_open, first_open = open_tasks if open_tasks is not None else _open_tasks(c.body_lines)
+    if n_open:
+        assert first_open is not None
         c.add(
             "completion",
             "error",
-            f"status is complete but {len(o.open_tasks)} checklist item(s) are open",
-            c.fline(o.open_tasks[0]),
+            f"status is complete but {n_open} checklist item(s) are open",
+            c.fline(first_open),
             f"check them off (lean-spec update {c.spec.name} --check TEXT) or set the status back",
         )
-    kids = [s for s in all_specs if s.parent and s.parent.strip().rsplit("/", 1)[-1] in (c.spec.name, str(c.spec.number))]
+    if children is None:
+        children = _children_index(all_specs)
+    keys = {c.spec.name, str(c.spec.number)}
+    kids = [s for _i, s in sorted((p for k in keys for p in children.get(k, ())), key=lambda p: p[0])]
     kids = [s for s in kids if s.status not in ("complete", "archived")]
     if kids:
         c.add(
@@ -493,7 +607,8 @@ def validate_project(
     max_lines: int | None = None,
 ) -> Report:
     """Validate every spec (archived included) or just ``refs``."""
-    from .tokens import count_tokens
+    from .tokencache import TokenCache
+    from .validatecache import ResultCache
 
     wanted = normalize_rules(rules)
 
@@ -507,7 +622,9 @@ def validate_project(
     warn_l = min(cfg.warn_lines, max_l)
     loaded = project.load(include_archived=True)
     all_specs = loaded.specs
-    names = {s.name for s in all_specs}
+    names = _Names([s.name for s in all_specs])
+    children = _children_index(all_specs)
+    tokens = TokenCache(project.root)
     by_number: dict[int, list[str]] = {}
     for s in all_specs:
         if s.number is not None:
@@ -537,35 +654,72 @@ def validate_project(
             folder = os.path.basename(os.path.dirname(p.path)) or p.path
             issues.append(Issue(folder, p.path, "frontmatter", "error", p.reason, None, "fix the file so it parses (lean-spec view --raw shows it)"))
             report.specs.append(folder)
+    results = ResultCache(project.root)
+    root = str(project.root)
+    # Everything a cached record holds depends on these besides the file's bytes.
+    settings = repr((RULES_VERSION, cfg.default_file, tuple(str(x) for x in cfg.required_sections or ()), strict, max_l, warn_l, cfg.max_tokens, cfg.warn_tokens))
+    content_rules = [r for r in ("structure", "line-count", "complexity", "corruption") if on(r)]
     for spec in specs:
         report.specs.append(spec.name)
-        try:
-            _n, _rel, text = project.read(spec.name)
-        except LeanSpecError as exc:  # vanished or became unreadable since load()
-            issues.append(Issue(spec.name, spec.path, "frontmatter", "error", exc.message))
-            continue
-        try:
-            offset, fm_pos = _fm_positions(text)
-        except LeanSpecError as exc:
-            issues.append(Issue(spec.name, spec.path, "frontmatter", "error", exc.message))
-            continue
-        c = _Ctx(project, spec, text, offset, fm_pos, spec.body.splitlines(), issues)
+        rec = results.get(f"readme:{spec.content_hash}:{spec.name}:{spec.path}:{settings}")
+        need_mentions = check_deps and on("dependency-alignment")
+        need_open = on("completion") and spec.status == "complete"
+        if (
+            "fm" not in rec
+            or any(r not in rec for r in content_rules)
+            or (on("sub-specs") and "links" not in rec)
+            or (need_mentions and "mentions" not in rec)
+            or (need_open and "open" not in rec)
+        ):
+            try:
+                data, text = _read(root, spec.path, spec.name, cfg.default_file)
+            except LeanSpecError as exc:  # vanished or became unreadable since load()
+                issues.append(Issue(spec.name, spec.path, "frontmatter", "error", exc.message))
+                continue
+            try:
+                offset, fm_pos = _fm_positions(text)
+            except LeanSpecError as exc:
+                issues.append(Issue(spec.name, spec.path, "frontmatter", "error", exc.message))
+                continue
+            if hashlib.sha256(data).hexdigest() != spec.content_hash:
+                rec = {}  # changed since it was loaded: check what we read, remember nothing
+            else:
+                results.dirty = True
+            c = _Ctx(project, spec, text, offset, fm_pos, spec.body.splitlines(), [], tokens, root)
+            rec["fm"] = (offset, fm_pos)
+            for rule in content_rules:
+                if rule in rec:
+                    continue
+                c.issues = []
+                if rule == "structure":
+                    _structure(c, strict)
+                elif rule == "line-count":
+                    _line_count(c, max_l, warn_l)
+                elif rule == "complexity":
+                    _complexity(c, tokens.count(text, data=data), cfg.max_tokens, cfg.warn_tokens)
+                else:
+                    _corruption(c, c.body_lines, offset)
+                rec[rule] = [_pack(i) for i in c.issues]
+            if on("sub-specs") and "links" not in rec:
+                rec["links"] = _links(c.body_lines)
+            if need_mentions and "mentions" not in rec:
+                rec["mentions"] = _mentions(c.body_lines)
+            if need_open and "open" not in rec:
+                rec["open"] = _open_tasks(c.body_lines)
+        offset, fm_pos = rec["fm"]
+        c = _Ctx(project, spec, "", offset, fm_pos, [], issues, tokens, root)
         if on("frontmatter"):
             _frontmatter(c, names)
-        if on("structure"):
-            _structure(c, strict)
-        if on("line-count"):
-            _line_count(c, max_l, warn_l)
-        if on("complexity"):
-            _complexity(c, count_tokens(text), cfg.max_tokens, cfg.warn_tokens)
-        if on("corruption"):
-            _corruption(c, c.body_lines, offset)
+        for rule in content_rules:
+            _unpack(c, rec[rule])
         if on("sub-specs"):
-            _sub_specs(c, max_l)
-        if check_deps and on("dependency-alignment"):
-            _dependency_alignment(c, by_number, strict)
+            _sub_specs(c, max_l, rec["links"], results)
+        if need_mentions:
+            _dependency_alignment(c, by_number, strict, rec["mentions"])
         if on("completion"):
-            _completion(c, all_specs)
+            _completion(c, all_specs, children, rec.get("open"))
+    results.save()
+    tokens.save()
     if strict:
         for i in issues:
             if i.severity == "warning":

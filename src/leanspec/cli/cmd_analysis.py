@@ -10,6 +10,9 @@ from ._app import Ctx, Outcome
 SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "blue", "ok": "green"}
 
 
+TEXT_LIMIT = 20  # default number of results printed as text
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     # ------------------------------------------------------------------ search
     p = sub.add_parser(
@@ -24,7 +27,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-p", "--priority", action="append", default=[], help="pre-filter by priority")
     p.add_argument("-a", "--assignee", help="pre-filter by assignee")
     p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE", help="pre-filter by a frontmatter field")
-    p.add_argument("-l", "--limit", type=int, help="at most N results")
+    p.add_argument("-l", "--limit", type=int, help=f"at most N results (text default {TEXT_LIMIT}; --json default: all)")
     p.add_argument("--archived", action="store_true", help="include archived specs")
     p.add_argument("--help-syntax", action="store_true", help="explain the query syntax and exit")
     p.set_defaults(func=cmd_search)
@@ -149,14 +152,16 @@ def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     )
     loaded = ctx.project.load(include_archived=True)
     specs = [s for s in loaded.specs if f.matches(s)]
-    res = search(specs, query, limit=a.limit, include_archived=a.archived or "archived" in status)
+    # People read the best few; scripts (--json) get every result unless they pass --limit.
+    limit = a.limit if a.limit is not None else (None if ctx.json else TEXT_LIMIT)
+    res = search(specs, query, limit=limit, include_archived=a.archived or "archived" in status)
     res["problems"] = [p.to_dict() for p in loaded.problems]
     lines = []
     n = res["total"]
     shown = len(res["results"])
     head = f"{n} result{'s' if n != 1 else ''} for {query!r}"
     if shown < n:
-        head += f" (showing {shown})"
+        head += f" (showing {shown}; --limit N for more)"
     lines.append(ctx.c(head, "bold"))
     for r in res["results"]:
         s = r["spec"]

@@ -347,15 +347,22 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         from ..search import search as run_search
 
         specs = project().load(include_archived=True).specs
-        res = dict(run_search(specs, query, include_archived=include_archived))
+        # Only the page's rows get snippets and metadata built; ``total`` counts them all.
+        res = dict(run_search(specs, query, include_archived=include_archived, limit=offset + limit))
         # Cards instead of full metadata, and the best few matching lines per spec.
         results = [
             {**r, "spec": card(_as_dict(r["spec"])), "matches": list(r.get("matches", []))[:MAX_MATCHES]}
-            for r in res.get("results", [])
+            for r in res.get("results", [])[offset:]
         ]
-        pg = page(results, limit, offset)
-        res["results"] = pg.pop("items")
-        res.update(pg)
+        total = int(res["total"])
+        nxt = offset + len(results)
+        res.update(
+            results=results,
+            total=total,
+            offset=offset,
+            limit=limit,
+            next_offset=nxt if nxt < total else None,
+        )
         return res
 
     # ------------------------------------------------------------------ deps
