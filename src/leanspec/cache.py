@@ -637,13 +637,22 @@ def status(store: Store) -> dict[str, Any]:
     }
 
 
+# Content-keyed caches kept beside the metadata cache (tokencache, validatecache).
+SIBLING_FILES = ("tokens.bin", "validate.pickle")
+
+
 def clear(store: Store) -> bool:
+    """Delete the metadata cache and its content-keyed siblings. True if anything went."""
     forget(store)
-    try:
-        os.unlink(cache_path(store))
-        return True
-    except FileNotFoundError:
-        return False
+    removed = False
+    folder = os.path.dirname(cache_path(store))
+    for name in (CACHE_FILE, *SIBLING_FILES):
+        try:
+            os.unlink(os.path.join(folder, name))
+            removed = True
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def rebuild(store: Store) -> dict[str, Any]:
