@@ -746,7 +746,7 @@ def test_ui_command_serves_and_stops(fixture_project: Path, empty_project: Path)
     finally:
         code, out = _stop_ui(proc)
     assert code == 0
-    assert '"stopped": true' in out
+    assert json.loads(out.strip().splitlines()[-1])["stopped"] is True
 
 
 def test_ui_command_outside_a_project(tmp_path: Path, cli: Any) -> None:

@@ -13,14 +13,25 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from .errors import MalformedSpec
 
-try:  # libyaml ships in the manylinux wheels; fall back to pure Python elsewhere
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+# PyYAML is imported on first use (10-13 ms): warm reads come from the metadata cache
+# and never parse YAML, so most commands never pay for it.
+_Loader: type | None = None
+
+
+def _yaml() -> Any:
+    """The ``yaml`` module, imported once; also picks the loader class."""
+    global _Loader
+    import yaml
+
+    if _Loader is None:
+        try:  # libyaml ships in the manylinux wheels; fall back to pure Python elsewhere
+            _Loader = yaml.CSafeLoader
+        except AttributeError:  # pragma: no cover
+            _Loader = yaml.SafeLoader
+    return yaml
+
 
 BOM = "\ufeff"
 _KEY_LINE = re.compile(r"""^(?P<key>[A-Za-z_][\w.-]*|"[^"]+"|'[^']+')[ \t]*:(?:[ \t]|$)""")
@@ -28,6 +39,7 @@ _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$
 
 
 def load_yaml(text: str) -> Any:
+    yaml = _yaml()
     return yaml.load(text, Loader=_Loader)
 
 
@@ -83,6 +95,7 @@ class Document:
         rest = lines[close + 1 :]
         body = "\n".join(rest)
         close_newline = close + 1 < len(lines)
+        yaml = _yaml()
         try:
             data = load_yaml("\n".join(fm_lines)) if fm_lines else None
         except yaml.YAMLError as exc:
@@ -190,6 +203,7 @@ class Document:
 
         This is the transaction's validation step: an emitter bug can never reach disk.
         """
+        yaml = _yaml()
         try:
             reparsed = load_yaml("\n".join(self.fm_lines)) or {}
         except yaml.YAMLError:  # an edit that is not even YAML any more
@@ -287,6 +301,7 @@ def emit_scalar(value: Any, st: _Style | None = None, prefer: str | None = None)
         and " #" not in s
     )
     if plain_ok:
+        yaml = _yaml()
         try:
             plain_ok = load_yaml(s) == s
         except yaml.YAMLError:

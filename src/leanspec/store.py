@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +41,9 @@ from .model import PRIORITIES, STATUSES, LoadProblem, Spec, WriteResult, checkli
 from .refs import Entry
 
 LOCK_NAME = "write.lock"
+# Lookups by exact folder name stat "container/name"; on a case-insensitive file system
+# that would also find "001-Foo" for "001-foo", so they list folders there instead.
+_CASE_SENSITIVE_FS = sys.platform.startswith("linux")
 MAX_SPEC_BYTES = 64 * 1024 * 1024
 
 
@@ -100,6 +104,8 @@ class Store:
         self.config = config or load_config(self.root)
         self.specs_dir = self.root / self.config.specs_dir
         self.clock = clock
+        # Remembered by every scan, for lookups by folder name (see _named).
+        self._containers: tuple[Any, ...] | None = None
 
     @classmethod
     def open(cls, root: str | Path | None = None, *, specs_dir: str | None = None) -> Store:
@@ -121,33 +127,156 @@ class Store:
     # ================================================================ reading
     def entries(self) -> list[Entry]:
         """Every spec folder, including archived and group folders, sorted."""
+        return self._collect(None)
+
+    def _collect(self, want: Callable[[str, int], bool] | None) -> list[Entry]:
+        """The spec folders ``want(name, number)`` accepts (all when None), sorted.
+
+        One ``os.scandir`` pass over the names; an ``Entry`` (and its ``Path``) is built
+        only for accepted folders, so looking one spec up among 10,000 stays cheap.
+        """
+        memo = self._fresh_memo()
+        if memo is not None and memo[2] is not None:
+            # No folder added, removed or renamed since the last full listing.
+            return list(memo[2]) if want is None else [e for e in memo[2] if want(e.name, e.number)]
         out: list[Entry] = []
         if not self.specs_dir.is_dir():
             return out
-        self._scan(self.specs_dir, "", False, None, out, 0)
+        containers: list[tuple[Path, str, bool, str | None]] = []
+        self._scan(self.specs_dir, "", False, None, out, 0, want, containers)
         out.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
+        self._remember_containers(containers, out if want is None else None)
         return out
 
-    def _scan(self, d: Path, rel: str, archived: bool, group: str | None, out: list[Entry], depth: int) -> None:
+    def _scan(
+        self,
+        d: Path,
+        rel: str,
+        archived: bool,
+        group: str | None,
+        out: list[Entry],
+        depth: int,
+        want: Callable[[str, int], bool] | None = None,
+        containers: list[tuple[Path, str, bool, str | None]] | None = None,
+    ) -> None:
         try:
             it = list(os.scandir(d))
         except OSError:
             return
+        if containers is not None:
+            containers.append((d, rel, archived, group))
+        # `d / name` without re-parsing the name (PurePath's own fast child constructor
+        # where it exists): Path(de.path) per folder was a third of a 10,000-spec scan.
+        child = getattr(d, "_make_child_relpath", d.__truediv__)
+        parse = refs.parse_dir_name
+        is_tmp = fsutil.is_tmp
         for de in it:
             name = de.name
-            if name.startswith(".") or fsutil.is_tmp(name) or not de.is_dir():
+            if name.startswith(".") or is_tmp(name) or not de.is_dir():
                 continue
-            r = f"{rel}{name}"
             if depth == 0 and name == "archived" and not archived:
-                self._scan(Path(de.path), r + "/", True, None, out, depth + 1)
+                self._scan(child(name), f"{rel}{name}/", True, None, out, depth + 1, want, containers)
                 continue
-            parsed = refs.parse_dir_name(name)
+            parsed = parse(name)
             if parsed is not None:
-                out.append(Entry(name, parsed[0], Path(de.path), r, archived, group))
+                if want is None or want(name, parsed[0]):
+                    out.append(Entry(name, parsed[0], child(name), f"{rel}{name}", archived, group))
             elif depth < 3:
                 # Any other folder is a group folder (TS custom patterns).
                 g = f"{group}/{name}" if group else name
-                self._scan(Path(de.path), r + "/", archived, g, out, depth + 1)
+                self._scan(child(name), f"{rel}{name}/", archived, g, out, depth + 1, want, containers)
+
+    # Spec folders sit directly in the specs dir, in archived/ or in group folders
+    # ("containers"); adding, removing or renaming one changes its container's mtime.
+    # While no container changed, a long-lived Store (MCP, web, validate's per-spec
+    # lookups) reuses its last full listing, and a lookup by exact folder name checks
+    # the few "container/name" paths instead of listing 10,000 folders. Editing a
+    # README changes no container, and READMEs are re-checked by the cache anyway.
+    _RACY_NS = 2_000_000_000  # an mtime this close to the scan may hide a same-tick change
+
+    def _remember_containers(
+        self, containers: list[tuple[Path, str, bool, str | None]], listing: list[Entry] | None
+    ) -> None:
+        now = time.time_ns()
+        stamps = []
+        for c in containers:
+            try:
+                st = os.stat(c[0])
+            except OSError:
+                self._containers = None
+                return
+            if now - st.st_mtime_ns < self._RACY_NS:
+                self._containers = None
+                return
+            stamps.append((st.st_mtime_ns, st.st_ino))
+        self._containers = (containers, stamps, list(listing) if listing is not None else None)
+
+    def _fresh_memo(self) -> Any:
+        """The remembered (containers, stamps, listing) if no container changed, else None."""
+        memo = self._containers
+        if memo is None:
+            return None
+        for (d, _rel, _archived, _group), stamp in zip(memo[0], memo[1], strict=True):
+            try:
+                st = os.stat(d)
+            except OSError:
+                self._containers = None
+                return None
+            if (st.st_mtime_ns, st.st_ino) != stamp:
+                self._containers = None
+                return None
+        return memo
+
+    def _named(self, name: str) -> list[Entry] | None:
+        """Every folder called ``name`` (the same as filtering ``entries()``), or None
+        when the remembered containers may be out of date."""
+        if not _CASE_SENSITIVE_FS:
+            return None
+        memo = self._fresh_memo()
+        if memo is None:
+            return None
+        found: list[Entry] = []
+        for d, rel, archived, group in memo[0]:
+            p = d / name
+            if p.is_dir():
+                parsed = refs.parse_dir_name(name)
+                if parsed is not None:
+                    found.append(Entry(name, parsed[0], p, f"{rel}{name}", archived, group))
+        found.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
+        return found
+
+    def _candidates(self, ref: str) -> list[Entry] | None:
+        """The only folders ``refs.resolve(ref, entries())`` can answer with, when that is
+        certain from the reference alone: a number (every folder with that number) or an
+        exact folder name that exists. None: resolve against every entry."""
+        r = refs.normalize_ref(str(ref))
+        if not r:
+            return None
+        last = r.rsplit("/", 1)[-1]
+        if last.isdigit():
+            try:
+                n = int(last)
+            except ValueError:
+                return None
+            return self._collect(lambda _name, num: num == n)
+        if last.startswith(".") or fsutil.is_tmp(last) or refs.parse_dir_name(last) is None:
+            return None
+        hits = self._named(last)
+        if hits is None:
+            hits = self._collect(lambda name, _num: name == last)
+        return hits or None  # no such folder: a slug or title match is still possible
+
+    def max_number(self) -> int | None:
+        """The highest spec number in use (archived and group folders included)."""
+        top: list[int] = []
+
+        def see(_name: str, num: int) -> bool:
+            if not top or num > top[0]:
+                top[:] = [num]
+            return False
+
+        self._collect(see)
+        return top[0] if top else None
 
     def readme_path(self, e: Entry) -> Path:
         return e.dir / self.config.default_file
@@ -270,6 +399,10 @@ class Store:
         return Entry(e.name, e.number, d, f"archived/{e.name}", True, None)
 
     def resolve(self, ref: str, entries: Sequence[Entry] | None = None) -> Entry:
+        if entries is None:
+            cands = self._candidates(ref)
+            if cands is not None:
+                return refs.resolve(ref, cands)
         ents = list(entries) if entries is not None else self.entries()
 
         def title_of(e: Entry) -> str:
@@ -437,7 +570,9 @@ class Store:
             raise InvalidInput(f"{k!r} has its own option; --field is for other fields")
         return k
 
-    def _resolve_targets(self, refs_in: Sequence[str], entries: Sequence[Entry], self_name: str | None) -> list[str]:
+    def _resolve_targets(
+        self, refs_in: Sequence[str], entries: Sequence[Entry] | None, self_name: str | None
+    ) -> list[str]:
         out: list[str] = []
         for r in refs_in:
             for part in str(r).split(","):
@@ -468,7 +603,9 @@ class Store:
                 stack.append((nxt, [*path, nxt]))
         return None
 
-    def _parent_cycle(self, name: str, parent: str, entries: Sequence[Entry], specs: Sequence[Spec]) -> list[str] | None:
+    def _parent_cycle(
+        self, name: str, parent: str, entries: Sequence[Entry] | None, specs: Sequence[Spec]
+    ) -> list[str] | None:
         by_name = {s.name: s for s in specs}
         chain = [name, parent]
         cur = parent
@@ -497,8 +634,7 @@ class Store:
         """Apply ``ops`` to one spec in one transaction. Field-level: concurrent updates
         of different fields (or tags) all land, because each re-reads under the lock."""
         with self.transaction():
-            entries = self.entries()
-            e = self.resolve(ref, entries)
+            e = self.resolve(ref)
             path = self.readme_path(e)
             self._cleanup_temps(e.dir)
             try:
@@ -513,7 +649,7 @@ class Store:
             except UnicodeDecodeError:
                 raise MalformedSpec(f"{self._rel(path)}: not UTF-8 text (binary file?)") from None
             doc = Document.parse(text, path=self._rel(path))
-            changed = self._apply(doc, e, entries, ops, force)
+            changed = self._apply(doc, e, None, ops, force)
             if not changed:
                 spec = self._parse(e, path, current, len(current), path.stat().st_mtime)
                 return WriteResult(spec, [], False, "no changes")
@@ -524,7 +660,11 @@ class Store:
             spec = self._parse(e, path, data, len(data), time.time())
             return WriteResult(spec, changed, True, f"updated {e.name}: {', '.join(changed)}")
 
-    def _apply(self, doc: Document, e: Entry, entries: Sequence[Entry], ops: UpdateOps, force: bool) -> list[str]:
+    def _apply(
+        self, doc: Document, e: Entry, entries: Sequence[Entry] | None, ops: UpdateOps, force: bool
+    ) -> list[str]:
+        """``entries``: every folder, or None to look references up one by one (a plain
+        status or tag change resolves nothing else)."""
         changed: list[str] = []
         fm = doc.data
         old_status = str(fm.get("status") or "planned")
@@ -622,6 +762,8 @@ class Store:
         if tags != tags_before:
             doc.set("tags", tags)
             changed.append("tags")
+        if (ops.add_depends or ops.remove_depends or ops.parent) and entries is None:
+            entries = self.entries()
         if ops.add_depends or ops.remove_depends or ops.clear_depends:
             deps_before = [str(d) for d in _tag_list(fm.get("depends_on"))]
             deps = [] if ops.clear_depends else list(deps_before)
@@ -709,7 +851,10 @@ class Store:
             )
 
     # ================================================================== create
-    def next_number(self, entries: Sequence[Entry]) -> int:
+    def next_number(self, entries: Sequence[Entry] | None = None) -> int:
+        if entries is None:
+            top = self.max_number()
+            return top + 1 if top is not None else 1
         nums = [e.number for e in entries if e.number is not None]
         return (max(nums) + 1) if nums else 1
 
@@ -739,8 +884,10 @@ class Store:
         self.specs_dir.mkdir(parents=True, exist_ok=True)
         with self.transaction():
             self._cleanup_temps(self.specs_dir)
-            entries = self.entries()
-            deps = self._resolve_targets(depends_on, entries, None)
+            # Under the lock: every folder is seen. Only a create with links needs the
+            # entries themselves; the number needs just the names.
+            entries = self.entries() if (depends_on or parent) else None
+            deps = self._resolve_targets(depends_on, entries, None) if depends_on else []
             par = self.resolve(parent, entries).name if parent else None
             number = self.next_number(entries)
             folder = f"{self.config.prefix}{number:0{self.config.sequence_digits}d}-{slug}"
@@ -898,8 +1045,7 @@ class Store:
     def write_file(self, ref: str, filename: str | None, text: str, *, expected_hash: str | None = None) -> WriteResult:
         """Replace a spec's README (validated) or write one of its sub-spec files."""
         with self.transaction():
-            entries = self.entries()
-            e = self.resolve(ref, entries)
+            e = self.resolve(ref)
             target = self.readme_path(e) if filename is None else self.safe_file(e, filename)
             self._cleanup_temps(e.dir)
             try:
@@ -930,8 +1076,7 @@ class Store:
         """Set status archived (with a transition) and move the folder into
         ``specs/archived/`` (config ``archive.mode: status`` keeps it in place)."""
         with self.transaction():
-            entries = self.entries()
-            e = self.resolve(ref, entries)
+            e = self.resolve(ref)
             path = self.readme_path(e)
             self._cleanup_temps(e.dir)  # do not carry a dead writer's temp file into archived/
             try:
@@ -950,7 +1095,7 @@ class Store:
                 raise WriteFailed(f"cannot archive: {self.config.specs_dir}/archived/{e.name} already exists")
             changed: list[str] = []
             if doc.data.get("status") != "archived":
-                changed = self._apply(doc, e, entries, UpdateOps(status="archived"), True)
+                changed = self._apply(doc, e, None, UpdateOps(status="archived"), True)
                 doc.set("updated_at", iso_ms(self.clock()))
                 self._write_doc(e, doc, dict(doc.data))
             dest_dir = e.dir

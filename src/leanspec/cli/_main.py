@@ -31,6 +31,28 @@ COMMAND_MODULES = (
     "leanspec.cli.cmd_cache",
 )
 
+# Command name -> the module whose register() adds it. A normal run builds only the
+# sub-parser of the command it runs (importing one module instead of eight and building
+# one sub-parser instead of ~40); the full parser is for help and unknown commands.
+# tests/test_cli_parser.py checks this map against what the modules register.
+COMMANDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("create", "update", "view", "list", "archive", "link", "unlink", "rel", "files", "children"),
+        "leanspec.cli.cmd_specs",
+    ),
+    **dict.fromkeys(("init", "templates", "examples"), "leanspec.cli.cmd_project"),
+    **dict.fromkeys(("board", "stats", "deps", "timeline", "gantt"), "leanspec.cli.cmd_insight"),
+    **dict.fromkeys(("search", "validate", "tokens", "analyze", "split", "compact"), "leanspec.cli.cmd_analysis"),
+    **dict.fromkeys(("backfill", "migrate", "open", "check", "merge-driver"), "leanspec.cli.cmd_history"),
+    "mcp": "leanspec.cli.cmd_mcp",
+    "ui": "leanspec.cli.cmd_ui",
+    "cache": "leanspec.cli.cmd_cache",
+}
+
+# Global options that may come before the command: flags, and options taking a value.
+_GLOBAL_FLAGS = frozenset(("--json", "-q", "--quiet", "--no-color", "--traceback"))
+_GLOBAL_VALUED = frozenset(("-o", "--output", "-C", "--project", "-d", "--specs-dir"))
+
 EXIT_CODES = {
     "spec_not_found": 3,
     "project_not_found": 3,
@@ -69,7 +91,33 @@ def common_options() -> argparse.ArgumentParser:
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, if that is certain without argparse; else None.
+
+    Only the global options spelled exactly (``--output=json`` too) may come before
+    it; anything else (help, abbreviations, bundled short flags, ``--``) gives None,
+    and the caller builds the full parser, so behaviour never depends on this guess.
+    """
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok in _GLOBAL_FLAGS:
+            i += 1
+        elif tok in _GLOBAL_VALUED:
+            i += 2
+        elif tok.startswith(("--output=", "--project=", "--specs-dir=")):
+            i += 1
+        elif tok.startswith("-"):
+            return None
+        else:
+            return tok if tok in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``lean-spec`` parser. With ``argv``, only the sub-parser of the command it
+    names is built (when that is certain); without, the full parser."""
+    only = command_of(argv) if argv is not None else None
     common = common_options()
     parser = _Parser(
         prog="lean-spec",
@@ -78,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-V", "--version", action="version", version=f"lean-spec {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for mod_name in COMMAND_MODULES:
+    for mod_name in (COMMANDS[only],) if only else COMMAND_MODULES:
         try:
             mod = importlib.import_module(mod_name)
         except ModuleNotFoundError as exc:
@@ -89,10 +137,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dumps(data: Any, stream: Any) -> str:
+    """JSON text: indented for a person at a terminal, compact when piped (agents and
+    scripts). Indenting forces json's pure-Python encoder, ~6x slower on a 10,000-spec
+    listing; compact output uses the C encoder. Same data either way."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        tty = False
+    if tty:
+        return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _emit(ctx: Ctx, out: Outcome) -> None:
     stream = ctx.stdout
     if ctx.json:
-        stream.write(json.dumps(out.data, ensure_ascii=False, indent=2, default=str) + "\n")
+        stream.write(_dumps(out.data, stream) + "\n")
     else:
         text = out.text if isinstance(out.text, str) else "\n".join(out.text)
         if text:
@@ -113,7 +174,7 @@ def _error(ctx: Ctx | None, exc: Any) -> int:
         payload = {"code": "internal", "message": f"{type(exc).__name__}: {exc}"}
         code = 1
     if ctx is not None and ctx.json:
-        sys.stdout.write(json.dumps({"ok": False, "error": payload}, ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.write(_dumps({"ok": False, "error": payload}, sys.stdout) + "\n")
         sys.stdout.flush()
     msg = payload["message"]
     print(f"error: {msg}", file=sys.stderr)
@@ -125,7 +186,7 @@ def _error(ctx: Ctx | None, exc: Any) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _CURRENT_ARGV[:] = argv
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None) or not hasattr(args, "func"):
         parser.print_help()
