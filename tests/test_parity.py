@@ -6,15 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import cli_inprocess
 
 pytest.importorskip("mcp")
 pytest.importorskip("starlette")
 
-from starlette.testclient import TestClient  # noqa: E402
-from test_mcp_server import Session, server_params  # noqa: E402
+from starlette.testclient import TestClient
 
-from leanspec.web.app import create_app  # noqa: E402
+from leanspec.web.app import create_app
+from test_mcp_server import Session, server_params
 
 
 @pytest.mark.parametrize("ref", ["045", "150-tag-management", "archived/012-sub-spec-files"])

@@ -153,7 +153,6 @@ def init_project(
 
 def create_example(dest: Path, example: str) -> tuple[Store, InitReport]:
     """A new demo project at ``dest`` (which must not exist or be empty)."""
-    import datetime as _dt
 
     from .examples import EXAMPLES, latest_date, spec_markdown
 

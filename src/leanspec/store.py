@@ -744,9 +744,8 @@ class Store:
                     changed.append("assignee")
             elif doc.delete("assignee"):
                 changed.append("assignee")
-        if ops.title is not None and ops.title.strip():
-            if doc.set("title", ops.title.strip()):
-                changed.append("title")
+        if ops.title is not None and ops.title.strip() and doc.set("title", ops.title.strip()):
+            changed.append("title")
         tags_before = _tag_list(fm.get("tags"))
         tags = list(tags_before)
         if ops.tags is not None:
@@ -999,9 +998,9 @@ class Store:
                     hint="run `lean-spec templates` to list templates",
                 )
             return files
-        for ref in (cfg_templates.get("default"), self.config.template, "spec-template.md", "README.md"):
-            if ref:
-                files = templates.project_template_files(tdir, ref)
+        for cand in (cfg_templates.get("default"), self.config.template, "spec-template.md", "README.md"):
+            if cand:
+                files = templates.project_template_files(tdir, cand)
                 if files is not None:
                     return files
         return templates.builtin_files("standard")
