@@ -244,13 +244,20 @@ def body_of(text: str) -> str:
     every spec). Only called for bytes that parsed fine when they were cached."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = text.split("\n")
-    if lines[0].rstrip("\r").rstrip() != "---":
+    # Walk only the frontmatter's lines (a few), then slice: no split/join of the body.
+    nl = text.find("\n")
+    first = text if nl < 0 else text[:nl]
+    if first.rstrip("\r").rstrip() != "---" or nl < 0:
         return text
-    for i in range(1, len(lines)):
-        if lines[i].rstrip("\r").rstrip() in ("---", "..."):
-            return "\n".join(lines[i + 1 :])
-    return text  # unreachable for cached bytes (they had a closed frontmatter)
+    start = nl + 1
+    while True:
+        nl = text.find("\n", start)
+        line = text[start:] if nl < 0 else text[start:nl]
+        if line.rstrip("\r").rstrip() in ("---", "..."):
+            return "" if nl < 0 else text[nl + 1 :]
+        if nl < 0:
+            return text  # unreachable for cached bytes (they had a closed frontmatter)
+        start = nl + 1
 
 
 # ============================================================ the cache itself

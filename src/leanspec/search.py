@@ -410,6 +410,14 @@ class _Doc:
     @property
     def lower(self) -> str:
         if self._lower is None:
+            body = self.body
+            low_all = body.lower()
+            if len(low_all) == len(body):
+                # One C-level pass. lower() never shrinks a character, so an unchanged
+                # total length means no character grew (no İ): every offset is kept, and
+                # line separators lower to themselves.
+                self._lower = "\n".join(low_all.splitlines())
+                return self._lower
             lines = self.lines
             low = [ln.lower() for ln in lines]
             if sum(map(len, low)) != sum(map(len, lines)):  # İ and friends: keep offsets
