@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import os
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -1250,6 +1251,28 @@ class Store:
                 return False
             fsutil.fsync_dir(p.parent)
             return True
+
+
+def read_spec_file(root: str, rel: str, spec: str, name: str) -> tuple[bytes, str]:
+    """(bytes, text) of a file in a spec folder, by its root-relative path, with the
+    store's read rules (size limit, strict UTF-8). The path comes from the store's own
+    scan (``Spec.path``, ``Spec.sub_specs``), so no folder scan per file is needed."""
+    p = os.path.join(root, rel)
+    try:
+        if not stat.S_ISREG(os.stat(p).st_mode):  # a folder, a FIFO (would block), ...
+            raise FileNotFoundInSpec(f"{spec} has no file {name}")
+        with open(p, "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundInSpec(f"{spec} has no file {name}") from None
+    except OSError as exc:
+        raise MalformedSpec(f"{rel}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise MalformedSpec(f"{rel}: file too large")
+    try:
+        return data, data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedSpec(f"{rel}: not UTF-8 text (binary file?)") from None
 
 
 _tls = threading.local()

@@ -21,7 +21,6 @@ import datetime as _dt
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .analysis import scan, sections
 from .errors import InvalidInput, LeanSpecError, MalformedSpec
 from .model import PRIORITIES, STATUSES, LoadProblem, Spec
+from .store import read_spec_file as _read  # the store owns spec file reads
 
 if TYPE_CHECKING:
     from .project import Project
@@ -369,31 +369,6 @@ def _delimiter(s: str, k: int, width: int) -> bool:
     if before + after in ("()", "[]", "{}", '""', "''", "//", "<>"):
         return False
     return not (after == "." and (before.isspace() or before == "/") and width == 1)
-
-
-def _read(root: str, rel: str, spec: str, name: str) -> tuple[bytes, str]:
-    """(bytes, text) of a file in a spec folder, by its root-relative path, with the
-    store's read rules (size limit, strict UTF-8). The path comes from the store's own
-    scan (``Spec.path``, ``Spec.sub_specs``), so no folder scan per file is needed."""
-    from .errors import FileNotFoundInSpec
-    from .store import MAX_SPEC_BYTES
-
-    p = os.path.join(root, rel)
-    try:
-        if not stat.S_ISREG(os.stat(p).st_mode):  # a folder, a FIFO (would block), ...
-            raise FileNotFoundInSpec(f"{spec} has no file {name}")
-        with open(p, "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, NotADirectoryError):
-        raise FileNotFoundInSpec(f"{spec} has no file {name}") from None
-    except OSError as exc:
-        raise MalformedSpec(f"{rel}: cannot read: {exc.strerror}") from None
-    if len(data) > MAX_SPEC_BYTES:
-        raise MalformedSpec(f"{rel}: file too large")
-    try:
-        return data, data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedSpec(f"{rel}: not UTF-8 text (binary file?)") from None
 
 
 def _sub_specs(c: _Ctx, max_lines: int, readme_links: list[tuple[str, int]], results: Any = None) -> None:
