@@ -21,7 +21,7 @@ import datetime as _dt
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -580,8 +580,10 @@ def validate_project(
     rules: Sequence[str] | None = None,
     strict: bool = False,
     max_lines: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Report:
-    """Validate every spec (archived included) or just ``refs``."""
+    """Validate every spec (archived included) or just ``refs``. ``progress(i, total,
+    name)`` is called before each spec (front ends show it on a terminal)."""
     from .tokencache import TokenCache
     from .validatecache import ResultCache
 
@@ -634,7 +636,9 @@ def validate_project(
     # Everything a cached record holds depends on these besides the file's bytes.
     settings = repr((RULES_VERSION, cfg.default_file, tuple(str(x) for x in cfg.required_sections or ()), strict, max_l, warn_l, cfg.max_tokens, cfg.warn_tokens))
     content_rules = [r for r in ("structure", "line-count", "complexity", "corruption") if on(r)]
-    for spec in specs:
+    for n_done, spec in enumerate(specs, 1):
+        if progress is not None:
+            progress(n_done, len(specs), spec.name)
         report.specs.append(spec.name)
         rec = results.get(f"readme:{spec.content_hash}:{spec.name}:{spec.path}:{settings}")
         need_mentions = check_deps and on("dependency-alignment")

@@ -77,3 +77,25 @@ def width() -> int:
         return max(40, os.get_terminal_size().columns)
     except OSError:
         return 100
+
+
+class Progress:
+    """A one-line counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, ctx: Ctx, label: str) -> None:
+        self.on = sys.stderr.isatty() and not ctx.quiet
+        self.label = label
+        self.shown = False
+
+    def __call__(self, i: int, total: int, name: str) -> None:
+        if not self.on:
+            return
+        count = f"{i}/{total}" if total else str(i)
+        sys.stderr.write(f"\r\x1b[K{self.label} {count} {name[:50]}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()

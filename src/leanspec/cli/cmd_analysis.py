@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._app import Ctx, Outcome
+from ._app import Ctx, Outcome, Progress
 
 SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "blue", "ok": "green"}
 
@@ -184,14 +184,19 @@ def cmd_validate(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
     if a.format == "json":
         ctx.json = True
-    report = validate_project(
-        ctx.project,
-        a.specs or None,
-        check_deps=a.check_deps,
-        rules=a.rule or None,
-        strict=a.strict,
-        max_lines=a.max_lines,
-    )
+    prog = Progress(ctx, "validate")  # a counter on stderr, only on a terminal
+    try:
+        report = validate_project(
+            ctx.project,
+            a.specs or None,
+            check_deps=a.check_deps,
+            rules=a.rule or None,
+            strict=a.strict,
+            max_lines=a.max_lines,
+            progress=prog if prog.on else None,
+        )
+    finally:
+        prog.done()
     data = report.to_dict()
     code = 0 if report.ok or a.warnings_only else 1
     issues = report.issues

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any
 
-from ._app import Ctx, Outcome
+from ._app import Ctx, Outcome, Progress
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -82,34 +81,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_merge_driver)
 
 
-# ====================================================================== progress
-class _Progress:
-    """A one-line counter on stderr, only when stderr is a terminal."""
-
-    def __init__(self, ctx: Ctx, label: str) -> None:
-        self.on = sys.stderr.isatty() and not ctx.quiet
-        self.label = label
-        self.shown = False
-
-    def __call__(self, i: int, total: int, name: str) -> None:
-        if not self.on:
-            return
-        count = f"{i}/{total}" if total else str(i)
-        sys.stderr.write(f"\r\x1b[K{self.label} {count} {name[:50]}")
-        sys.stderr.flush()
-        self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
 # ====================================================================== commands
 def cmd_backfill(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..backfill import backfill
 
-    prog = _Progress(ctx, "backfill")
+    prog = Progress(ctx, "backfill")
     try:
         rep = backfill(
             ctx.project,
@@ -155,7 +131,7 @@ def _short(v: Any) -> str:
 def cmd_migrate(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..migrate import migrate
 
-    prog = _Progress(ctx, "migrate")
+    prog = Progress(ctx, "migrate")
     try:
         rep = migrate(ctx.project, a.path, source=a.source, dry_run=a.dry_run, limit=a.limit, progress=prog)
     finally:
