@@ -40,6 +40,7 @@ import hashlib
 import io
 import os
 import pickle
+import secrets
 import sys
 import threading
 import time
@@ -260,6 +261,30 @@ def body_of(text: str) -> str:
         start = nl + 1
 
 
+def write_cache_file(path: str, *parts: bytes) -> bool:
+    """Replace a cache file atomically (unique temp file + rename) and make sure the cache
+    folder ignores itself in git. No fsync: a cache lost to a power cut is only a slower
+    next run, never a wrong one (every entry is validated against the files). Any OS
+    error (read-only project, full disk) gives False and leaves no temp file."""
+    d = os.path.dirname(path)
+    tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        os.makedirs(d, exist_ok=True)
+        gi = os.path.join(d, ".gitignore")
+        if not os.path.exists(gi):
+            with open(gi, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
+                f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
+        with open(tmp, "wb") as f:  # not-a-spec-file: cache temp file
+            for part in parts:
+                f.write(part)
+        os.replace(tmp, path)  # not-a-spec-file: atomic cache update
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True
+
+
 # ============================================================ the cache itself
 class _Allowed(pickle.Unpickler):
     """Only plain data and dates: a cache file someone planted cannot run code."""
@@ -355,27 +380,11 @@ class MetaCache:
         d = os.path.dirname(self.path)
         if _read_only(d):
             return False
-        tmp = f"{self.path}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            if not os.path.isdir(d):
-                os.makedirs(d, exist_ok=True)
-            gi = os.path.join(d, ".gitignore")
-            if not os.path.exists(gi):
-                with open(gi, "w") as f:
-                    f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
-            try:
-                blob = pickle.dumps(
-                    (_header(self.default_file), self.files, self.dirs), protocol=pickle.HIGHEST_PROTOCOL
-                )
-            except Exception:  # exotic YAML values: run without a cache rather than fail
-                return False
-            with open(tmp, "wb") as f:
-                f.write(MAGIC)
-                f.write(blob)
-            os.replace(tmp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            blob = pickle.dumps((_header(self.default_file), self.files, self.dirs), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # exotic YAML values: run without a cache rather than fail
+            return False
+        if not write_cache_file(self.path, MAGIC, blob):
             return False
         with contextlib.suppress(OSError):
             st = os.stat(self.path)

@@ -24,10 +24,8 @@ that folder's ``.gitignore``):
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import secrets
 import struct
 from pathlib import Path
 
@@ -97,26 +95,15 @@ class TokenCache:
         """Merge this run's new counts into the file (atomically); False if not written."""
         if not self.on or not self.new:
             return False
-        d = os.path.dirname(self.path)
         merged = _read(self.path)
         merged.update({k: self.known[k] for k in self.used if k in self.known})
         merged.update(self.new)
         if len(merged) > MAX_ENTRIES:
             merged = {k: v for k, v in merged.items() if k in self.used or k in self.new}
-        tmp = os.path.join(d, f".{FILE}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-        try:
-            os.makedirs(d, exist_ok=True)
-            gi = os.path.join(d, ".gitignore")
-            if not os.path.exists(gi):
-                with open(gi, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
-                    f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
-            with open(tmp, "wb") as f:  # not-a-spec-file: cache temp file
-                f.write(_magic())
-                f.write(b"".join(_REC.pack(k, v) for k, v in merged.items() if len(k) == 32 and 0 <= v < 2**32))
-            os.replace(tmp, self.path)  # not-a-spec-file: atomic cache update
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        from .cache import write_cache_file
+
+        body = b"".join(_REC.pack(k, v) for k, v in merged.items() if len(k) == 32 and 0 <= v < 2**32)
+        if not write_cache_file(self.path, _magic(), body):
             return False
         self.known = merged
         self.new = {}

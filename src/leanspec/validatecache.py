@@ -20,11 +20,9 @@ a recomputation). ``LEANSPEC_NO_CACHE=1`` turns it off. OS errors are ignored.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import pickle
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -94,25 +92,13 @@ class ResultCache:
         data = self.data
         if len(data) > MAX_ENTRIES:
             data = {k: v for k, v in data.items() if k in self.used}
-        d = os.path.dirname(self.path)
-        tmp = os.path.join(d, f".{FILE}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
         try:
-            os.makedirs(d, exist_ok=True)
-            gi = os.path.join(d, ".gitignore")
-            if not os.path.exists(gi):
-                with open(gi, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
-                    f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
-            try:
-                blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:
-                return False
-            with open(tmp, "wb") as f:  # not-a-spec-file: cache temp file
-                f.write(_magic())
-                f.write(blob)
-            os.replace(tmp, self.path)  # not-a-spec-file: atomic cache update
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return False
+        from .cache import write_cache_file
+
+        if not write_cache_file(self.path, _magic(), blob):
             return False
         self.dirty = False
         return True
