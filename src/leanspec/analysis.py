@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidInput
 
 if TYPE_CHECKING:
+    from .model import Spec
     from .project import Project
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -217,18 +218,43 @@ def _resolve_ranges(ranges: Sequence[tuple[int, int | None]], n: int) -> list[tu
     return out
 
 
-def _check_expected(rel: str, actual: str, expected: str | None) -> None:
-    if expected is None:
-        return
-    want = expected.strip().lower()
-    if not (want == actual or (len(want) >= 12 and actual.startswith(want))):
-        from .errors import Conflict
+@dataclass
+class _Locked:
+    """A spec's README as read inside the write transaction, split for line edits."""
 
-        raise Conflict(
-            f"{rel} changed since you read it (expected hash {expected[:12]}…, current {actual[:12]}…); nothing was written",
-            hint="re-read the spec and apply your change again",
-            details={"current_hash": actual, "expected_hash": expected},
-        )
+    spec: Spec
+    source: str  # the README's full text as read
+    rel: str
+    current_hash: str
+    head: str
+    lines: list[str]
+    newline: str
+    trailing: bool
+
+    def text(self, lines: list[str]) -> str:
+        return _join(self.head, lines, self.newline, self.trailing)
+
+
+def _read_locked(project: Project, ref: str, expected_hash: str | None) -> _Locked:
+    """Read the README under the caller's transaction and apply the store's own
+    expected-hash check (a stale hash is a conflict; nothing is written)."""
+    from .store import content_hash
+
+    spec = project.get(ref)
+    _n, rel, text = project.read(spec.name)
+    data = text.encode("utf-8")
+    project.store._check_hash(project.root / rel, data, expected_hash)
+    head, body = split_body(text)
+    return _Locked(
+        spec,
+        text,
+        rel,
+        content_hash(data),
+        head,
+        body.splitlines(),
+        "\r\n" if "\r\n" in body else "\n",
+        body.endswith(("\n", "\r")),
+    )
 
 
 def _join(head: str, lines: list[str], newline: str, trailing: bool) -> str:
@@ -263,16 +289,8 @@ def split(
         if name.lower() == default.lower():
             raise InvalidInput(f"cannot split into {default}: that is the spec's main file")
     with project.store.transaction():
-        spec = project.get(ref)
-        _n, rel, text = project.read(spec.name)
-        from .store import content_hash
-
-        current_hash = content_hash(text.encode("utf-8"))
-        _check_expected(rel, current_hash, expected_hash)
-        head, body = split_body(text)
-        newline = "\r\n" if "\r\n" in body else "\n"
-        lines = body.splitlines()
-        trailing = body.endswith(("\n", "\r"))
+        cur = _read_locked(project, ref, expected_hash)
+        spec, rel, current_hash, lines = cur.spec, cur.rel, cur.current_hash, cur.lines
         ranges = _resolve_ranges([(a, b) for _f, a, b in outputs], len(lines))
         existing = {f["name"] for f in project.files(spec.name)}
         files: dict[str, list[tuple[int, int]]] = {}
@@ -292,7 +310,7 @@ def split(
                 if chunk and chunk[-1].strip():
                     chunk.append("")
                 chunk.extend(lines[a - 1 : b])
-            content = newline.join(chunk).strip("\r\n") + newline
+            content = cur.newline.join(chunk).strip("\r\n") + cur.newline
             new_files[name] = content
             plan.append(
                 {
@@ -319,7 +337,7 @@ def split(
                 new_lines.append(link_at[i])
             if i not in drop:
                 new_lines.append(line)
-        new_readme = _join(head, new_lines, newline, trailing)
+        new_readme = cur.text(new_lines)
         result: dict[str, Any] = {
             "spec": spec.name,
             "path": rel,
@@ -355,16 +373,8 @@ def compact(
     if not removes:
         raise InvalidInput("nothing to remove: give at least one --remove A-B")
     with project.store.transaction():
-        spec = project.get(ref)
-        _n, rel, text = project.read(spec.name)
-        from .store import content_hash
-
-        current_hash = content_hash(text.encode("utf-8"))
-        _check_expected(rel, current_hash, expected_hash)
-        head, body = split_body(text)
-        newline = "\r\n" if "\r\n" in body else "\n"
-        lines = body.splitlines()
-        trailing = body.endswith(("\n", "\r"))
+        cur = _read_locked(project, ref, expected_hash)
+        spec, rel, current_hash, lines = cur.spec, cur.rel, cur.current_hash, cur.lines
         ranges = _resolve_ranges(removes, len(lines))
         drop: set[int] = set()
         for a, b in ranges:
@@ -381,10 +391,10 @@ def compact(
                     hint="check them off first, or pass --force",
                 )
         new_lines = [ln for i, ln in enumerate(lines, 1) if i not in drop]
-        new_text = _join(head, new_lines, newline, trailing)
+        new_text = cur.text(new_lines)
         from .tokens import count_tokens
 
-        before, after = count_tokens(text), count_tokens(new_text)
+        before, after = count_tokens(cur.source), count_tokens(new_text)
         result: dict[str, Any] = {
             "spec": spec.name,
             "path": rel,
