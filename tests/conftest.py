@@ -91,3 +91,42 @@ def cli():
 @pytest.fixture
 def cli_proc():
     return cli_subprocess
+
+
+def run_on_tty(argv: list[str], *, stream: str = "stderr", timeout: float = 120) -> tuple[int, bytes, bytes]:
+    """Run ``argv`` with ``stream`` ("stdout" or "stderr") on a pseudo-terminal; the other
+    one is piped. Returns (exit code, what the terminal showed, the piped output)."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1"}
+    try:
+        kw = {"stdout": slave, "stderr": subprocess.PIPE} if stream == "stdout" else {"stdout": subprocess.PIPE, "stderr": slave}
+        proc = subprocess.Popen(argv, env=env, **kw)
+        os.close(slave)
+        slave = -1
+        # Drain the piped stream on a thread: a child blocked on a full pipe would never
+        # close the terminal we are reading.
+        import threading
+
+        pipe = proc.stderr if stream == "stdout" else proc.stdout
+        got: list[bytes] = []
+        reader = threading.Thread(target=lambda: got.append(pipe.read()))  # type: ignore[union-attr]
+        reader.start()
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        code = proc.wait(timeout=timeout)
+        reader.join(timeout)
+        piped = got[0] if got else b""
+    finally:
+        if slave != -1:
+            os.close(slave)
+        os.close(master)
+    return code, b"".join(chunks), piped

@@ -193,37 +193,17 @@ def test_no_progress_output_on_a_pipe(repo: Path, cli_proc) -> None:
 
 
 def test_progress_on_a_terminal(repo: Path) -> None:
-    import pty
     import sys
 
-    master, slave = pty.openpty()
-    try:
-        p = subprocess.run(
-            [sys.executable, "-m", "leanspec", "--project", str(repo), "backfill", "--dry-run"],
-            stdout=subprocess.PIPE,
-            stderr=slave,
-            timeout=120,
-            env={**os.environ, "NO_COLOR": "1"},
-        )
-        os.close(slave)
-        slave = -1
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        if slave != -1:
-            os.close(slave)
-        os.close(master)
-    assert p.returncode == 0
-    err = b"".join(chunks).decode()
+    from conftest import run_on_tty
+
+    code, shown, out = run_on_tty(
+        [sys.executable, "-m", "leanspec", "--project", str(repo), "backfill", "--dry-run"], stream="stderr"
+    )
+    assert code == 0
+    err = shown.decode()
     assert "backfill 1/4" in err and "backfill 4/4" in err
-    assert "\r" not in p.stdout.decode()  # the counter never reaches stdout
+    assert "\r" not in out.decode()  # the counter never reaches stdout
 
 
 def test_status_lines_in_the_body_are_not_transitions(tmp_path: Path, cli) -> None:

@@ -174,25 +174,11 @@ def test_json_compact_when_piped_indented_on_a_tty(fixture_project: Path) -> Non
     assert piped.returncode == 0, piped.stderr
     assert "\n " not in piped.stdout and '": ' not in piped.stdout
     data = json.loads(piped.stdout)
-    import pty
+    from conftest import run_on_tty
 
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(cmd, stdout=slave, stderr=subprocess.DEVNULL)
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        assert proc.wait(timeout=120) == 0
-    finally:
-        os.close(master)
-    text = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    code, shown, _err = run_on_tty(cmd, stream="stdout")
+    assert code == 0
+    text = shown.decode("utf-8").replace("\r\n", "\n")
     assert '\n  "' in text
     assert json.loads(text) == data
 

@@ -337,32 +337,15 @@ def test_corrupt_cache_files_are_ignored(empty_project: Path, monkeypatch: pytes
 def test_validate_progress_only_on_a_terminal(fixture_project: Path) -> None:
     """Long validations show a counter on stderr when it is a terminal, nothing on a pipe."""
     import os
-    import pty
     import subprocess
     import sys
 
+    from conftest import run_on_tty
+
     argv = [sys.executable, "-m", "leanspec", "--project", str(fixture_project), "validate", "--json"]
-    env = {**os.environ, "NO_COLOR": "1"}
-    piped = subprocess.run(argv, capture_output=True, timeout=120, env=env)
+    piped = subprocess.run(argv, capture_output=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
     assert b"validate 1/" not in piped.stderr
-    master, slave = pty.openpty()
-    try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=slave, timeout=120, env=env)
-        os.close(slave)
-        slave = -1
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        if slave != -1:
-            os.close(slave)
-        os.close(master)
-    err = b"".join(chunks).decode()
+    _code, shown, out = run_on_tty(argv, stream="stderr")
+    err = shown.decode()
     assert "validate 1/17" in err and "validate 17/17" in err
-    assert p.stdout == piped.stdout  # the report itself is the same either way
+    assert out == piped.stdout  # the report itself is the same either way
