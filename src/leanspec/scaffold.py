@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import templates
 from .config import CONFIG_DIR
-from .errors import InvalidInput
+from .errors import InvalidInput, TemplateError
 from .store import Store
 
 AGENT_LINKS = {
@@ -174,3 +174,104 @@ def create_example(dest: Path, example: str) -> tuple[Store, InitReport]:
             store.write_file(res.spec.name, fn, text)
         rep.created.append(res.spec.path)
     return store, rep
+
+
+# ================================================================ template management
+def _template_name(name: str) -> str:
+    n = name.strip()
+    if not n or "/" in n or "\\" in n or n.startswith(".") or ".." in n:
+        raise InvalidInput(f"invalid template name {name!r}")
+    return n
+
+
+def _templates_rel(store: Store) -> str:
+    return store.templates_dir().relative_to(store.root).as_posix()
+
+
+def list_templates(store: Store) -> list[dict[str, object]]:
+    """Project templates (files and folders), config aliases, then the bundled ones."""
+    tdir, cfg, rel_dir = store.templates_dir(), store.config, _templates_rel(store)
+    out: list[dict[str, object]] = []
+    seen = set()
+    default = cfg.templates.get("default", cfg.template)
+    if tdir.is_dir():
+        for p in sorted(tdir.iterdir()):
+            if p.name.startswith("."):
+                continue
+            name = p.stem if p.is_file() else p.name
+            seen.add(name)
+            out.append(
+                {
+                    "name": name,
+                    "file": f"{rel_dir}/{p.name}",
+                    "kind": "folder" if p.is_dir() else "file",
+                    "default": p.name == default or name == default,
+                    "builtin": False,
+                }
+            )
+    for name, ref in cfg.templates.items():
+        if name != "default" and name not in seen:
+            out.append({"name": name, "file": f"{rel_dir}/{ref}", "kind": "alias", "default": False, "builtin": False})
+    for b in templates.BUILTIN:
+        out.append({"name": b, "file": None, "kind": "builtin", "default": False, "builtin": True})
+    return out
+
+
+def _find_project_template(store: Store, name: str) -> tuple[str, dict[str, str]] | None:
+    for cand in (store.config.templates.get(name), name, name + ".md"):
+        if cand:
+            files = templates.project_template_files(store.templates_dir(), cand)
+            if files is not None:
+                return cand, files
+    return None
+
+
+def template_files(store: Store, name: str) -> dict[str, str]:
+    """{filename: text} of a project template, else a bundled one."""
+    n = _template_name(name)
+    found = _find_project_template(store, n)
+    if found:
+        return found[1]
+    if n in templates.BUILTIN:
+        return templates.builtin_files(n)
+    raise TemplateError(f"template not found: {n}", hint="run `lean-spec templates` to list templates")
+
+
+def add_template(store: Store, name: str, source: Path) -> list[str]:
+    """Copy a template file or folder into ``.lean-spec/templates/`` (replacing one of that name)."""
+    n, rel_dir = _template_name(name), _templates_rel(store)
+    if source.is_dir():
+        files = templates.project_template_files(source.parent, source.name) or {}
+        return [
+            f"{rel_dir}/{n}/{fn}" for fn, t in files.items() if store.write_project_file(f"{rel_dir}/{n}/{fn}", t.encode("utf-8"))
+        ]
+    if not source.is_file():
+        raise InvalidInput(f"no such file or folder: {source}")
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{source} is not UTF-8 text") from None
+    target = f"{rel_dir}/{n if n.endswith('.md') else n + '.md'}"
+    store.write_project_file(target, text.encode("utf-8"))
+    return [target]
+
+
+def remove_template(store: Store, name: str) -> None:
+    found = _find_project_template(store, _template_name(name))
+    if not found:
+        raise TemplateError(f"template not found: {name}")
+    store.remove_project_file(f"{_templates_rel(store)}/{found[0]}")
+
+
+def copy_template(store: Store, source: str, dest: str) -> list[str]:
+    """Copy a project or bundled template under a new name; an existing name is refused."""
+    files = template_files(store, source)
+    d, rel_dir = _template_name(dest), _templates_rel(store)
+    if len(files) == 1:
+        targets = {f"{rel_dir}/{d if d.endswith('.md') else d + '.md'}": next(iter(files.values()))}
+    else:
+        targets = {f"{rel_dir}/{d}/{fn}": t for fn, t in files.items()}
+    for rel, text in targets.items():
+        if not store.write_project_file(rel, text.encode("utf-8"), overwrite=False):
+            raise InvalidInput(f"{rel} already exists")
+    return list(targets)

@@ -98,120 +98,33 @@ def cmd_init(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_templates(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from .. import templates as tpl
-    from ..errors import InvalidInput, TemplateError
+    from .. import scaffold
+    from ..errors import InvalidInput
 
     store = ctx.project.store
-    tdir = store.templates_dir()
-    cfg = store.config
-    rel_dir = tdir.relative_to(store.root).as_posix()
-
-    def listing() -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        seen = set()
-        default = cfg.templates.get("default", cfg.template)
-        if tdir.is_dir():
-            for p in sorted(tdir.iterdir()):
-                if p.name.startswith("."):
-                    continue
-                name = p.stem if p.is_file() else p.name
-                seen.add(name)
-                out.append(
-                    {
-                        "name": name,
-                        "file": f"{rel_dir}/{p.name}",
-                        "kind": "folder" if p.is_dir() else "file",
-                        "default": p.name == default or name == default,
-                        "builtin": False,
-                    }
-                )
-        for name, ref in cfg.templates.items():
-            if name != "default" and name not in seen:
-                out.append({"name": name, "file": f"{rel_dir}/{ref}", "kind": "alias", "default": False, "builtin": False})
-        for b in tpl.BUILTIN:
-            out.append({"name": b, "file": None, "kind": "builtin", "default": False, "builtin": True})
-        return out
-
     if a.action == "list":
-        items = listing()
+        items = scaffold.list_templates(store)
         lines = [
-            f"{ctx.c(i['name'], 'bold'):<24} {i['kind']:<8} {i['file'] or '(bundled)'}{'  ← default' if i['default'] else ''}"
+            f"{ctx.c(str(i['name']), 'bold'):<24} {i['kind']:<8} {i['file'] or '(bundled)'}{'  ← default' if i['default'] else ''}"
             for i in items
         ]
         return Outcome({"templates": items}, lines)
     if not a.name:
         raise InvalidInput(f"templates {a.action} needs a template name")
     name = a.name.strip()
-    if "/" in name or "\\" in name or name.startswith(".") or ".." in name:
-        raise InvalidInput(f"invalid template name {a.name!r}")
-
-    def find(n: str) -> tuple[str, dict[str, str]] | None:
-        for cand in (cfg.templates.get(n), n, n + ".md"):
-            if cand:
-                files = tpl.project_template_files(tdir, cand)
-                if files is not None:
-                    return cand, files
-        return None
-
     if a.action == "show":
-        found = find(name)
-        files = found[1] if found else (tpl.builtin_files(name) if name in tpl.BUILTIN else None)
-        if files is None:
-            raise TemplateError(f"template not found: {name}")
+        files = scaffold.template_files(store, name)
         text = "\n".join(f"==> {fn} <==\n{t}" if len(files) > 1 else t for fn, t in files.items())
         return Outcome({"name": name, "files": files}, text)
     if a.action == "add":
         if not a.file:
             raise InvalidInput("templates add NAME FILE: name a file or folder to copy")
-        src = Path(a.file)
-        if src.is_dir():
-            files = tpl.project_template_files(src.parent, src.name) or {}
-            written = [
-                f"{rel_dir}/{name}/{fn}"
-                for fn, t in files.items()
-                if store.write_project_file(f"{rel_dir}/{name}/{fn}", t.encode("utf-8"))
-            ]
-        elif src.is_file():
-            try:
-                text = src.read_text(encoding="utf-8-sig")
-            except UnicodeDecodeError:
-                raise InvalidInput(f"{src} is not UTF-8 text") from None
-            target = f"{rel_dir}/{name if name.endswith('.md') else name + '.md'}"
-            store.write_project_file(target, text.encode("utf-8"))
-            written = [target]
-        else:
-            raise InvalidInput(f"no such file or folder: {a.file}")
-        return Outcome({"ok": True, "name": name, "written": written}, [f"✓ added template {name}"] + written)
+        written = scaffold.add_template(store, name, Path(a.file))
+        return Outcome({"ok": True, "name": name, "written": written}, [f"✓ added template {name}", *written])
     if a.action == "remove":
-        found = find(name)
-        if not found:
-            raise TemplateError(f"template not found: {name}")
-        store.remove_project_file(f"{rel_dir}/{found[0]}")
+        scaffold.remove_template(store, name)
         return Outcome({"ok": True, "removed": name}, f"✓ removed template {name}")
-    # copy SRC DEST
-    if not a.file:
+    if not a.file:  # copy SRC DEST
         raise InvalidInput("templates copy SRC DEST: name the new template")
-    dest = a.file.strip()
-    if "/" in dest or dest.startswith(".") or ".." in dest:
-        raise InvalidInput(f"invalid template name {dest!r}")
-    found = find(name)
-    files = found[1] if found else (tpl.builtin_files(name) if name in tpl.BUILTIN else None)
-    if files is None:
-        raise TemplateError(f"template not found: {name}")
-    if len(files) == 1:
-        target = f"{rel_dir}/{dest if dest.endswith('.md') else dest + '.md'}"
-        store.write_project_file(target, next(iter(files.values())).encode("utf-8"), overwrite=False) or _exists(target)
-        written = [target]
-    else:
-        written = []
-        for fn, t in files.items():
-            rel = f"{rel_dir}/{dest}/{fn}"
-            store.write_project_file(rel, t.encode("utf-8"), overwrite=False) or _exists(rel)
-            written.append(rel)
-    return Outcome({"ok": True, "from": name, "to": dest, "written": written}, [f"✓ copied {name} → {dest}"])
-
-
-def _exists(rel: str) -> bool:
-    from ..errors import InvalidInput
-
-    raise InvalidInput(f"{rel} already exists")
+    written = scaffold.copy_template(store, name, a.file)
+    return Outcome({"ok": True, "from": name, "to": a.file.strip(), "written": written}, [f"✓ copied {name} → {a.file.strip()}"])
