@@ -359,6 +359,12 @@ def main() -> None:
     if a.runs < 5:
         ap.error("--runs must be at least 5")
     Path(a.work).mkdir(parents=True, exist_ok=True)
+    # A pip install (non-editable) writes .pyc files; an editable install under
+    # PYTHONDONTWRITEBYTECODE=1 never does, and every run would then recompile every
+    # module (60-100 ms). Compile once, as an installed package would be.
+    import compileall
+
+    compileall.compile_dir(str(HERE.parent / "src" / "leanspec"), quiet=1)
     notes: list[str] = []
     load0 = os.getloadavg()
     other_ver = ""
