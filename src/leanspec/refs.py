@@ -43,6 +43,57 @@ def parse_dir_name(name: str) -> tuple[int, str] | None:
     return int(m.group(2)), m.group(3)
 
 
+# Finders for Store._lookup: each takes the names of one folder, each preceded by a
+# newline (no name holds one), and returns a superset of the names it is after, by
+# one regex pass in C. Callers re-check every name with parse_dir_name. The patterns
+# start with a literal newline, which the regex engine skips to quickly.
+_finders: dict[str, re.Pattern[str]] = {}
+
+
+def _pattern(src: str) -> re.Pattern[str]:
+    pat = _finders.get(src)
+    if pat is None:
+        pat = _finders[src] = re.compile(src)
+    return pat
+
+
+# SPEC_DIR per line; the same groups, so the same backtracking picks the same number.
+_SPEC_NUMBERS = r"\n(?:\d{8}-)?(\d{2,})-[^\n]"
+_ANY_SPEC = r"\n((?:\d{8}-)?\d{2,}-[^\n]+)"
+_NOT_SPEC = r"\n(?!(?:\d{8}-)?\d{2,}-[^\n])([^\n]+)"
+
+
+def number_finder(n: int) -> Callable[[str], list[str]]:
+    """Names that may be spec folders numbered ``n`` (leading zeros optional)."""
+    # "0*" covers ASCII zeros only; int() also reads other scripts' digits, so a
+    # listing that is not ASCII gets every spec-like name.
+    ascii_src = rf"\n((?:\d{{8}}-)?0*{n}-[^\n]+)"
+
+    def find(joined: str) -> list[str]:
+        return _pattern(ascii_src if joined.isascii() else _ANY_SPEC).findall(joined)
+
+    return find
+
+
+def name_finder(name: str) -> Callable[[str], list[str]]:
+    """The names equal to ``name``."""
+    src = r"\n(" + re.escape(name) + r")(?=\n|\Z)"
+    return lambda joined: _pattern(src).findall(joined)
+
+
+def top_names(joined: str) -> list[str]:
+    """Names that may be spec folders with the highest number in the listing."""
+    nums = _pattern(_SPEC_NUMBERS).findall(joined)
+    if not nums:
+        return []
+    return number_finder(max(map(int, nums)))(joined)
+
+
+def not_spec_names(joined: str) -> list[str]:
+    """Names that are not spec folder names (possible group or archived folders)."""
+    return _pattern(_NOT_SPEC).findall(joined)
+
+
 def slugify(name: str) -> str:
     """A safe folder slug. Refuses path tricks rather than silently rewriting them."""
     raw = name.strip()

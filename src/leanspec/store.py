@@ -246,6 +246,54 @@ class Store:
         found.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
         return found
 
+    def _lookup(self, find: Callable[[str], list[str]], want: Callable[[str, int], bool]) -> list[Entry] | None:
+        """The spec folders ``want(name, number)`` accepts (what ``_collect(want)`` returns),
+        listing each container with ``os.listdir`` and letting ``find`` (a regex over the
+        newline-joined names: C speed) pick a superset of the candidates, instead of one
+        Python step per folder: ~4 ms instead of ~25 ms among 10,000 folders. The walk is
+        ``_scan``'s: hidden and temp names skipped, ``archived/`` at the top, group
+        folders down to depth 3. None when a name holds a newline (use ``_collect``)."""
+        memo = self._fresh_memo()
+        if memo is not None and memo[2] is not None:
+            return [e for e in memo[2] if want(e.name, e.number)]
+        out: list[Entry] = []
+        containers: list[tuple[Path, str, bool, str | None]] = []
+        todo: list[tuple[Path, str, bool, str | None, int]] = [(self.specs_dir, "", False, None, 0)]
+        parse = refs.parse_dir_name
+        is_tmp = fsutil.is_tmp
+        isdir = os.path.isdir
+        while todo:
+            d, rel, archived, group, depth = todo.pop()
+            try:
+                names = os.listdir(d)
+            except OSError:
+                continue
+            containers.append((d, rel, archived, group))
+            joined = "\n" + "\n".join(names) if names else ""
+            if joined.count("\n") != len(names):
+                return None
+            child = getattr(d, "_make_child_relpath", d.__truediv__)
+            for name in find(joined):
+                parsed = parse(name)
+                if parsed is not None and not is_tmp(name):
+                    p = child(name)
+                    if isdir(p) and want(name, parsed[0]):
+                        out.append(Entry(name, parsed[0], p, f"{rel}{name}", archived, group))
+            for name in refs.not_spec_names(joined):
+                if depth >= 3 or name.startswith(".") or is_tmp(name):
+                    continue
+                p = child(name)
+                if not isdir(p):
+                    continue
+                if depth == 0 and name == "archived" and not archived:
+                    todo.append((p, f"{rel}{name}/", True, None, depth + 1))
+                elif depth < 3:
+                    g = f"{group}/{name}" if group else name
+                    todo.append((p, f"{rel}{name}/", archived, g, depth + 1))
+        out.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
+        self._remember_containers(containers, None)
+        return out
+
     def _candidates(self, ref: str) -> list[Entry] | None:
         """The only folders ``refs.resolve(ref, entries())`` can answer with, when that is
         certain from the reference alone: a number (every folder with that number) or an
@@ -259,10 +307,13 @@ class Store:
                 n = int(last)
             except ValueError:
                 return None
-            return self._collect(lambda _name, num: num == n)
+            found = self._lookup(refs.number_finder(n), lambda _name, num: num == n)
+            return found if found is not None else self._collect(lambda _name, num: num == n)
         if last.startswith(".") or fsutil.is_tmp(last) or refs.parse_dir_name(last) is None:
             return None
         hits = self._named(last)
+        if hits is None:
+            hits = self._lookup(refs.name_finder(last), lambda name, _num: name == last)
         if hits is None:
             hits = self._collect(lambda name, _num: name == last)
         return hits or None  # no such folder: a slug or title match is still possible
@@ -276,7 +327,24 @@ class Store:
                 top[:] = [num]
             return False
 
-        self._collect(see)
+        # Only the folders with the highest number in each listing are checked, not all
+        # 10,000; if one of them is no folder (a file "999-x.md"), a lower number may be
+        # the answer there: list everything.
+        offered: list[str] = []
+        seen: list[str] = []
+
+        def find(joined: str) -> list[str]:
+            names = refs.top_names(joined)
+            offered.extend(names)
+            return names
+
+        def see_top(name: str, num: int) -> bool:
+            seen.append(name)
+            return see(name, num)
+
+        if self._lookup(find, see_top) is None or len(seen) != len(offered):
+            top.clear()
+            self._collect(see)
         return top[0] if top else None
 
     def readme_path(self, e: Entry) -> Path:
@@ -505,16 +573,21 @@ class Store:
         under the lock: every live writer holds it while its temp files exist."""
         for d in dirs:
             try:
-                it = list(os.scandir(d))
+                names = os.listdir(d)
             except OSError:
                 continue
-            for de in it:
-                if fsutil.is_tmp(de.name):
+            # One C-level substring test over all names first: usually there is nothing
+            # to remove, and a Python step per name costs ~5 ms in a 10,000-folder specs/.
+            if fsutil.TMP_MARK not in "\n".join(names):
+                continue
+            for name in names:
+                if fsutil.is_tmp(name):
+                    path = os.path.join(d, name)
                     with contextlib.suppress(OSError):
-                        if de.is_dir(follow_symlinks=False):
-                            shutil.rmtree(de.path)
+                        if stat.S_ISDIR(os.lstat(path).st_mode):
+                            shutil.rmtree(path)
                         else:
-                            os.unlink(de.path)
+                            os.unlink(path)
 
     def _write_doc(self, e: Entry, doc: Document, expected: dict[str, Any]) -> bytes:
         path = self.readme_path(e)
