@@ -1,6 +1,7 @@
 """Frontmatter: split a spec file, parse its YAML, and edit it with a minimal diff.
 
-Reading uses PyYAML's C loader (fast). Writing never re-serialises the whole block:
+Reading uses ``yamlsubset`` (the plain ``key: value`` frontmatter nearly every spec
+has, no PyYAML import) and PyYAML's C loader for everything else. Writing never re-serialises the whole block:
 ``Document`` keeps the original lines, and ``set``/``delete`` replace only the lines
 of the key that changed, in the file's own style (quotes, list indent, flow lists,
 line endings). The body is kept byte for byte. Pure: text in, text out.
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import yamlsubset
 from .errors import MalformedSpec
 
 # PyYAML is imported on first use (10-13 ms): warm reads come from the metadata cache
@@ -39,8 +42,19 @@ _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$
 
 
 def load_yaml(text: str) -> Any:
+    """``yaml.load(text, CSafeLoader)``: the same value, the same errors."""
+    try:
+        return yamlsubset.load(text)
+    except yamlsubset.Unsupported:
+        pass
     yaml = _yaml()
     return yaml.load(text, Loader=_Loader)
+
+
+def _is_yaml_error(exc: BaseException) -> bool:
+    # Only PyYAML raises YAMLError, so it is imported whenever one was raised.
+    yaml = sys.modules.get("yaml")
+    return yaml is not None and isinstance(exc, yaml.YAMLError)
 
 
 @dataclass
@@ -95,10 +109,11 @@ class Document:
         rest = lines[close + 1 :]
         body = "\n".join(rest)
         close_newline = close + 1 < len(lines)
-        yaml = _yaml()
         try:
             data = load_yaml("\n".join(fm_lines)) if fm_lines else None
-        except yaml.YAMLError as exc:
+        except Exception as exc:
+            if not _is_yaml_error(exc):
+                raise
             reason = str(exc).replace("\n", " ")
             raise MalformedSpec(
                 f"{path or 'file'}: invalid YAML frontmatter: {reason}",
@@ -203,11 +218,12 @@ class Document:
 
         This is the transaction's validation step: an emitter bug can never reach disk.
         """
-        yaml = _yaml()
         try:
             reparsed = load_yaml("\n".join(self.fm_lines)) or {}
-        except yaml.YAMLError:  # an edit that is not even YAML any more
-            reparsed = None
+        except Exception as exc:
+            if not _is_yaml_error(exc):
+                raise
+            reparsed = None  # an edit that is not even YAML any more
         if reparsed is None or not _same(reparsed, expected):
             raise MalformedSpec(
                 f"{path or 'spec'}: internal check failed, the edited frontmatter would not "
@@ -301,11 +317,14 @@ def emit_scalar(value: Any, st: _Style | None = None, prefer: str | None = None)
         and " #" not in s
     )
     if plain_ok:
-        yaml = _yaml()
         try:
-            plain_ok = load_yaml(s) == s
-        except yaml.YAMLError:
-            plain_ok = False
+            plain_ok = yamlsubset.load_scalar(s) == s
+        except yamlsubset.Unsupported:
+            yaml = _yaml()
+            try:
+                plain_ok = load_yaml(s) == s
+            except yaml.YAMLError:
+                plain_ok = False
     return s if plain_ok else _quote(s, "'")
 
 
