@@ -51,6 +51,7 @@ from .model import Spec, checklist_counts, first_h1
 if TYPE_CHECKING:
     from .refs import Entry
     from .store import Store
+    from .watch import Journal
 
 CACHE_DIR = ".lean-spec/cache"
 CACHE_FILE = "specs.pickle"
@@ -87,7 +88,7 @@ class CachedSpec(Spec):
     metadata, body and hash always describe one version of the file.
     """
 
-    __slots__ = ("_h1", "_checks", "_store", "_entry", "_meta", "_fm_blob", "_session")
+    __slots__ = ("_h1", "_checks", "_store", "_entry", "_meta", "_fm_blob", "_session", "_json")
     _h1: str | None
     _checks: tuple[int, int]
     _store: Store
@@ -95,6 +96,7 @@ class CachedSpec(Spec):
     _meta: dict[str, Any] | None
     _fm_blob: bytes | None
     _session: Session
+    _json: bytes | None
 
     @property  # type: ignore[override]
     def sub_specs(self) -> list[str]:
@@ -134,8 +136,7 @@ class CachedSpec(Spec):
         try:
             return _BODY.__get__(self, Spec)  # type: ignore[no-any-return]
         except AttributeError:
-            self._load_body()
-            return _BODY.__get__(self, Spec)  # type: ignore[no-any-return]
+            return self._load_body()
 
     @body.setter
     def body(self, value: str) -> None:
@@ -191,6 +192,11 @@ class CachedSpec(Spec):
         return m["assignee"] if m is not None else Spec.assignee.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     @property
+    def archived(self) -> bool:
+        m = self._meta
+        return m["archived"] if m is not None else Spec.archived.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @property
     def created(self) -> str | None:
         m = self._meta
         return m["created"] if m is not None else Spec.created.fget(self)  # type: ignore[attr-defined,no-any-return]
@@ -206,7 +212,30 @@ class CachedSpec(Spec):
         out["sub_specs"] = list(self.sub_specs)
         return out
 
-    def _load_body(self) -> None:
+    def json_bytes(self) -> bytes:
+        """``to_dict()`` as compact JSON (the web API's encoding), kept on the object:
+        a warm server hands the same object out until its folder changes, so a full
+        listing is a join of these instead of encoding 10,000 dicts per request."""
+        try:
+            j = self._json
+        except AttributeError:
+            j = None
+        if j is None:
+            j = self._json = dumps_compact(self.to_dict())
+        return j
+
+    def _keep_body(self, body: str) -> str:
+        # A warm server reuses spec objects between calls: keep bodies up to a memory
+        # budget (then re-read them on each use). One-shot processes keep them all.
+        budget = self._session.body_budget
+        if budget is None:
+            _BODY.__set__(self, body)
+        elif budget[0] > len(body):
+            budget[0] -= len(body)
+            _BODY.__set__(self, body)
+        return body
+
+    def _load_body(self) -> str:
         from .errors import LeanSpecError
 
         store, e = self._store, self._entry
@@ -216,8 +245,7 @@ class CachedSpec(Spec):
             with open(store.readme_path(e), "rb") as f:
                 data = f.read(MAX_READ)
             if len(data) < MAX_READ and hashlib.sha256(data).hexdigest() == self.content_hash:
-                _BODY.__set__(self, body_of(data.decode("utf-8")))
-                return
+                return self._keep_body(body_of(data.decode("utf-8")))
         except (OSError, UnicodeDecodeError):
             pass
         try:
@@ -226,7 +254,7 @@ class CachedSpec(Spec):
             # Deleted or broken since the listing: keep the listed metadata; there is
             # no body of that version left to show.
             _BODY.__set__(self, "")
-            return
+            return ""
         if fresh.content_hash != self.content_hash:
             # Changed since the listing: move the whole object to the new version.
             self.frontmatter = fresh.frontmatter
@@ -237,7 +265,17 @@ class CachedSpec(Spec):
             self._h1 = first_h1(fresh.body)
             self._checks = checklist_counts(fresh.body)
             self._meta = None
+            self._json = None
         _BODY.__set__(self, fresh.body)
+        return fresh.body
+
+
+def dumps_compact(value: Any) -> bytes:
+    """JSON exactly as starlette's JSONResponse renders it (so joined pieces equal one
+    encoding of the whole)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
 
 
 def body_of(text: str) -> str:
@@ -467,18 +505,36 @@ class Session:
         self.hits = 0
         self.finished = False
         self.misses = 0
+        # Set by a warm (journaled) listing: bodies kept within this many bytes, and
+        # the folders whose README the change journal cannot vouch for.
+        self.body_budget: list[int] | None = None
+        self.journal: Journal | None = None
+        self.untrusted: set[str] = set()
 
     def load(self, e: Entry) -> Spec:
         dpath = str(e.dir)
         if not dpath.startswith(self.root_prefix):
+            if self.journal is not None:
+                self.untrusted.add(dpath)
             return self.store._load_entry(e)  # specs folder outside the root: no cache
         rel_dir = dpath[self.root_len :]
         rel = rel_dir + self.suffix
         rec = self.files.get(rel)
         try:
-            st = os.stat(dpath + self.suffix)
+            st = os.lstat(dpath + self.suffix)
+            if st.st_mode & 0o170000 == 0o120000:  # a symlinked README: its target counts
+                if self.journal is not None:
+                    self.untrusted.add(dpath)
+                st = os.stat(dpath + self.suffix)
         except OSError:
+            if self.journal is not None:
+                self.untrusted.add(dpath)
             return self.store._load_entry(e)  # let the store report the problem
+        j = self.journal
+        if j is not None and (st.st_nlink != 1 or not j.local(st.st_dev, dpath)):
+            # Another hard link's folder, or a file system whose changes may bypass
+            # this kernel: events cannot vouch for this file, so stat it every time.
+            self.untrusted.add(dpath)
         if (
             rec is None
             or rec[0] != st.st_size
@@ -654,7 +710,7 @@ def status(store: Store) -> dict[str, Any]:
 
 
 # Content-keyed caches kept beside the metadata cache (tokencache, validatecache).
-SIBLING_FILES = ("tokens.bin", "validate.pickle")
+SIBLING_FILES = ("tokens.bin", "validate.pickle", "search.idx", "search-delta.idx")
 
 
 def clear(store: Store) -> bool:

@@ -35,6 +35,31 @@ class Project:
     def config(self) -> Any:
         return self.store.config
 
+    # ------------------------------------------------------- long-lived processes
+    def keep_warm(self) -> bool:
+        """For servers (MCP, web UI): keep the last listing in memory and re-check only
+        the spec folders the OS's change journal (Linux inotify) reports as changed, so
+        a warm listing of 10,000 specs costs milliseconds and still sees every change
+        made before the call. False where no journal is available (other systems,
+        ``LEANSPEC_NO_WATCH=1``): listings are then validated with ``stat`` as in the CLI."""
+        from .watch import Journal, WarmState
+
+        if self.store.__dict__.get("_warm") is not None:
+            return True
+        j = Journal.open()
+        if j is None:
+            return False
+        self.store.__dict__["_warm"] = WarmState(j)
+        return True
+
+    def stop_warm(self) -> None:
+        """Release the change journal (its watches and file descriptor)."""
+        warm = self.store.__dict__.pop("_warm", None)
+        if warm is not None:
+            with warm.lock:
+                warm.journal.close()
+                warm.reset()
+
     # ------------------------------------------------------------------ reads
     def load(self, *, include_archived: bool = True) -> ListResult:
         """Every spec (archived included by default) plus load problems."""
@@ -61,7 +86,7 @@ class Project:
             include_archived=include_archived,
         )
         res = self.store.load_all(include_archived=True)
-        return sort_specs([s for s in res.specs if f.matches(s)], sort, order), res.problems
+        return sort_specs(f.apply(res.specs), sort, order), res.problems
 
     def get(self, ref: str) -> Spec:
         return self.store.get(ref)

@@ -130,13 +130,17 @@ class Store:
         """Every spec folder, including archived and group folders, sorted."""
         return self._collect(None)
 
-    def _collect(self, want: Callable[[str, int], bool] | None) -> list[Entry]:
+    def _collect(
+        self, want: Callable[[str, int], bool] | None, *, watch: Callable[[str], bool] | None = None
+    ) -> list[Entry]:
         """The spec folders ``want(name, number)`` accepts (all when None), sorted.
 
         One ``os.scandir`` pass over the names; an ``Entry`` (and its ``Path``) is built
         only for accepted folders, so looking one spec up among 10,000 stays cheap.
+        ``watch(folder)`` (a warm listing's change journal) is called for every
+        container before it is listed; it always scans.
         """
-        memo = self._fresh_memo()
+        memo = self._fresh_memo() if watch is None else None
         if memo is not None and memo[2] is not None:
             # No folder added, removed or renamed since the last full listing.
             return list(memo[2]) if want is None else [e for e in memo[2] if want(e.name, e.number)]
@@ -144,7 +148,7 @@ class Store:
         if not self.specs_dir.is_dir():
             return out
         containers: list[tuple[Path, str, bool, str | None]] = []
-        self._scan(self.specs_dir, "", False, None, out, 0, want, containers)
+        self._scan(self.specs_dir, "", False, None, out, 0, want, containers, watch)
         out.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
         self._remember_containers(containers, out if want is None else None)
         return out
@@ -159,7 +163,10 @@ class Store:
         depth: int,
         want: Callable[[str, int], bool] | None = None,
         containers: list[tuple[Path, str, bool, str | None]] | None = None,
+        watch: Callable[[str], bool] | None = None,
     ) -> None:
+        if watch is not None:
+            watch(str(d))  # before listing: a change after this is an event
         try:
             it = list(os.scandir(d))
         except OSError:
@@ -176,7 +183,7 @@ class Store:
             if name.startswith(".") or is_tmp(name) or not de.is_dir():
                 continue
             if depth == 0 and name == "archived" and not archived:
-                self._scan(child(name), f"{rel}{name}/", True, None, out, depth + 1, want, containers)
+                self._scan(child(name), f"{rel}{name}/", True, None, out, depth + 1, want, containers, watch)
                 continue
             parsed = parse(name)
             if parsed is not None:
@@ -185,7 +192,7 @@ class Store:
             elif depth < 3:
                 # Any other folder is a group folder (TS custom patterns).
                 g = f"{group}/{name}" if group else name
-                self._scan(child(name), f"{rel}{name}/", archived, g, out, depth + 1, want, containers)
+                self._scan(child(name), f"{rel}{name}/", archived, g, out, depth + 1, want, containers, watch)
 
     # Spec folders sit directly in the specs dir, in archived/ or in group folders
     # ("containers"); adding, removing or renaming one changes its container's mtime.
@@ -423,6 +430,13 @@ class Store:
         from . import cache  # metadata cache: re-reads only changed files (None when off)
 
         sess = cache.session(self)
+        warm = self.__dict__.get("_warm")  # set by Project.keep_warm() (servers only)
+        if warm is not None and sess is not None:
+            # The change journal says which folders changed since the last listing.
+            res = warm.load(self, sess, include_archived)
+            if res is not None:
+                return res, False
+            sess = cache.session(self)  # it could not vouch for this listing: plain path
         load = sess.load if sess is not None else self._load_entry
         entries = self.entries()
         for e in entries:

@@ -2,10 +2,11 @@
 
 The server is long-running while the project changes behind its back (CLI, editor,
 ``git checkout``). Spec files are never cached here: every tool call reads through the
-store, which sees the disk as it is now. The only thing kept between calls is the
-opened ``Project`` (its parsed config), and it is re-opened as soon as the config
-file's size or mtime changes, or the project appears (``lean-spec init`` after the
-server started).
+store, which sees the disk as it is now (its warm listing re-checks exactly the spec
+folders the kernel's change journal names, see ``leanspec.watch``). What is kept
+between calls is the opened ``Project`` (its parsed config and warm listing), and it is
+re-opened as soon as the config file's size or mtime changes, or the project appears
+(``lean-spec init`` after the server started).
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ class ProjectHolder:
                 )
             sig = _config_signature(root)
             if self._project is None or self._project.root != root.resolve() or sig != self._sig:
+                if self._project is not None:
+                    self._project.stop_warm()
                 self._project = Project.open(root, specs_dir=self._specs_dir)
+                # Listings stay in memory between calls, re-checked where the OS's change
+                # journal reports changes (leanspec.watch); exact, not time-based.
+                self._project.keep_warm()
                 self._sig = sig
             return self._project

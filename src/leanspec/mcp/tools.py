@@ -170,8 +170,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
             sort=sort,
             order=order,
         )
-        pg = page([compact(s) for s in specs], limit, offset)
-        out = {"specs": pg.pop("items"), **pg}
+        pg = page(specs, limit, offset)  # page first: only the page's specs become dicts
+        out = {"specs": [compact(s) for s in pg.pop("items")], **pg}
         if problems:
             out["problems"] = [p.to_dict() for p in problems]
         return out

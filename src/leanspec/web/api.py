@@ -262,9 +262,23 @@ def list_specs(call: Call) -> Response:
     total = len(specs)
     if limit is not None:
         specs = specs[:limit]
-    return json_response(
-        {"ok": True, "total": total, "specs": [s.to_dict() for s in specs], "problems": [p.to_dict() for p in problems]}
+    from ..cache import dumps_compact
+    from ..listing import json_array
+
+    # The same bytes JSONResponse would render for {"ok", "total", "specs", "problems"},
+    # assembled from each spec's kept encoding (a warm listing re-encodes only changes).
+    body = b"".join(
+        (
+            b'{"ok":true,"total":',
+            str(total).encode(),
+            b',"specs":',
+            json_array(specs),
+            b',"problems":',
+            dumps_compact([p.to_dict() for p in problems]),
+            b"}",
+        )
     )
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def _card(c: dict[str, Any]) -> dict[str, Any]:

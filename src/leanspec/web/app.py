@@ -283,10 +283,15 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # A running server keeps each project's listing warm (leanspec.watch): only the
+        # spec folders the change journal names are re-checked per request.
+        for s in served.values():
+            s.project.keep_warm()
         try:
             yield
         finally:
             for s in served.values():
+                s.project.stop_warm()
                 await s.hub.close()
 
     async def method_not_allowed(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,404 @@
+"""A change journal for long-lived processes (MCP server, web UI): Linux inotify.
+
+A warm server answering ``list`` for 10,000 specs cannot ``stat`` 10,000 READMEs per
+call, and an in-place README edit changes no folder's mtime. inotify tells us exactly
+what changed, with no delivery delay: the kernel queues an event before the writer's
+syscall (write, rename, unlink, utime, chmod) returns, so a non-blocking drain of the
+queue at the start of a call sees every change that completed before the call. (A
+watcher thread, like watchfiles', would add its own polling delay.)
+
+What is watched: the specs folder, ``archived/``, group folders ("containers") and
+every spec folder. An event in a spec folder re-validates that one spec; an event in
+a container (a folder created, deleted or renamed), a lost event (queue overflow), a
+watch that disappeared or anything else unexpected makes the caller fall back to the
+full ``stat`` validation (the CLI's path). Watches are always added *before* the
+folder is listed or its README checked, so a change is either seen by that check or
+queued as an event.
+
+Not trusted (always ``stat``-validated, like the CLI): a README that is a symlink (its
+target's folder is not watched) or has several hard links (a write through another
+link notifies the other folder), and folders on file systems outside an allow-list of
+local ones (network file systems change behind the kernel's back). A file changed
+through a shared ``mmap`` produces no event; no editor or git writes that way.
+
+Only ``store.py`` uses this module; nothing here reads spec files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import struct
+import sys
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+IN_MODIFY = 0x00000002
+IN_ATTRIB = 0x00000004
+IN_MOVED_FROM = 0x00000040
+IN_MOVED_TO = 0x00000080
+IN_CREATE = 0x00000100
+IN_DELETE = 0x00000200
+IN_DELETE_SELF = 0x00000400
+IN_MOVE_SELF = 0x00000800
+IN_UNMOUNT = 0x00002000
+IN_Q_OVERFLOW = 0x00004000
+IN_IGNORED = 0x00008000
+IN_ONLYDIR = 0x01000000
+MASK = (
+    IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF
+)
+_SELF_GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED
+_EVENT = struct.Struct("iIII")
+
+# statfs f_type of local file systems whose changes all go through this kernel.
+LOCAL_FS = frozenset(
+    {
+        0xEF53,  # ext2/3/4
+        0x58465342,  # xfs
+        0x9123683E,  # btrfs
+        0x01021994,  # tmpfs
+        0xF2F52010,  # f2fs
+        0x2FC12FC1,  # zfs
+        0xCA451A4E,  # bcachefs
+        0x52654973,  # reiserfs
+        0x3153464A,  # jfs
+    }
+)
+
+
+def _libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.inotify_init1.argtypes = [ctypes.c_int]
+        libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+        libc.inotify_rm_watch.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.statfs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def fs_type(libc: Any, path: str) -> int | None:
+    buf = ctypes.create_string_buffer(256)  # struct statfs is 120 bytes on x86_64/arm64
+    if libc.statfs(os.fsencode(path), buf) != 0:
+        return None
+    return int(ctypes.c_long.from_buffer(buf).value) & 0xFFFFFFFF
+
+
+@dataclass
+class Drained:
+    """What happened since the last drain: ``structural`` (re-scan and re-check
+    everything) or the spec folders (absolute paths) whose contents changed."""
+
+    structural: bool = False
+    dirs: set[str] = field(default_factory=set)
+
+
+class Journal:
+    """One inotify instance. Not thread-safe: its owner serialises calls."""
+
+    def __init__(self, libc: Any, fd: int) -> None:
+        self.libc = libc
+        self.fd = fd
+        self.path_of: dict[int, str] = {}  # wd -> folder path
+        self.is_spec: dict[int, bool] = {}  # wd -> spec folder (else a container)
+        self.wd_of: dict[str, int] = {}  # folder path -> wd
+        self.local_devs: dict[int, bool] = {}  # st_dev -> on an allow-listed file system
+        self.broken = False
+        self._finalizer = weakref.finalize(self, _close_fd, fd)
+
+    @classmethod
+    def open(cls) -> Journal | None:
+        """A journal, or None where inotify is unavailable (not Linux, no instances
+        left, ...): the caller then validates with ``stat`` as the CLI does."""
+        if os.environ.get("LEANSPEC_NO_WATCH", "").strip() in ("1", "true", "yes", "on"):
+            return None
+        libc = _libc()
+        if libc is None:
+            return None
+        fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if fd < 0:
+            return None
+        return cls(libc, fd)
+
+    def close(self) -> None:
+        self.broken = True
+        self._finalizer()
+
+    def local(self, dev: int, path: str) -> bool:
+        ok = self.local_devs.get(dev)
+        if ok is None:
+            t = fs_type(self.libc, path)
+            ok = self.local_devs[dev] = t is not None and t in LOCAL_FS
+        return ok
+
+    def watch(self, path: str, *, spec: bool) -> bool:
+        """Watch one folder (again: a re-add returns the same wd for the same folder).
+        False: not watched (the caller must not trust it)."""
+        if self.broken:
+            return False
+        wd = self.libc.inotify_add_watch(self.fd, os.fsencode(path), MASK | IN_ONLYDIR)
+        if wd < 0:
+            err = ctypes.get_errno()
+            if err in (28, 24, 12):  # ENOSPC (watch limit), EMFILE, ENOMEM: give up on watching
+                self.close()
+            return False
+        old = self.path_of.get(wd)
+        if old is not None and old != path and self.wd_of.get(old) == wd:
+            del self.wd_of[old]  # the same folder under its new name
+        prev = self.wd_of.get(path)
+        if prev is not None and prev != wd:
+            self.path_of.pop(prev, None)
+            self.is_spec.pop(prev, None)
+        self.path_of[wd] = path
+        self.is_spec[wd] = spec
+        self.wd_of[path] = wd
+        return True
+
+    def prune(self, live: set[str]) -> None:
+        """Stop watching folders that are no longer listed (deleted, moved away)."""
+        for path in [p for p in self.wd_of if p not in live]:
+            wd = self.wd_of.pop(path)
+            self.path_of.pop(wd, None)
+            self.is_spec.pop(wd, None)
+            if not self.broken:
+                self.libc.inotify_rm_watch(self.fd, wd)
+
+    def drain(self) -> Drained | None:
+        """Every event queued so far, or None when events may have been lost."""
+        if self.broken:
+            return None
+        out = Drained()
+        while True:
+            try:
+                buf = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                return out
+            except OSError:
+                self.close()
+                return None
+            if not buf:
+                return out
+            off, n = 0, len(buf)
+            while off < n:
+                wd, mask, _cookie, ln = _EVENT.unpack_from(buf, off)
+                name = buf[off + 16 : off + 16 + ln].rstrip(b"\0")
+                off += 16 + ln
+                if mask & IN_Q_OVERFLOW:
+                    return None  # events were lost: everything is suspect
+                path = self.path_of.get(wd)
+                if path is None:
+                    if not mask & IN_IGNORED:  # (the IGNORED of a watch we removed ourselves)
+                        out.structural = True
+                    continue
+                if mask & _SELF_GONE and not name:
+                    # The folder itself was deleted or moved: its container saw that too,
+                    # but its path no longer names it.
+                    if mask & IN_IGNORED:
+                        self.path_of.pop(wd, None)
+                        self.is_spec.pop(wd, None)
+                        if self.wd_of.get(path) == wd:
+                            del self.wd_of[path]
+                    elif self.wd_of.get(path) == wd:
+                        del self.wd_of[path]
+                    out.structural = True
+                    continue
+                if self.is_spec.get(wd):
+                    out.dirs.add(path)  # a README or sub-spec file, or the folder's mode
+                    continue
+                # A container: only its sub-folders matter; hidden and temp names are
+                # skipped by every scan (in-flight creates, editor swap files).
+                if name:
+                    s = name.decode("utf-8", "surrogateescape")
+                    if s.startswith(".") or _is_tmp(s):
+                        continue
+                    if mask == IN_MODIFY:
+                        continue  # a plain file's contents: files are never specs here
+                out.structural = True
+
+
+def _is_tmp(name: str) -> bool:
+    from .fsutil import is_tmp
+
+    return is_tmp(name)
+
+
+def _close_fd(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+class WarmState:
+    """What a journaled Store keeps between listings: the last full scan and, per spec
+    folder, its last result (a spec or a load problem). Guarded by ``lock``."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.lock = threading.Lock()
+        self.full_passes = 0  # how often everything was re-checked (tests look at it)
+        self.reset()
+
+    def reset(self) -> None:
+        self.entries: list[Any] | None = None  # the last full scan
+        self.items: list[list[Any]] = []  # [entry, Spec | LoadProblem] in scan order
+        self.index: dict[str, int] = {}  # folder path -> position in items
+        self.always: set[str] = set()  # folders re-checked on every call (not trusted to events)
+        self.budget: list[int] = [BODY_BUDGET]
+        self.lists: dict[bool, tuple[list[Any], list[Any]]] = {}  # include_archived -> last answer
+
+    # ------------------------------------------------------------------ listing
+    def load(self, store: Any, sess: Any, include_archived: bool) -> Any:
+        """``Store.load_all``'s result from the journal, or None: use the plain path.
+
+        Holds the lock for the whole call: two threads of a server never validate the
+        same folders at once, and ``results`` is never seen half-updated."""
+        from .store import ListResult
+
+        with self.lock:
+            j = self.journal
+            if j.broken:
+                return None
+            sess.journal = j
+            sess.body_budget = self.budget
+            ch = j.drain()
+            if ch is not None and not ch.structural and not ch.dirs and not self.always:
+                kept = self.lists.get(include_archived)
+                if kept is not None:  # nothing changed at all: the last answer, copied
+                    return ListResult(list(kept[0]), list(kept[1]))
+            self.lists = {}
+            if ch is None or ch.structural or self.entries is None:
+                if not self._full(store, sess):
+                    self.reset()
+                    return None
+            else:
+                for d in ch.dirs | self.always:
+                    if not self._recheck(store, sess, d):
+                        if not self._full(store, sess):
+                            self.reset()
+                            return None
+                        break
+            if sess.new_files or sess.new_dirs or sess.cache.status != "loaded":
+                sess.finish(self.entries)
+            else:
+                sess.finished = True  # later lazy sub-spec checks go straight to the cache
+            res = self._result(store, include_archived)
+            self.lists[include_archived] = (list(res.specs), list(res.problems))
+            return res
+
+    def _full(self, store: Any, sess: Any) -> bool:
+        """Re-scan and re-check everything, watching each folder before looking at it."""
+        from .errors import LeanSpecError
+        from .model import LoadProblem
+
+        j = self.journal
+        self.full_passes += 1
+        j.drain()  # everything queued so far is covered by the checks below
+        containers: list[str] = []
+        unwatched: list[str] = []
+
+        def on_container(path: str) -> bool:
+            containers.append(path)
+            if not j.watch(path, spec=False):
+                unwatched.append(path)
+                return False
+            return True
+
+        entries = store._collect(None, watch=on_container)
+        if not containers or unwatched or j.broken:
+            return False  # no specs folder yet, or a container we cannot watch
+        items: list[list[Any]] = []
+        index: dict[str, int] = {}
+        always: set[str] = set()
+        sess.untrusted = always
+        for e in entries:
+            d = str(e.dir)
+            if not j.watch(d, spec=True):
+                if j.broken:
+                    return False
+                always.add(d)  # e.g. an unreadable folder: check it every time
+            try:
+                r: Any = sess.load(e)
+            except LeanSpecError as exc:
+                if store._moved_to_archive(e) is not None:
+                    return False  # moved while we listed: the plain path retries
+                r = LoadProblem(store._rel(store.readme_path(e)), exc.code, exc.message)
+            index[d] = len(items)
+            items.append([e, r])
+        j.prune(set(index) | set(containers))
+        names = [r.name for _e, r in items if not isinstance(r, LoadProblem)]
+        if len(set(names)) != len(names):
+            from collections import Counter
+
+            twice = {n for n, k in Counter(names).items() if k > 1}
+            if any(
+                not isinstance(r, LoadProblem) and r.name in twice and not (store.root / r.path).exists()
+                for _e, r in items
+            ):
+                return False  # seen before and after a move: the plain path sorts it out
+        self.entries = entries
+        self.items = items
+        self.index = index
+        self.always = always
+        self.budget = [BODY_BUDGET]
+        sess.body_budget = self.budget
+        return True
+
+    def _recheck(self, store: Any, sess: Any, d: str) -> bool:
+        """Re-validate one spec folder that had events. False: not a listed folder."""
+        from .errors import LeanSpecError
+        from .model import LoadProblem
+
+        i = self.index.get(d)
+        if i is None:
+            return False
+        item = self.items[i]
+        e = item[0]
+        sess.untrusted = set()
+        try:
+            r: Any = sess.load(e)
+        except LeanSpecError as exc:
+            r = LoadProblem(store._rel(store.readme_path(e)), exc.code, exc.message)
+        if sess.untrusted:
+            self.always.add(d)
+        else:
+            self.always.discard(d)
+        old = item[1]
+        item[1] = r
+        _refund(self.budget, old)
+        return True
+
+    def _result(self, store: Any, include_archived: bool) -> Any:
+        from .model import LoadProblem
+        from .store import ListResult
+
+        specs: list[Any] = []
+        problems: list[Any] = []
+        add = specs.append
+        for e, r in self.items:
+            if not include_archived and e.archived:
+                continue
+            if type(r) is LoadProblem:
+                problems.append(r)
+            elif include_archived or r.status != "archived":
+                add(r)
+        return ListResult(specs, problems)
+
+
+BODY_BUDGET = 128 * 1024 * 1024  # bytes of bodies a warm listing keeps in memory
+
+
+def _refund(budget: list[int], old: Any) -> None:
+    from .cache import _BODY
+
+    try:
+        body = _BODY.__get__(old, type(old))
+    except (AttributeError, TypeError):
+        return
+    if getattr(old, "_session", None) is not None and old._session.body_budget is budget:
+        budget[0] += len(body)
