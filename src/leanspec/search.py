@@ -22,15 +22,21 @@ Line numbers are 1-based lines of the spec body (after the frontmatter), as in T
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import functools
+import gc
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import SearchSyntaxError
 from .model import PRIORITIES, STATUSES, Spec
+
+if TYPE_CHECKING:
+    from .searchindex import SearchIndex
 
 FIELD_WEIGHTS = {"title": 100, "name": 70, "tags": 70, "description": 50, "content": 10}
 FIELDS = ("status", "tag", "tags", "priority", "assignee", "title", "name", "created", "updated")
@@ -38,6 +44,8 @@ SNIPPET_RADIUS = 80
 MAX_CONTENT_MATCHES = 10  # per spec in the output; all hits still count for scoring
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DATE_OPS = (">=", "<=", ">", "<", "=")
+_AMBIGUOUS = -2  # = searchindex.AMBIGUOUS (kept here so ranking imports nothing more)
+_NO_WHOLE = -1  # = searchindex.NO_WHOLE
 
 
 # ============================================================================ AST
@@ -649,33 +657,46 @@ _DECAY_HITS = 5
 
 def _field_best(w: int, scale: float, texts_spans: list[tuple[str, list[tuple[int, int]]]]) -> float:
     """The best per-hit score in one field (hits in order): ``w`` doubled for a whole
-    word, times ``max(1, 1.5 - 0.1·n)`` for the n-th hit, times ``scale``, capped at 100.
+    word, times ``max(1, 1.5 - 0.1·n)`` for the n-th hit, times ``scale``, capped at 100."""
+    return _best_of(w, scale, (_is_whole_word(text, a, b) for text, spans in texts_spans for a, b in spans))
+
+
+def _best_of(w: int, scale: float, whole: Iterable[bool]) -> float:
+    """``_field_best`` over the hits' whole-word flags (in hit order).
 
     Only the first five hits can have a factor above 1, so after them only the first
-    whole-word hit (if none came earlier) can raise the best; the rest are not examined.
+    whole-word hit (if none came earlier) can raise the best; the rest are not examined
+    (``whole`` is consumed lazily).
     """
     best = 0.0
-    n = 0
     whole_seen = False
-    for text, spans in texts_spans:
-        for a, b in spans:
-            if n < _DECAY_HITS:
-                s = float(w)
-                if _is_whole_word(text, a, b):
-                    s *= 2
-                    whole_seen = True
-                s *= max(1.0, 1.5 - 0.1 * n)
-                s = min(100.0, s * scale)
-                if s > best:
-                    best = s
-            elif whole_seen:
-                return best
-            elif _is_whole_word(text, a, b):
-                s = float(w) * 2
-                s *= max(1.0, 1.5 - 0.1 * n)
-                return max(best, min(100.0, s * scale))
-            n += 1
+    for n, is_whole in enumerate(whole):
+        if n < _DECAY_HITS:
+            s = float(w)
+            if is_whole:
+                s *= 2
+                whole_seen = True
+            s *= max(1.0, 1.5 - 0.1 * n)
+            s = min(100.0, s * scale)
+            if s > best:
+                best = s
+        elif whole_seen:
+            return best
+        elif is_whole:
+            s = float(w) * 2
+            s *= max(1.0, 1.5 - 0.1 * n)
+            return max(best, min(100.0, s * scale))
     return best
+
+
+@functools.lru_cache(maxsize=4096)
+def _content_best(count: int, first_whole: int) -> float:
+    """``_field_best`` for a body with ``count`` merged hits whose first whole-word hit
+    is the ``first_whole``-th (0-4; 5 = fifth or later, which scores the same; -1 none):
+    the flags after the first whole-word hit, or after five, never change the result."""
+    none = first_whole < 0
+    flags = [False] * min(count, _DECAY_HITS) if none else [False] * min(first_whole, _DECAY_HITS) + [True]
+    return _best_of(FIELD_WEIGHTS["content"], min(1.0, 3.0 / count), flags)
 
 
 def _score(doc: _Doc, hits: Hits, with_matches: bool = True) -> tuple[float, list[dict[str, Any]], int]:
@@ -719,6 +740,7 @@ def search(
     *,
     limit: int | None = None,
     include_archived: bool = False,
+    index: SearchIndex | None = None,
 ) -> dict[str, Any]:
     """Run ``query`` over ``specs``.
 
@@ -726,6 +748,10 @@ def search(
     text, line, highlights}]}]}``, best first; ``total`` counts results before
     ``limit``. Archived specs take part only if the query filters
     ``status:archived`` or ``include_archived`` is set.
+
+    ``index`` (``searchindex.for_root(project.root)``): rank from the persistent index
+    instead of scanning every body; the result is identical. Without it (or for
+    queries with phrases or fuzzy terms) every body is read and scanned.
     """
     if limit is not None and limit < 0:
         from .errors import InvalidInput
@@ -733,11 +759,35 @@ def search(
         raise InvalidInput("limit must be zero or more")
     ast = parse_query(query)
     archived_ok = include_archived or wants_archived(ast)
+    eligible = [s for s in specs if archived_ok or not s.archived]
+    if index is not None and _indexable(ast):
+        from .searchindex import IndexCorrupt
+
+        for _attempt in range(2):
+            # Ranking allocates ~10 small acyclic objects per spec; with 10,000 specs
+            # alive the cyclic GC would re-scan all of them several times (a third of
+            # the time), so it waits until the ranking is done.
+            gc_was = gc.isenabled()
+            gc.disable()
+            try:
+                out = _search_indexed(eligible, query, ast, limit, index)
+            except IndexCorrupt:
+                index.drop()  # damaged on disk in a way the load checks missed: rebuild
+                continue
+            finally:
+                if gc_was:
+                    gc.enable()
+            if out is not None:
+                return out
+            break
+    return _search_exact(eligible, query, ast, limit)
+
+
+def _search_exact(eligible: Sequence[Spec], query: str, ast: Node, limit: int | None) -> dict[str, Any]:
+    """The reference implementation: every body read and scanned."""
     ranked: list[tuple[float, str, int, Spec, _Doc, Hits]] = []
     memos: dict[Term, dict[str, bool]] = {}
-    for spec in specs:
-        if spec.archived and not archived_ok:
-            continue
+    for spec in eligible:
         doc = _doc(spec)
         hits: Hits = {}
         if not _eval(ast, doc, hits, memos):
@@ -748,6 +798,278 @@ def search(
     shown = ranked[:limit] if limit is not None else ranked
     out = []
     for score, _name, total, spec, doc, hits in shown:
+        _s, matches, _t = _score(doc, hits)
+        out.append({"spec": spec.to_dict(), "score": score, "total_matches": total, "matches": matches})
+    return {"query": query, "total": len(ranked), "results": out}
+
+
+# ================================================================ indexed search
+def _assemble(best: dict[str, float], total: int) -> tuple[float, int]:
+    """``_score``'s (score, total) from the per-field bests (in field order)."""
+    if not best:
+        return 100.0, 0  # matched on structured filters only: a full match
+    wsum = sum(FIELD_WEIGHTS[f] for f in best)
+    score = sum(best[f] * FIELD_WEIGHTS[f] for f in best) / wsum
+    return round(min(100.0, score), 1), total
+
+
+def _indexable(node: Node) -> bool:
+    """Plain terms and field filters only: phrases and fuzzy terms scan bodies."""
+    if isinstance(node, Term):
+        return not node.phrase and node.fuzzy is None
+    if isinstance(node, FieldFilter):
+        return True
+    if isinstance(node, Not):
+        return _indexable(node.child)
+    return all(_indexable(c) for c in node.children)  # type: ignore[union-attr]
+
+
+class _FieldText:
+    """One field's text for every spec, lower-cased and joined with ``\n`` (a term has
+    no whitespace, so it never matches across two specs): one ``find`` loop gives every
+    spec's hits, as ``_find_all(_lower(text), term)`` would per spec."""
+
+    __slots__ = ("texts", "low", "starts", "_hits")
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        joined = "\n".join(texts)
+        low = joined.lower()
+        if len(low) != len(joined):  # İ and friends: per text, keeping offsets
+            low = "\n".join(_lower(t) for t in texts)
+        self.low = low
+        self.starts = [0, *itertools.accumulate(len(t) + 1 for t in texts)][: len(texts)] if texts else []
+        self._hits: dict[str, dict[int, list[tuple[int, int]]]] = {}
+
+    def hits(self, needle: str) -> dict[int, list[tuple[int, int]]]:
+        got = self._hits.get(needle)
+        if got is not None:
+            return got
+        out: dict[int, list[tuple[int, int]]] = {}
+        low, starts = self.low, self.starts
+        n = len(needle)
+        k = low.find(needle)
+        while k >= 0:
+            i = bisect.bisect_right(starts, k) - 1
+            a = k - starts[i]
+            sp = out.get(i)
+            if sp is None:
+                out[i] = [(a, a + n)]
+            else:
+                sp.append((a, a + n))
+            k = low.find(needle, k + 1)
+        self._hits[needle] = out
+        return out
+
+
+_TEXT_FIELDS = ("title", "name", "tags", "description")
+
+
+def _leaves(node: Node, out: list[Term | FieldFilter]) -> None:
+    if isinstance(node, (Term, FieldFilter)):
+        out.append(node)
+    elif isinstance(node, Not):
+        _leaves(node.child, out)
+    else:
+        for c in node.children:
+            _leaves(c, out)
+
+
+def _truth(node: Node, leaf_of: dict[int, int], bits: tuple[bool, ...]) -> bool:
+    if isinstance(node, (Term, FieldFilter)):
+        return bits[leaf_of[id(node)]]
+    if isinstance(node, Not):
+        return not _truth(node.child, leaf_of, bits)
+    if isinstance(node, And):
+        return all(_truth(c, leaf_of, bits) for c in node.children)
+    return any(_truth(c, leaf_of, bits) for c in node.children)
+
+
+def _contrib(node: Node, leaf_of: dict[int, int], bits: tuple[bool, ...], out: set[int]) -> None:
+    """The leaves whose hits ``_eval`` keeps for a spec whose leaf truths are ``bits``:
+    a matching leaf, through ANDs that match and every matching OR branch, never under
+    a NOT."""
+    if isinstance(node, (Term, FieldFilter)):
+        k = leaf_of[id(node)]
+        if bits[k]:
+            out.add(k)
+    elif isinstance(node, And):
+        if _truth(node, leaf_of, bits):
+            for c in node.children:
+                _contrib(c, leaf_of, bits, out)
+    elif isinstance(node, Or):
+        for c in node.children:
+            if _truth(c, leaf_of, bits):
+                _contrib(c, leaf_of, bits, out)
+
+
+def _eval_sets(node: Node, leaf_of: dict[int, int], sets: list[set[int]], universe: set[int]) -> set[int]:
+    if isinstance(node, (Term, FieldFilter)):
+        return sets[leaf_of[id(node)]]
+    if isinstance(node, Not):
+        return universe - _eval_sets(node.child, leaf_of, sets, universe)
+    parts = [_eval_sets(c, leaf_of, sets, universe) for c in node.children]
+    if isinstance(node, And):
+        return set.intersection(*parts)
+    return set.union(*parts)
+
+
+def _search_indexed(
+    eligible: Sequence[Spec], query: str, ast: Node, limit: int | None, index: SearchIndex
+) -> dict[str, Any] | None:
+    """``_search_exact``'s result from the index; None to fall back to it.
+
+    Leaf matches are computed as sets of spec positions (bodies: posting lists; fields:
+    one joined string per field), the query is evaluated with set operations, and each
+    matching spec is scored from its fields' spans and its body's (C, first whole-word
+    hit) from ``content_stats``, with exactly ``_score``'s arithmetic. Bodies are read
+    only for the rows returned (snippets) and for the rare spec whose first whole-word
+    hit the index cannot place."""
+    index.sync(eligible, complete=False)
+    with index.lock:
+        gid = index.gid
+        try:
+            hashes = [s.content_hash for s in eligible]
+            gids = [gid[h] for h in hashes]
+        except KeyError:
+            return None  # a spec changed while we indexed it: scan
+        n = len(eligible)
+        universe = set(range(n))
+        leaves: list[Term | FieldFilter] = []
+        _leaves(ast, leaves)
+        leaf_of = {id(lf): k for k, lf in enumerate(leaves)}
+        ftext: dict[str, _FieldText] = {}
+
+        def field(name: str) -> _FieldText:
+            ft = ftext.get(name)
+            if ft is None:
+                if name == "title":
+                    texts = [s.title for s in eligible]
+                elif name == "name":
+                    texts = [s.name for s in eligible]
+                elif name == "tags":
+                    texts = [", ".join(s.tags) for s in eligible]
+                else:
+                    desc = index.desc
+                    texts = [desc[g] for g in gids]
+                ft = ftext[name] = _FieldText(texts)
+            return ft
+
+        # Per leaf: its set of spec positions, and its spans per text field.
+        sets: list[set[int]] = []
+        fspans: list[dict[str, dict[int, list[tuple[int, int]]]]] = []
+        for lf in leaves:
+            per: dict[str, dict[int, list[tuple[int, int]]]] = {}
+            if isinstance(lf, Term):
+                ds = index.docs_with(lf.text)
+                hit = set(itertools.compress(range(n), map(ds.__contains__, gids))) if ds else set()
+                for fname in _TEXT_FIELDS:
+                    fh = field(fname).hits(lf.text)
+                    if fh:
+                        per[fname] = fh
+                        hit.update(fh)
+            elif lf.field in ("title", "name"):
+                ft = field(lf.field)
+                if lf.phrase:
+                    fh = {}
+                    for i, text in enumerate(ft.texts):
+                        if text and (sp := _phrase_spans(text, lf.value)):
+                            fh[i] = sp
+                else:
+                    fh = ft.hits(lf.value)
+                per[lf.field] = fh
+                hit = set(fh)
+            else:
+                created, updated = index.created, index.updated
+                date = index.date
+                hit = {
+                    i
+                    for i, s in enumerate(eligible)
+                    if _match_field(_Doc(s, {}, "", date(created[gids[i]]), date(updated[gids[i]])), lf, {})
+                }
+            sets.append(hit)
+            fspans.append(per)
+        matched = _eval_sets(ast, leaf_of, sets, universe)
+
+        # Specs with the same leaf truths keep the same leaves' hits: group them with
+        # set operations instead of testing every leaf for every spec.
+        groups: list[tuple[tuple[bool, ...], set[int]]] = [((), matched)]
+        for st in sets:
+            nxt: list[tuple[tuple[bool, ...], set[int]]] = []
+            for bits, members in groups:
+                inside = members & st
+                outside = members - st if len(inside) != len(members) else set()
+                if inside:
+                    nxt.append(((*bits, True), inside))
+                if outside:
+                    nxt.append(((*bits, False), outside))
+            groups = nxt
+
+        # (-score, name, position, total): sorted as tuples, that is the exact path's
+        # stable sort by (-score, name) of specs in listing order.
+        ranked: list[tuple[float, str, int, int]] = []
+        exact_memos: dict[Term, dict[str, bool]] = {}
+        weights = FIELD_WEIGHTS
+        names = [s.name for s in eligible]
+        ftexts = {f: field(f).texts for f in _TEXT_FIELDS}
+        for bits, members in groups:
+            cs: set[int] = set()
+            _contrib(ast, leaf_of, bits, cs)
+            ks = sorted(cs)
+            terms = frozenset(t.text for k in ks if isinstance(t := leaves[k], Term))
+            counts, first = index.content_stats(terms) if terms else (None, None)
+            with_fields: set[int] = set()
+            for k in ks:
+                for fh in fspans[k].values():
+                    with_fields.update(fh)
+            plain: dict[tuple[int, int], tuple[float, int]] = {}  # (C, first whole) -> (score, total)
+            for i in members:
+                g = gids[i]
+                c = counts[g] if counts is not None else 0
+                fw = first[g] if c and first is not None else _NO_WHOLE
+                if fw == _AMBIGUOUS:
+                    doc = _doc(eligible[i])
+                    hits: Hits = {}
+                    if eligible[i].content_hash != hashes[i] or not _eval(ast, doc, hits, exact_memos):
+                        return None  # changed since the listing: scan
+                    score, _m, total = _score(doc, hits, with_matches=False)
+                    ranked.append((-score, names[i], i, total))
+                    continue
+                if i not in with_fields:
+                    got = plain.get((c, fw))
+                    if got is None:
+                        sc, tot = _assemble({"content": _content_best(c, fw)} if c else {}, c)
+                        got = plain[(c, fw)] = (-sc, tot)
+                    ranked.append((got[0], names[i], i, got[1]))
+                    continue
+                best: dict[str, float] = {}
+                total = 0
+                for fname in _TEXT_FIELDS:
+                    spans: list[tuple[int, int]] = []
+                    for k in ks:
+                        fk = fspans[k].get(fname)
+                        if fk is not None and (fsp := fk.get(i)) is not None:
+                            spans.extend(fsp)
+                    if spans:
+                        merged = _merge(spans)
+                        total += len(merged)
+                        best[fname] = _field_best(weights[fname], min(1.0, 3.0 / len(merged)), [(ftexts[fname][i], merged)])
+                if c:
+                    total += c
+                    best["content"] = _content_best(c, fw)
+                score, total = _assemble(best, total)
+                ranked.append((-score, names[i], i, total))
+    ranked.sort()
+    shown = ranked[:limit] if limit is not None else ranked
+    out = []
+    for neg, _name, i, total in shown:
+        score = -neg
+        spec = eligible[i]
+        doc = _doc(spec)
+        hits = {}
+        ok = _eval(ast, doc, hits, exact_memos)
+        if spec.content_hash != hashes[i] or not ok:
+            return None  # the file changed since the listing: answer from the files
         _s, matches, _t = _score(doc, hits)
         out.append({"spec": spec.to_dict(), "score": score, "total_matches": total, "matches": matches})
     return {"query": query, "total": len(ranked), "results": out}

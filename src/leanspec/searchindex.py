@@ -1,0 +1,583 @@
+"""Persistent search index: what ``search`` needs of each body, keyed by content hash.
+
+Why: the benchmark query matches ~9,000 of ~9,200 specs, so pruning non-matching
+specs is not enough; ranking needs, per spec and query term, the number of merged
+hit spans in the body and where the first whole-word hit is. Reading, hash-checking,
+lower-casing and scanning 85 MB of bodies for that takes seconds. This index answers
+it from a small vocabulary and posting lists instead.
+
+What is stored, per README content hash (``Spec.content_hash``, SHA-256 of the bytes,
+verified by the metadata cache): the description and created/updated dates search
+uses, and the body's *chunks*: the whitespace-separated pieces of ``search._Doc.lower``
+(the body's lines lower-cased exactly as search does), each with its count and the
+rank of its first occurrence. A query term never contains whitespace, so every hit
+lies inside one chunk; two hits in different chunks are at least one character apart
+and never merge; and a chunk's neighbours are whitespace or a line end, so which hits
+are whole words is decided inside the chunk. So the merged-span count of a term set
+in a spec is a sum over the chunks that contain a term, and the first whole-word hit
+is found from first-occurrence ranks (see ``content_stats``; the rare spec where the
+ranks cannot decide it is flagged for the exact per-spec path).
+
+It is never trusted over the files: it is keyed by content hash, so a stale entry can
+only be unused, never wrong; specs whose hash is not in it are read (through
+``spec.body``) and added. Files (``.lean-spec/cache/``, git-ignored by that folder):
+
+* ``search.idx``, the base segment, and ``search-delta.idx``, the docs added since
+  (a one-spec edit rewrites only the small delta). When the delta grows past
+  ``DELTA_MAX`` docs (or a 40th of the base) it is folded into the base; when over a
+  quarter of the base is dead (hashes no longer listed) the base is compacted.
+* layout: magic line, 8-byte header length, a pickled header (format, Python, leanspec
+  version, byte order, doc table, vocabulary), then four raw ``uint32`` arrays
+  (per-chunk posting offsets; posting doc ids, counts, ranks), memory-mapped so only
+  the postings of the chunks a query touches are paged in. A file with a wrong magic,
+  header or length is ignored and rebuilt; out-of-range posting values found while
+  querying make the index rebuild itself.
+* written with ``cache.write_cache_file`` (unique temp file + rename): readers see the
+  old file or the new one. Any base/delta pairing is correct (both are content-keyed),
+  so concurrent writers can only lose each other's additions, which are re-added.
+* unpickling refuses every global; ``LEANSPEC_NO_CACHE=1`` turns the index off (front
+  ends then pass ``index=None`` and search scans bodies); ``cache clear`` deletes it.
+
+Long-lived servers keep the loaded index (``for_root``) and memoise per-term results for
+the current generation; ``sync`` re-stats the two files on every call and reloads
+after another process wrote them.
+"""
+
+from __future__ import annotations
+
+import array
+import bisect
+import datetime as _dt
+import io
+import mmap
+import os
+import pickle
+import struct
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import Spec
+
+CACHE_DIR = ".lean-spec/cache"
+BASE_FILE = "search.idx"
+DELTA_FILE = "search-delta.idx"
+FORMAT = 1
+MAGIC = b"LEANSPEC-SEARCH\n"
+DELTA_MAX = 256  # docs; beyond it (or a 40th of the base) the delta joins the base
+_U32 = "I" if array.array("I").itemsize == 4 else "L"
+_LEN = struct.Struct("<Q")
+Ints = Any  # array.array of uint32, or a uint32 memoryview of the mapped file
+NO_WHOLE = -1  # content_stats: no whole-word hit
+AMBIGUOUS = -2  # content_stats: ranks cannot place the first whole-word hit
+_BIG = 1 << 62
+
+
+class IndexCorrupt(Exception):
+    """A loaded segment holds values out of range: drop it and rebuild."""
+
+
+def enabled() -> bool:
+    return os.environ.get("LEANSPEC_NO_CACHE", "").strip() not in ("1", "true", "yes", "on")
+
+
+class _NoGlobals(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"forbidden in search index: {module}.{name}")
+
+
+def _header_id() -> tuple[Any, ...]:
+    from . import __version__
+
+    return (FORMAT, sys.version_info[:2], __version__, sys.byteorder)
+
+
+# ================================================================ one document
+# (content hash, description, created ordinal or 0, updated ordinal or 0,
+#  chunks in first-occurrence order, their counts)
+Record = tuple[str, str, int, int, list[str], list[int]]
+
+
+def record_of(spec: Spec) -> Record:
+    """What the index keeps of one spec version. The body is read first: if the file
+    changed since the listing, the spec object moves to the new version, and the hash,
+    frontmatter and body read after it all describe that one version."""
+    from .search import _date_of, _Doc
+
+    body = spec.body
+    fm = spec.frontmatter
+    h = spec.content_hash
+    desc = fm.get("description")
+    created = _date_of(fm.get("created")) or _date_of(fm.get("created_at"))
+    updated = _date_of(fm.get("updated_at")) or _date_of(fm.get("updated")) or created
+    low = _Doc(spec, {}, body, None, None).lower
+    cnt = Counter(low.split())  # insertion order = first occurrence: the rank
+    return (
+        h,
+        desc.strip() if isinstance(desc, str) else "",
+        created.toordinal() if created else 0,
+        updated.toordinal() if updated else 0,
+        list(cnt),
+        list(cnt.values()),
+    )
+
+
+# ================================================================ a segment
+class Segment:
+    """An immutable set of docs with their vocabulary and posting lists."""
+
+    __slots__ = ("docs", "desc", "created", "updated", "vocab", "vblob", "vstarts", "off", "pdoc", "pcnt", "prank", "_term_chunks", "_buf")
+
+    def __init__(
+        self,
+        docs: list[str],
+        desc: list[str],
+        created: list[int],
+        updated: list[int],
+        vocab: list[str],
+        off: Ints,
+        pdoc: Ints,
+        pcnt: Ints,
+        prank: Ints,
+        buf: Any = None,
+    ) -> None:
+        self.docs, self.desc, self.created, self.updated = docs, desc, created, updated
+        self.vocab = vocab
+        self.off, self.pdoc, self.pcnt, self.prank = off, pdoc, pcnt, prank
+        self._buf = buf  # keeps the mapping alive
+        self._term_chunks: dict[str, list[int]] = {}
+        # The vocabulary as one string: a term's chunks are found by C-level ``find``.
+        self.vblob = "\n".join(vocab)
+        starts = []
+        pos = 0
+        for w in vocab:
+            starts.append(pos)
+            pos += len(w) + 1
+        self.vstarts = starts
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def build(cls, records: Sequence[Record]) -> Segment:
+        ids: dict[str, int] = {}
+        lists: list[list[tuple[int, int, int]]] = []
+        c: int | None
+        for d, rec in enumerate(records):
+            for r, (w, n) in enumerate(zip(rec[4], rec[5], strict=True)):
+                c = ids.get(w)
+                if c is None:
+                    c = ids[w] = len(lists)
+                    lists.append([])
+                lists[c].append((d, n, r))
+        off = array.array(_U32, [0])
+        pdoc = array.array(_U32)
+        pcnt = array.array(_U32)
+        prank = array.array(_U32)
+        for postings in lists:
+            for d, n, r in postings:
+                pdoc.append(d)
+                pcnt.append(min(n, 0xFFFFFFFF))
+                prank.append(r)
+            off.append(len(pdoc))
+        return cls(
+            [r[0] for r in records],
+            [r[1] for r in records],
+            [r[2] for r in records],
+            [r[3] for r in records],
+            list(ids),
+            off,
+            pdoc,
+            pcnt,
+            prank,
+        )
+
+    def records(self, keep: Iterable[int]) -> list[Record]:
+        """The docs ``keep`` (local ids) back as records (for small segments: it walks
+        every posting)."""
+        want = set(keep)
+        per: dict[int, list[tuple[int, str, int]]] = {d: [] for d in want}
+        off, pdoc, pcnt, prank = self.off, self.pdoc, self.pcnt, self.prank
+        for c, w in enumerate(self.vocab):
+            a, b = off[c], off[c + 1]
+            for d, n, r in zip(pdoc[a:b], pcnt[a:b], prank[a:b], strict=True):
+                if d in want:
+                    per[d].append((r, w, n))
+        out: list[Record] = []
+        for d in sorted(want):
+            items = sorted(per[d])
+            out.append((self.docs[d], self.desc[d], self.created[d], self.updated[d], [w for _r, w, _n in items], [n for _r, _w, n in items]))
+        return out
+
+    @classmethod
+    def fold(cls, base: Segment, extra: Sequence[Record]) -> Segment:
+        """``base`` plus ``extra`` docs, copying the base's posting runs as raw slices."""
+        add = cls.build(extra)
+        nb = len(base.docs)
+        ids = {w: c for c, w in enumerate(base.vocab)}
+        vocab = list(base.vocab)
+        add_of: dict[int, int] = {}
+        for c, w in enumerate(add.vocab):
+            got = ids.get(w)
+            if got is None:
+                got = ids[w] = len(vocab)
+                vocab.append(w)
+            add_of[got] = c
+        off = array.array(_U32, [0])
+        pdoc, pcnt, prank = array.array(_U32), array.array(_U32), array.array(_U32)
+        bo = base.off
+        ao = add.off
+        for k in range(len(vocab)):
+            if k < len(base.vocab):
+                a, b = bo[k], bo[k + 1]
+                pdoc.frombytes(_raw(base.pdoc, a, b))
+                pcnt.frombytes(_raw(base.pcnt, a, b))
+                prank.frombytes(_raw(base.prank, a, b))
+            j = add_of.get(k)
+            if j is not None:
+                a, b = ao[j], ao[j + 1]
+                pdoc.extend(d + nb for d in add.pdoc[a:b])
+                pcnt.frombytes(_raw(add.pcnt, a, b))
+                prank.frombytes(_raw(add.prank, a, b))
+            off.append(len(pdoc))
+        return cls(
+            base.docs + add.docs,
+            base.desc + add.desc,
+            base.created + add.created,
+            base.updated + add.updated,
+            vocab,
+            off,
+            pdoc,
+            pcnt,
+            prank,
+        )
+
+    # ------------------------------------------------------------ persistence
+    def to_parts(self) -> list[bytes]:
+        def raw(a: Ints) -> bytes:
+            return a.tobytes() if isinstance(a, array.array) else bytes(memoryview(a))  # type: ignore[arg-type]
+
+        parts = [raw(self.off), raw(self.pdoc), raw(self.pcnt), raw(self.prank)]
+        header = pickle.dumps(
+            (_header_id(), self.docs, self.desc, self.created, self.updated, self.vblob, len(self.vocab), len(self.pdoc), [len(p) for p in parts]),
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        return [MAGIC, _LEN.pack(len(header)), header, *parts]
+
+    @classmethod
+    def load(cls, path: str) -> tuple[Segment | None, tuple[int, int, int] | None]:
+        """(segment or None if missing/foreign/damaged, the file's stat key)."""
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                key = (st.st_size, st.st_mtime_ns, st.st_ino)
+                if st.st_size < len(MAGIC) + _LEN.size:
+                    return None, key
+                buf: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return None, None
+        try:
+            mv = memoryview(buf)
+            if bytes(mv[: len(MAGIC)]) != MAGIC:
+                return None, key
+            p = len(MAGIC)
+            (hlen,) = _LEN.unpack(mv[p : p + _LEN.size])
+            p += _LEN.size
+            if p + hlen > len(mv):
+                return None, key
+            head = _NoGlobals(io.BytesIO(mv[p : p + hlen])).load()
+            p += hlen
+            hid, docs, desc, created, updated, vblob, nvocab, npost, lens = head
+            if tuple(hid) != _header_id():
+                return None, key
+            if p + sum(lens) != len(mv) or lens != [4 * (nvocab + 1), 4 * npost, 4 * npost, 4 * npost]:
+                return None, key
+            if not (len(docs) == len(desc) == len(created) == len(updated)):
+                return None, key
+            arrs: list[Any] = []
+            for n in lens:
+                arrs.append(mv[p : p + n].cast(_U32))  # type: ignore[call-overload]
+                p += n
+            vocab = vblob.split("\n") if nvocab else []
+            if len(vocab) != nvocab or arrs[0][0] != 0 or arrs[0][nvocab] != npost:
+                return None, key
+            seg = cls(docs, desc, created, updated, vocab, arrs[0], arrs[1], arrs[2], arrs[3], buf)
+        except Exception:  # any damage: ignore the file, rebuild
+            return None, key
+        return seg, key
+
+    # ------------------------------------------------------------ querying
+    def chunks_with(self, term: str) -> list[int]:
+        """Ids of the chunks that contain ``term`` (memoised: segments are immutable)."""
+        got = self._term_chunks.get(term)
+        if got is not None:
+            return got
+        out: list[int] = []
+        blob, starts = self.vblob, self.vstarts
+        k = blob.find(term)
+        n = len(starts)
+        while k >= 0:
+            c = bisect.bisect_right(starts, k) - 1
+            out.append(c)
+            if c + 1 >= n:
+                break
+            k = blob.find(term, starts[c + 1])
+        self._term_chunks[term] = out
+        return out
+
+
+def _raw(arr: Ints, a: int, b: int) -> memoryview:
+    """Items ``a:b`` of a uint32 array or memoryview as raw bytes (no per-item copy)."""
+    return memoryview(arr)[a:b].cast("B")
+
+
+def _chunk_stats(chunk: str, terms: Iterable[str]) -> tuple[int, int]:
+    """(merged hit spans of ``terms`` in ``chunk``, index of the first whole-word one or
+    -1), exactly as ``search._score`` merges and judges them."""
+    from .search import _find_all, _is_whole_word, _merge
+
+    spans: list[tuple[int, int]] = []
+    for t in terms:
+        if t in chunk:
+            spans.extend(_find_all(chunk, t))
+    if not spans:
+        return 0, -1
+    merged = _merge(spans)
+    for j, (a, b) in enumerate(merged):
+        if _is_whole_word(chunk, a, b):
+            return len(merged), j
+    return len(merged), -1
+
+
+# ================================================================ the index
+class SearchIndex:
+    """The base and delta segments of one project, plus per-generation memos."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.dir = os.path.join(str(root), CACHE_DIR)
+        self.base_path = os.path.join(self.dir, BASE_FILE)
+        self.delta_path = os.path.join(self.dir, DELTA_FILE)
+        self.lock = threading.RLock()
+        self.base: Segment | None = None
+        self.delta: Segment | None = None
+        self.keys: tuple[Any, Any] | None = None
+        self.loaded = False
+        self._reset_views()
+
+    def _reset_views(self) -> None:
+        segs = [s for s in (self.base, self.delta) if s is not None]
+        self.segments = segs
+        self.bases: list[int] = []
+        gid: dict[str, int] = {}
+        desc: list[str] = []
+        created: list[int] = []
+        updated: list[int] = []
+        n = 0
+        for s in segs:
+            self.bases.append(n)
+            for i, h in enumerate(s.docs):
+                gid.setdefault(h, n + i)  # a hash in both segments: same data either way
+            desc += s.desc
+            created += s.created
+            updated += s.updated
+            n += len(s.docs)
+        self.gid = gid
+        self.ndocs = n
+        self.desc, self.created, self.updated = desc, created, updated
+        self.generation = object()
+        self._stats: dict[frozenset[str], tuple[list[int], list[int]]] = {}
+        self._docsets: dict[str, set[int]] = {}
+
+    # ------------------------------------------------------------ load / save
+    def _stat_keys(self) -> tuple[Any, Any]:
+        out: list[Any] = []
+        for p in (self.base_path, self.delta_path):
+            try:
+                st = os.stat(p)
+                out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+            except OSError:
+                out.append(None)
+        return out[0], out[1]
+
+    def _load(self) -> None:
+        self.base, kb = Segment.load(self.base_path)
+        self.delta, kd = Segment.load(self.delta_path)
+        self.keys = (kb, kd)
+        self.loaded = True
+        self._reset_views()
+
+    def _write(self, path: str, seg: Segment) -> Any:
+        from .cache import _read_only, write_cache_file
+
+        if _read_only(self.dir) or not write_cache_file(path, *seg.to_parts()):
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def drop(self) -> None:
+        """Forget a damaged index (memory and files); the next sync rebuilds it."""
+        with self.lock:
+            for p in (self.base_path, self.delta_path):
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
+            self.base = self.delta = None
+            self.keys = (None, None)
+            self._reset_views()
+
+    # ------------------------------------------------------------ sync
+    def sync(self, specs: Sequence[Spec], *, complete: bool = True) -> None:
+        """Make every spec's content hash known. ``complete``: ``specs`` is the whole
+        listing, so docs whose hash is not among them are dead and may be dropped."""
+        with self.lock:
+            if not self.loaded or self._stat_keys() != self.keys:
+                self._load()
+            gid = self.gid
+            missing: dict[str, Spec] = {}
+            for s in specs:
+                h = s.content_hash
+                if h not in gid and h not in missing:
+                    missing[h] = s
+            new: list[Record] = []
+            seen = set(gid)
+            for s in missing.values():
+                rec = record_of(s)
+                if rec[0] not in seen:  # moved to a version we already have: nothing to add
+                    seen.add(rec[0])
+                    new.append(rec)
+            live = {s.content_hash for s in specs} if complete else None
+            delta, base = self.delta, self.base
+            nd = len(delta.docs) if delta is not None else 0
+            nb = len(base.docs) if base is not None else 0
+            dead_delta = [] if live is None or delta is None else [i for i, h in enumerate(delta.docs) if h not in live]
+            dead_base = 0 if live is None or base is None else sum(1 for h in base.docs if h not in live)
+            if not new and not dead_delta and dead_base * 4 <= max(nb, 1):
+                return
+            keep = [i for i in range(nd) if i not in set(dead_delta)]
+            extra = (delta.records(keep) if delta is not None and keep else []) + new
+            if base is None or dead_base * 4 > nb:
+                # Compact: every live doc into one new base (walks every posting, rare).
+                recs = base.records(i for i, h in enumerate(base.docs) if live is None or h in live) if base is not None else []
+                self.base = Segment.build(recs + extra)
+                self.delta = Segment.build([])
+                kb = self._write(self.base_path, self.base)
+                kd = self._write(self.delta_path, self.delta)
+            elif len(extra) > max(DELTA_MAX, nb // 40):
+                self.base = Segment.fold(base, extra)
+                self.delta = Segment.build([])
+                kb = self._write(self.base_path, self.base)
+                kd = self._write(self.delta_path, self.delta)
+            else:
+                self.delta = Segment.build(extra)
+                kb = self.keys[0] if self.keys else None
+                kd = self._write(self.delta_path, self.delta)
+            self.keys = (kb, kd)
+            self._reset_views()
+
+    # ------------------------------------------------------------ queries
+    def docs_with(self, term: str) -> set[int]:
+        """Global ids of the docs whose body contains ``term``."""
+        got = self._docsets.get(term)
+        if got is not None:
+            return got
+        out: set[int] = set()
+        for seg, base in zip(self.segments, self.bases, strict=True):
+            off, pdoc = seg.off, seg.pdoc
+            for c in seg.chunks_with(term):
+                a, b = off[c], off[c + 1]
+                if base:
+                    out.update(d + base for d in pdoc[a:b])
+                else:
+                    out.update(pdoc[a:b])
+        if out and max(out) >= self.ndocs:
+            raise IndexCorrupt("doc id out of range")
+        self._docsets[term] = out
+        return out
+
+    def content_stats(self, terms: frozenset[str]) -> tuple[list[int], list[int]]:
+        """Per global doc id: the merged hit spans of ``terms`` in the body (C), and the
+        0-based index among them of the first whole-word one: 0-4, 5 for "5 or more",
+        ``NO_WHOLE``, or ``AMBIGUOUS`` (a chunk seen more than once before the first
+        whole-word chunk: the exact per-spec path decides).
+
+        Spans are ordered by body position, and chunk occurrences are too: the first
+        whole-word span is in the earliest-ranked chunk with one (k*); the spans before
+        it are those of every occurrence of other matching chunks ranked before k*, plus
+        the chunk's own spans before its first whole-word one."""
+        got = self._stats.get(terms)
+        if got is not None:
+            return got
+        n = self.ndocs
+        total = [0] * n
+        kst = [_BIG] * n
+        kpre = [0] * n
+        lo = [0] * n
+        amb = [False] * n
+        per_seg = []
+        for seg, base in zip(self.segments, self.bases, strict=True):
+            cids: set[int] = set()
+            for t in terms:
+                cids.update(seg.chunks_with(t))
+            stats = [(c, *_chunk_stats(seg.vocab[c], terms)) for c in sorted(cids)]
+            per_seg.append((seg, base, stats))
+            off, pdoc, prank = seg.off, seg.pdoc, seg.prank
+            for c, _m, fw in stats:
+                if fw < 0:
+                    continue
+                a, b = off[c], off[c + 1]
+                for d, r in zip(pdoc[a:b], prank[a:b], strict=True):
+                    g = d + base
+                    if r < kst[g]:
+                        kst[g] = r
+                        kpre[g] = fw
+        for seg, base, stats in per_seg:
+            off, pdoc, pcnt, prank = seg.off, seg.pdoc, seg.pcnt, seg.prank
+            for c, m, _fw in stats:
+                a, b = off[c], off[c + 1]
+                for d, k, r in zip(pdoc[a:b], pcnt[a:b], prank[a:b], strict=True):
+                    g = d + base
+                    total[g] += m * k
+                    if r < kst[g]:
+                        lo[g] += m
+                        if k > 1:
+                            amb[g] = True
+        nw = [NO_WHOLE] * n
+        for g in range(n):
+            k = kst[g]
+            if k == _BIG:
+                continue
+            x = lo[g] + kpre[g]
+            nw[g] = 5 if x >= 5 else (AMBIGUOUS if amb[g] else x)
+        self._stats[terms] = (total, nw)
+        return total, nw
+
+    def date(self, ordinal: int) -> _dt.date | None:
+        return _dt.date.fromordinal(ordinal) if ordinal > 0 else None
+
+
+_memo: dict[str, SearchIndex] = {}
+_memo_lock = threading.Lock()
+
+
+def for_root(root: str | Path | None) -> SearchIndex | None:
+    """The project's index, kept per process (servers reuse it between calls); None
+    when caches are off."""
+    if root is None or not enabled():
+        return None
+    key = os.path.join(str(root), CACHE_DIR)
+    with _memo_lock:
+        idx = _memo.get(key)
+        if idx is None:
+            idx = _memo[key] = SearchIndex(root)
+        return idx
+
+
+def forget(root: str | Path) -> None:
+    with _memo_lock:
+        _memo.pop(os.path.join(str(root), CACHE_DIR), None)
