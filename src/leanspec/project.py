@@ -86,7 +86,34 @@ class Project:
             include_archived=include_archived,
         )
         res = self.store.load_all(include_archived=True)
-        return sort_specs(f.apply(res.specs), sort, order), res.problems
+        warm = self.store.__dict__.get("_warm")
+        if warm is None:
+            return sort_specs(f.apply(res.specs), sort, order), res.problems
+        # A warm server answers the same question about an unchanged listing often.
+        version = warm.version_seen()
+        key = ("list", repr(f), sort, order)
+        hit = warm.remembered(version, key)
+        if hit is None:
+            hit = sort_specs(f.apply(res.specs), sort, order)
+            warm.remember(version, key, hit)
+        return list(hit), res.problems
+
+    def listing_version(self) -> int | None:
+        """For servers: a number naming the listing this thread last loaded (same number,
+        same specs), or None when listings are not kept warm."""
+        warm = self.store.__dict__.get("_warm")
+        return warm.version_seen() if warm is not None else None
+
+    def remembered(self, version: int | None, key: Any) -> Any:
+        """A value a front end derived from listing ``version`` (None if not kept)."""
+        warm = self.store.__dict__.get("_warm")
+        return warm.remembered(version, key) if warm is not None else None
+
+    def remember(self, version: int | None, key: Any, value: Any) -> None:
+        """Keep a value derived from listing ``version`` until the listing changes."""
+        warm = self.store.__dict__.get("_warm")
+        if warm is not None:
+            warm.remember(version, key, value)
 
     def get(self, ref: str) -> Spec:
         return self.store.get(ref)

@@ -242,6 +242,9 @@ class WarmState:
         self.journal = journal
         self.lock = threading.Lock()
         self.full_passes = 0  # how often everything was re-checked (tests look at it)
+        self.version = 0  # bumped whenever the listing may have changed
+        self.memo: dict[Any, tuple[int, Any]] = {}  # derived values of the current version
+        self.seen = threading.local()  # the version each thread's last load returned
         self.reset()
 
     def reset(self) -> None:
@@ -270,8 +273,12 @@ class WarmState:
             if ch is not None and not ch.structural and not ch.dirs and not self.always:
                 kept = self.lists.get(include_archived)
                 if kept is not None:  # nothing changed at all: the last answer, copied
+                    self.seen.version = self.version
                     return ListResult(list(kept[0]), list(kept[1]))
             self.lists = {}
+            self.version += 1
+            self.memo = {}
+            self.seen.version = None  # (while we are not done)
             if ch is None or ch.structural or self.entries is None:
                 if not self._full(store, sess):
                     self.reset()
@@ -289,7 +296,32 @@ class WarmState:
                 sess.finished = True  # later lazy sub-spec checks go straight to the cache
             res = self._result(store, include_archived)
             self.lists[include_archived] = (list(res.specs), list(res.problems))
+            self.seen.version = self.version
             return res
+
+    def version_seen(self) -> int | None:
+        """The version of the listing this thread's last ``load`` returned: the same
+        number means the very same specs (nothing changed in between)."""
+        return getattr(self.seen, "version", None)
+
+    def remembered(self, version: int | None, key: Any) -> Any:
+        """A value derived from listing ``version`` (see ``remember``), or None."""
+        if version is None:
+            return None
+        with self.lock:
+            hit = self.memo.get(key)
+            return hit[1] if hit is not None and hit[0] == version else None
+
+    def remember(self, version: int | None, key: Any, value: Any) -> None:
+        """Keep a value derived from listing ``version`` (a sorted list, an encoded
+        response) until the listing changes."""
+        if version is None:
+            return
+        with self.lock:
+            if version == self.version:
+                if len(self.memo) >= 32:
+                    self.memo.clear()
+                self.memo[key] = (version, value)
 
     def _full(self, store: Any, sess: Any) -> bool:
         """Re-scan and re-check everything, watching each folder before looking at it."""

@@ -251,6 +251,12 @@ def list_specs(call: Call) -> Response:
         sort=sort,
         order=order,
     )
+    # A warm server keeps the encoded answer while the listing stays the same version.
+    version = call.project.listing_version()
+    key = ("GET /specs", str(call.request.url.query))
+    kept = call.project.remembered(version, key)
+    if kept is not None:
+        return Response(kept, media_type="application/json", headers={"Cache-Control": "no-store"})
     text = (q.get("q") or "").strip()
     if text:
         from ..search import search
@@ -278,6 +284,7 @@ def list_specs(call: Call) -> Response:
             b"}",
         )
     )
+    call.project.remember(version, key, body)
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
@@ -447,12 +454,15 @@ def stats(call: Call) -> dict[str, Any]:
 
 def search_route(call: Call) -> dict[str, Any]:
     from ..search import search
+    from ..searchindex import synced
 
     q = call.query.get("q")
     if q is None or not q.strip():
         raise InvalidInput("missing search query: use ?q=…")
     limit = _int(call.query.get("limit"), "limit", 50, 0, 10000)
-    return {"ok": True, **search(_specs(call), q, limit=limit, include_archived=_bool(call.query.get("archived")))}
+    specs = _specs(call)
+    index = synced(call.project.root, specs)
+    return {"ok": True, **search(specs, q, limit=limit, include_archived=_bool(call.query.get("archived")), index=index)}
 
 
 def validate(call: Call) -> dict[str, Any]:
