@@ -89,28 +89,48 @@ class Document:
             raise MalformedSpec(f"{path or 'file'}: binary data (NUL bytes)", details={"path": path})
         first_nl = text.find("\n")
         newline = "\r\n" if first_nl > 0 and text[first_nl - 1] == "\r" else "\n"
-        lines = text.split("\n")
-        if not lines or lines[0].rstrip("\r").rstrip() != "---":
+        head = text if first_nl < 0 else text[:first_nl]
+        if head.rstrip("\r").rstrip() != "---":
             # No frontmatter: keep the whole text as the body (TS legacy specs).
             return cls(bom, newline, "", [], "", text, {}, has_frontmatter=False)
-        close = None
-        for i in range(1, len(lines)):
-            s = lines[i].rstrip("\r").rstrip()
-            if s in ("---", "..."):
-                close = i
-                break
-        if close is None:
+        # The closing line is the first later line that is "---" or "..." plus trailing
+        # whitespace. Found with str.find instead of splitting the whole file into lines
+        # (the body is most of it, and only its frontmatter lines are needed).
+        close_at = close_end = -1
+        if first_nl >= 0:
+            search = first_nl
+            while True:
+                dash = text.find("\n---", search)
+                dots = text.find("\n...", search)
+                cand = dash if dots < 0 or (0 <= dash < dots) else dots
+                if cand < 0:
+                    break
+                start = cand + 1
+                end = text.find("\n", start)
+                if end < 0:
+                    end = len(text)
+                if text[start:end].rstrip("\r").rstrip() in ("---", "..."):
+                    close_at, close_end = start, end
+                    break
+                search = start
+        if close_at < 0:
             raise MalformedSpec(
                 f"{path or 'file'}: frontmatter is not closed (no second '---' line)",
                 details={"path": path},
             )
-        fm_lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines[1:close]]
-        close_line = lines[close].rstrip("\r")
-        rest = lines[close + 1 :]
-        body = "\n".join(rest)
-        close_newline = close + 1 < len(lines)
+        fm_text = text[first_nl + 1 : close_at - 1] if close_at > first_nl + 1 else None
+        if fm_text is None:
+            fm_lines: list[str] = []
+        else:
+            fm_lines = fm_text.split("\n")
+            if "\r" in fm_text:
+                fm_lines = [ln[:-1] if ln.endswith("\r") else ln for ln in fm_lines]
+                fm_text = "\n".join(fm_lines)
+        close_line = text[close_at:close_end].rstrip("\r")
+        close_newline = close_end < len(text)
+        body = text[close_end + 1 :] if close_newline else ""
         try:
-            data = load_yaml("\n".join(fm_lines)) if fm_lines else None
+            data = load_yaml(fm_text) if fm_text is not None else None
         except Exception as exc:
             if not _is_yaml_error(exc):
                 raise
@@ -129,7 +149,7 @@ class Document:
         doc = cls(
             bom,
             newline,
-            lines[0].rstrip("\r"),
+            head.rstrip("\r"),
             fm_lines,
             close_line,
             body,

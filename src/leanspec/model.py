@@ -87,10 +87,72 @@ def as_str_list(value: Any) -> list[str]:
     return [str(jsonable(value))]
 
 
+# Fast paths for checklist_counts and first_h1 (they run over every body on a cold
+# load): regex searches for the few interesting tokens ("[x]", fences, "# ") instead
+# of a Python step per line. They see lines split at "\n" only, so a body holding any
+# other line break str.splitlines() knows takes the line-by-line path.
+_ODD_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_fast_re: dict[str, re.Pattern[str]] = {}
+
+
+def _rx(src: str) -> re.Pattern[str]:
+    pat = _fast_re.get(src)
+    if pat is None:
+        pat = _fast_re[src] = re.compile(src)
+    return pat
+
+
+def _odd_breaks(text: str) -> bool:
+    return any(c in text for c in _ODD_BREAKS)
+
+
+def _fence_line(body: str, at: int) -> bool:
+    """Whether the fence token at ``at`` starts its line's text (``lstrip()``)."""
+    start = body.rfind("\n", 0, at) + 1
+    return start == at or body[start:at].isspace()
+
+
+_BOX = r"[^\S\n]*(?:[-*+]|\d+[.)])[^\S\n]+\[([ xX])\](?=\s|\Z)"  # _CHECKBOX, within a line
+_FENCE = r"[^\S\n]*(```|~~~)"  # a line whose lstrip() starts with a fence
+
+
 def checklist_counts(body: str) -> tuple[int, int]:
     """(done, total) over markdown task-list items outside fenced code."""
     if "[" not in body:
         return 0, 0
+    if _odd_breaks(body):
+        return _checklist_lines(body)
+    # Line 0 is matched at 0; every other line starts after a "\n", and patterns that
+    # start with a literal "\n" let the regex engine jump from line to line (a "^"
+    # pattern is tried at every character). A match at i is the line after index i.
+    box = _rx("\n" + _BOX)
+    marks: list[str] = []
+    first = _rx(_BOX).match(body)
+    if first:
+        marks.append(first.group(1))
+    pos = 0
+    if "```" in body or "~~~" in body:
+        # Skip from an opening fence line to its closing one (another marker inside
+        # is text), as the line-by-line version does.
+        events = [(m.start(), m.group(1)) for m in _rx("\n" + _FENCE).finditer(body)]
+        m0 = _rx(_FENCE).match(body)
+        if m0:
+            events.insert(0, (0, m0.group(1)))
+        fence = ""
+        for at, marker in events:
+            if not fence:
+                marks += box.findall(body, pos, at)
+                fence = marker
+            elif marker == fence:
+                fence = ""
+                pos = at  # a fence line holds no box
+        if fence:
+            return len(marks) - marks.count(" "), len(marks)
+    marks += box.findall(body, pos)
+    return len(marks) - marks.count(" "), len(marks)
+
+
+def _checklist_lines(body: str) -> tuple[int, int]:
     done = total = 0
     in_fence = False
     fence = ""
@@ -118,6 +180,34 @@ def checklist_counts(body: str) -> tuple[int, int]:
 
 
 def first_h1(body: str) -> str | None:
+    if _odd_breaks(body):
+        return _first_h1_lines(body)
+    # Each "# " line at column 0, in order; the fence lines before it toggle the fence
+    # as in the line-by-line version (one toggle per fence line).
+    fences = _rx(r"```|~~~")
+    in_fence = False
+    pos = 0  # fence lines before pos are counted
+    if body.startswith("# "):
+        start = 0
+    else:
+        nl = body.find("\n# ")
+        start = nl + 1 if nl >= 0 else -1
+    while start >= 0:
+        for m in fences.finditer(body, pos, start):
+            if _fence_line(body, m.start()):
+                in_fence = not in_fence
+        pos = start  # a "# " line is no fence line
+        end = body.find("\n", start)
+        if end < 0:
+            end = len(body)
+        if not in_fence:
+            return body[start + 2 : end].strip()
+        nl = body.find("\n# ", end)
+        start = nl + 1 if nl >= 0 else -1
+    return None
+
+
+def _first_h1_lines(body: str) -> str | None:
     in_fence = False
     for line in body.splitlines():
         s = line.strip()
