@@ -26,7 +26,9 @@ import bisect
 import datetime as _dt
 import functools
 import gc
+import heapq
 import itertools
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -838,7 +840,8 @@ class _FieldText:
         if len(low) != len(joined):  # İ and friends: per text, keeping offsets
             low = "\n".join(_lower(t) for t in texts)
         self.low = low
-        self.starts = [0, *itertools.accumulate(len(t) + 1 for t in texts)][: len(texts)] if texts else []
+        # Text i starts after the i texts and i separators before it (all in C).
+        self.starts = list(map(operator.add, itertools.accumulate(map(len, texts), initial=0), range(len(texts))))
         self._hits: dict[str, dict[int, list[tuple[int, int]]]] = {}
 
     def hits(self, needle: str) -> dict[int, list[tuple[int, int]]]:
@@ -933,146 +936,171 @@ def _search_indexed(
             gids = [gid[h] for h in hashes]
         except KeyError:
             return None  # a spec changed while we indexed it: scan
-        n = len(eligible)
-        universe = set(range(n))
-        leaves: list[Term | FieldFilter] = []
-        _leaves(ast, leaves)
-        leaf_of = {id(lf): k for k, lf in enumerate(leaves)}
-        ftext: dict[str, _FieldText] = {}
-
-        def field(name: str) -> _FieldText:
-            ft = ftext.get(name)
-            if ft is None:
-                if name == "title":
-                    texts = [s.title for s in eligible]
-                elif name == "name":
-                    texts = [s.name for s in eligible]
-                elif name == "tags":
-                    texts = [", ".join(s.tags) for s in eligible]
-                else:
-                    desc = index.desc
-                    texts = [desc[g] for g in gids]
-                ft = ftext[name] = _FieldText(texts)
-            return ft
-
-        # Per leaf: its set of spec positions, and its spans per text field.
-        sets: list[set[int]] = []
-        fspans: list[dict[str, dict[int, list[tuple[int, int]]]]] = []
-        for lf in leaves:
-            per: dict[str, dict[int, list[tuple[int, int]]]] = {}
-            if isinstance(lf, Term):
-                ds = index.docs_with(lf.text)
-                hit = set(itertools.compress(range(n), map(ds.__contains__, gids))) if ds else set()
-                for fname in _TEXT_FIELDS:
-                    fh = field(fname).hits(lf.text)
-                    if fh:
-                        per[fname] = fh
-                        hit.update(fh)
-            elif lf.field in ("title", "name"):
-                ft = field(lf.field)
-                if lf.phrase:
-                    fh = {}
-                    for i, text in enumerate(ft.texts):
-                        if text and (sp := _phrase_spans(text, lf.value)):
-                            fh[i] = sp
-                else:
-                    fh = ft.hits(lf.value)
-                per[lf.field] = fh
-                hit = set(fh)
-            else:
-                created, updated = index.created, index.updated
-                date = index.date
-                hit = {
-                    i
-                    for i, s in enumerate(eligible)
-                    if _match_field(_Doc(s, {}, "", date(created[gids[i]]), date(updated[gids[i]])), lf, {})
-                }
-            sets.append(hit)
-            fspans.append(per)
-        matched = _eval_sets(ast, leaf_of, sets, universe)
-
-        # Specs with the same leaf truths keep the same leaves' hits: group them with
-        # set operations instead of testing every leaf for every spec.
-        groups: list[tuple[tuple[bool, ...], set[int]]] = [((), matched)]
-        for st in sets:
-            nxt: list[tuple[tuple[bool, ...], set[int]]] = []
-            for bits, members in groups:
-                inside = members & st
-                outside = members - st if len(inside) != len(members) else set()
-                if inside:
-                    nxt.append(((*bits, True), inside))
-                if outside:
-                    nxt.append(((*bits, False), outside))
-            groups = nxt
-
-        # (-score, name, position, total): sorted as tuples, that is the exact path's
-        # stable sort by (-score, name) of specs in listing order.
-        ranked: list[tuple[float, str, int, int]] = []
-        exact_memos: dict[Term, dict[str, bool]] = {}
-        weights = FIELD_WEIGHTS
         names = [s.name for s in eligible]
-        ftexts = {f: field(f).texts for f in _TEXT_FIELDS}
-        for bits, members in groups:
-            cs: set[int] = set()
-            _contrib(ast, leaf_of, bits, cs)
-            ks = sorted(cs)
-            terms = frozenset(t.text for k in ks if isinstance(t := leaves[k], Term))
-            counts, first = index.content_stats(terms) if terms else (None, None)
-            with_fields: set[int] = set()
-            for k in ks:
-                for fh in fspans[k].values():
-                    with_fields.update(fh)
-            plain: dict[tuple[int, int], tuple[float, int]] = {}  # (C, first whole) -> (score, total)
-            for i in members:
-                g = gids[i]
-                c = counts[g] if counts is not None else 0
-                fw = first[g] if c and first is not None else _NO_WHOLE
-                if fw == _AMBIGUOUS:
-                    doc = _doc(eligible[i])
-                    hits: Hits = {}
-                    if eligible[i].content_hash != hashes[i] or not _eval(ast, doc, hits, exact_memos):
-                        return None  # changed since the listing: scan
-                    score, _m, total = _score(doc, hits, with_matches=False)
-                    ranked.append((-score, names[i], i, total))
-                    continue
-                if i not in with_fields:
-                    got = plain.get((c, fw))
-                    if got is None:
-                        sc, tot = _assemble({"content": _content_best(c, fw)} if c else {}, c)
-                        got = plain[(c, fw)] = (-sc, tot)
-                    ranked.append((got[0], names[i], i, got[1]))
-                    continue
-                best: dict[str, float] = {}
-                total = 0
-                for fname in _TEXT_FIELDS:
-                    spans: list[tuple[int, int]] = []
-                    for k in ks:
-                        fk = fspans[k].get(fname)
-                        if fk is not None and (fsp := fk.get(i)) is not None:
-                            spans.extend(fsp)
-                    if spans:
-                        merged = _merge(spans)
-                        total += len(merged)
-                        best[fname] = _field_best(weights[fname], min(1.0, 3.0 / len(merged)), [(ftexts[fname][i], merged)])
-                if c:
-                    total += c
-                    best["content"] = _content_best(c, fw)
-                score, total = _assemble(best, total)
-                ranked.append((-score, names[i], i, total))
-    ranked.sort()
-    shown = ranked[:limit] if limit is not None else ranked
+        # Everything the ranking depends on is a function of the specs' names (titles
+        # may come from them) and content hashes (all else), so a long-lived server can
+        # reuse the ranking, and the field texts, for the same listing version.
+        fp = (tuple(names), tuple(hashes))
+        memo = index.memo
+        if len(memo) > 32:
+            memo.clear()
+        ranked: list[tuple[float, str, int, int]] | None = memo.get(("ranked", query, fp))
+        if ranked is None:
+            ranked = _rank(eligible, ast, index, gids, hashes, names, memo.setdefault(("fields", fp), {}))
+            if ranked is None:
+                return None
+            memo[("ranked", query, fp)] = ranked
+    shown = heapq.nsmallest(limit, ranked) if limit is not None and limit * 4 < len(ranked) else sorted(ranked)[:limit]
+    exact_memos: dict[Term, dict[str, bool]] = {}
     out = []
     for neg, _name, i, total in shown:
         score = -neg
         spec = eligible[i]
         doc = _doc(spec)
-        hits = {}
+        hits: Hits = {}
         ok = _eval(ast, doc, hits, exact_memos)
         if spec.content_hash != hashes[i] or not ok:
             return None  # the file changed since the listing: answer from the files
         _s, matches, _t = _score(doc, hits)
         out.append({"spec": spec.to_dict(), "score": score, "total_matches": total, "matches": matches})
     return {"query": query, "total": len(ranked), "results": out}
+
+
+def _rank(
+    eligible: Sequence[Spec],
+    ast: Node,
+    index: SearchIndex,
+    gids: list[int],
+    hashes: list[str],
+    names: list[str],
+    ftext: dict[str, _FieldText],
+) -> list[tuple[float, str, int, int]] | None:
+    """Every matching spec as (-score, name, position, total_matches), unsorted."""
+    n = len(eligible)
+    universe = set(range(n))
+    leaves: list[Term | FieldFilter] = []
+    _leaves(ast, leaves)
+    leaf_of = {id(lf): k for k, lf in enumerate(leaves)}
+
+    def field(name: str) -> _FieldText:
+        ft = ftext.get(name)
+        if ft is None:
+            if name == "title":
+                texts = [s.title for s in eligible]
+            elif name == "name":
+                texts = names
+            elif name == "tags":
+                texts = [", ".join(s.tags) for s in eligible]
+            else:
+                desc = index.desc
+                texts = [desc[g] for g in gids]
+            ft = ftext[name] = _FieldText(texts)
+        return ft
+
+    # Per leaf: its set of spec positions, and its spans per text field.
+    sets: list[set[int]] = []
+    fspans: list[dict[str, dict[int, list[tuple[int, int]]]]] = []
+    for lf in leaves:
+        per: dict[str, dict[int, list[tuple[int, int]]]] = {}
+        if isinstance(lf, Term):
+            ds = index.docs_with(lf.text)
+            hit = set(itertools.compress(range(n), map(ds.__contains__, gids))) if ds else set()
+            for fname in _TEXT_FIELDS:
+                fh = field(fname).hits(lf.text)
+                if fh:
+                    per[fname] = fh
+                    hit.update(fh)
+        elif lf.field in ("title", "name"):
+            ft = field(lf.field)
+            if lf.phrase:
+                fh = {}
+                for i, text in enumerate(ft.texts):
+                    if text and (sp := _phrase_spans(text, lf.value)):
+                        fh[i] = sp
+            else:
+                fh = ft.hits(lf.value)
+            per[lf.field] = fh
+            hit = set(fh)
+        else:
+            created, updated = index.created, index.updated
+            date = index.date
+            hit = {
+                i
+                for i, s in enumerate(eligible)
+                if _match_field(_Doc(s, {}, "", date(created[gids[i]]), date(updated[gids[i]])), lf, {})
+            }
+        sets.append(hit)
+        fspans.append(per)
+    matched = _eval_sets(ast, leaf_of, sets, universe)
+
+    # Specs with the same leaf truths keep the same leaves' hits: group them with
+    # set operations instead of testing every leaf for every spec.
+    groups: list[tuple[tuple[bool, ...], set[int]]] = [((), matched)]
+    for st in sets:
+        nxt: list[tuple[tuple[bool, ...], set[int]]] = []
+        for bits, members in groups:
+            inside = members & st
+            outside = members - st if len(inside) != len(members) else set()
+            if inside:
+                nxt.append(((*bits, True), inside))
+            if outside:
+                nxt.append(((*bits, False), outside))
+        groups = nxt
+
+    # (-score, name, position, total): sorted as tuples, that is the exact path's
+    # stable sort by (-score, name) of specs in listing order.
+    ranked: list[tuple[float, str, int, int]] = []
+    exact_memos: dict[Term, dict[str, bool]] = {}
+    weights = FIELD_WEIGHTS
+    ftexts = {f: field(f).texts for f in _TEXT_FIELDS}
+    for bits, members in groups:
+        cs: set[int] = set()
+        _contrib(ast, leaf_of, bits, cs)
+        ks = sorted(cs)
+        terms = frozenset(t.text for k in ks if isinstance(t := leaves[k], Term))
+        counts, first = index.content_stats(terms) if terms else (None, None)
+        with_fields: set[int] = set()
+        for k in ks:
+            for fh in fspans[k].values():
+                with_fields.update(fh)
+        plain: dict[tuple[int, int], tuple[float, int]] = {}  # (C, first whole) -> (score, total)
+        for i in members:
+            g = gids[i]
+            c = counts[g] if counts is not None else 0
+            fw = first[g] if c and first is not None else _NO_WHOLE
+            if fw == _AMBIGUOUS:
+                doc = _doc(eligible[i])
+                hits: Hits = {}
+                if eligible[i].content_hash != hashes[i] or not _eval(ast, doc, hits, exact_memos):
+                    return None  # changed since the listing: scan
+                score, _m, total = _score(doc, hits, with_matches=False)
+                ranked.append((-score, names[i], i, total))
+                continue
+            if i not in with_fields:
+                got = plain.get((c, fw))
+                if got is None:
+                    sc, tot = _assemble({"content": _content_best(c, fw)} if c else {}, c)
+                    got = plain[(c, fw)] = (-sc, tot)
+                ranked.append((got[0], names[i], i, got[1]))
+                continue
+            best: dict[str, float] = {}
+            total = 0
+            for fname in _TEXT_FIELDS:
+                spans: list[tuple[int, int]] = []
+                for k in ks:
+                    fk = fspans[k].get(fname)
+                    if fk is not None and (fsp := fk.get(i)) is not None:
+                        spans.extend(fsp)
+                if spans:
+                    merged = _merge(spans)
+                    total += len(merged)
+                    best[fname] = _field_best(weights[fname], min(1.0, 3.0 / len(merged)), [(ftexts[fname][i], merged)])
+            if c:
+                total += c
+                best["content"] = _content_best(c, fw)
+            score, total = _assemble(best, total)
+            ranked.append((-score, names[i], i, total))
+    return ranked
 
 
 SYNTAX_HELP = """\

@@ -389,6 +389,7 @@ class SearchIndex:
         self.generation = object()
         self._stats: dict[frozenset[str], tuple[list[int], list[int]]] = {}
         self._docsets: dict[str, set[int]] = {}
+        self.memo: dict[Any, Any] = {}  # search's per-generation memos (rankings, field texts)
 
     # ------------------------------------------------------------ load / save
     def _stat_keys(self) -> tuple[Any, Any]:
@@ -439,11 +440,13 @@ class SearchIndex:
             if not self.loaded or self._stat_keys() != self.keys:
                 self._load()
             gid = self.gid
+            hashes = [s.content_hash for s in specs]
             missing: dict[str, Spec] = {}
-            for s in specs:
-                h = s.content_hash
-                if h not in gid and h not in missing:
-                    missing[h] = s
+            if not all(map(gid.__contains__, hashes)):
+                for s in specs:
+                    h = s.content_hash
+                    if h not in gid and h not in missing:
+                        missing[h] = s
             new: list[Record] = []
             seen = set(gid)
             for s in missing.values():
@@ -451,12 +454,12 @@ class SearchIndex:
                 if rec[0] not in seen:  # moved to a version we already have: nothing to add
                     seen.add(rec[0])
                     new.append(rec)
-            live = {s.content_hash for s in specs} if complete else None
+            live = set(hashes) if complete else None
             delta, base = self.delta, self.base
             nd = len(delta.docs) if delta is not None else 0
             nb = len(base.docs) if base is not None else 0
             dead_delta = [] if live is None or delta is None else [i for i, h in enumerate(delta.docs) if h not in live]
-            dead_base = 0 if live is None or base is None else sum(1 for h in base.docs if h not in live)
+            dead_base = 0 if live is None or base is None else nb - sum(map(live.__contains__, base.docs))
             if not new and not dead_delta and dead_base * 4 <= max(nb, 1):
                 return
             keep = [i for i in range(nd) if i not in set(dead_delta)]
@@ -576,6 +579,15 @@ def for_root(root: str | Path | None) -> SearchIndex | None:
         if idx is None:
             idx = _memo[key] = SearchIndex(root)
         return idx
+
+
+def synced(root: str | Path | None, listing: Sequence[Spec]) -> SearchIndex | None:
+    """``for_root(root)`` brought up to date with ``listing`` (the whole listing, so the
+    entries of specs that are gone can be dropped): what front ends pass to ``search``."""
+    idx = for_root(root)
+    if idx is not None:
+        idx.sync(listing)
+    return idx
 
 
 def forget(root: str | Path) -> None:

@@ -129,17 +129,6 @@ def _csv(values: list[str]) -> list[str]:
     return [p.strip() for v in values for p in v.split(",") if p.strip()]
 
 
-def _search_index(ctx: Ctx, listing: list[Any]) -> Any:
-    """The project's persistent search index, brought up to date with the whole listing
-    (so entries of specs that are gone can be dropped); None with LEANSPEC_NO_CACHE=1."""
-    from ..searchindex import for_root
-
-    index = for_root(ctx.project.root)
-    if index is not None:
-        index.sync(listing)
-    return index
-
-
 def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..search import SYNTAX_HELP
 
@@ -148,6 +137,7 @@ def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..errors import InvalidInput
     from ..listing import make_filter
     from ..search import search
+    from ..searchindex import synced
 
     query = " ".join(a.query)
     if a.limit is not None and a.limit < 1:
@@ -165,7 +155,7 @@ def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     specs = [s for s in loaded.specs if f.matches(s)]
     # People read the best few; scripts (--json) get every result unless they pass --limit.
     limit = a.limit if a.limit is not None else (None if ctx.json else TEXT_LIMIT)
-    res = search(specs, query, limit=limit, include_archived=a.archived or "archived" in status, index=_search_index(ctx, loaded.specs))
+    res = search(specs, query, limit=limit, include_archived=a.archived or "archived" in status, index=synced(ctx.project.root, loaded.specs))
     res["problems"] = [p.to_dict() for p in loaded.problems]
     lines = []
     n = res["total"]

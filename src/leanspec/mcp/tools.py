@@ -345,10 +345,14 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         offset: Offset = 0,
     ) -> dict[str, Any]:
         from ..search import search as run_search
+        from ..searchindex import synced
 
-        specs = project().load(include_archived=True).specs
+        p = project()
+        specs = p.load(include_archived=True).specs
         # Only the page's rows get snippets and metadata built; ``total`` counts them all.
-        res = dict(run_search(specs, query, include_archived=include_archived, limit=offset + limit))
+        # The index (kept in memory between calls) ranks without reading bodies.
+        index = synced(p.root, specs)
+        res = dict(run_search(specs, query, include_archived=include_archived, limit=offset + limit, index=index))
         # Cards instead of full metadata, and the best few matching lines per spec.
         results = [
             {**r, "spec": card(_as_dict(r["spec"])), "matches": list(r.get("matches", []))[:MAX_MATCHES]}
