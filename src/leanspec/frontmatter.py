@@ -77,7 +77,14 @@ class Document:
     data: dict[str, Any]
     has_frontmatter: bool = True
     close_newline: bool = True  # False when the file ends right after the closing ---
-    _spans: dict[str, _Span] = field(default_factory=dict)
+    # key -> its lines; built on first use (edits, validate's line numbers): a cold
+    # load parses every spec and edits none.
+    _span_cache: dict[str, _Span] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def _spans(self) -> dict[str, _Span]:
+        spans = self._span_cache
+        return spans if spans is not None else self._index()
 
     # ---------------------------------------------------------------- parsing
     @classmethod
@@ -101,8 +108,9 @@ class Document:
             search = first_nl
             while True:
                 dash = text.find("\n---", search)
-                dots = text.find("\n...", search)
-                cand = dash if dots < 0 or (0 <= dash < dots) else dots
+                # "..." closes too, but only one before the first "---" line matters.
+                dots = text.find("\n...", search, dash if dash >= 0 else len(text))
+                cand = dots if dots >= 0 else dash
                 if cand < 0:
                     break
                 start = cand + 1
@@ -156,10 +164,9 @@ class Document:
             {str(k): v for k, v in data.items()},
             close_newline=close_newline,
         )
-        doc._index()
         return doc
 
-    def _index(self) -> None:
+    def _index(self) -> dict[str, _Span]:
         spans: dict[str, _Span] = {}
         current: _Span | None = None
         for i, line in enumerate(self.fm_lines):
@@ -177,7 +184,8 @@ class Document:
                 current = None
         if current:
             current.end = _trim_end(self.fm_lines, current.start, len(self.fm_lines))
-        self._spans = spans
+        self._span_cache = spans
+        return spans
 
     # ---------------------------------------------------------------- output
     def render(self) -> str:

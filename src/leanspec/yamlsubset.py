@@ -32,7 +32,7 @@ _SOURCES = {
     # Characters outside YAML's printable set, tabs, and YAML 1.1 line breaks (NEL,
     # LS, PS) or a BOM inside the text: PyYAML decides about those.
     "odd": "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]",
-    "key": r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?",
+    "key": r"[A-Za-z_][A-Za-z0-9_-]*",
     # The implicit resolvers of PyYAML 6 (yaml/resolver.py), verbatim.
     "float": r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
                     |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
@@ -207,14 +207,37 @@ def _value(v: str) -> Any:
     return _scalar(v, False)
 
 
+# key text -> True (a plain string key), False (not a key), None (PyYAML decides).
+# Spec keys repeat (status, created, tags, ...), so each is checked once.
+_KEYS: dict[str, bool | None | str] = {}
+
+
 def _key(line: str) -> tuple[str, str] | None:
-    m = _re("key").fullmatch(line)
-    if m is None:
+    """(key, value text) of a ``key: value`` line, None if it is no such line."""
+    key, colon, rest = line.partition(":")  # a key holds no colon: the first one ends it
+    if not colon or (rest and rest[0] != " "):
         return None
-    key = m.group(1)
-    if plain(key) != key or not isinstance(plain(key), str):  # yes:, null:, ...
-        raise Unsupported(line)
-    return key, (m.group(2) or "").rstrip(" ")
+    ok = _KEYS.get(key, "?")
+    if ok == "?":
+        ok = _check_key(key)
+    if ok is None:
+        raise Unsupported(line)  # yes:, null:, 1:, ...: not a string key
+    return (key, rest.lstrip(" ")) if ok else None
+
+
+def _check_key(key: str) -> bool | None:
+    ok: bool | None
+    if _re("key").fullmatch(key) is None:
+        ok = False
+    else:
+        try:
+            value = plain(key)
+        except Unsupported:
+            value = None
+        ok = True if isinstance(value, str) and value == key else None
+    if len(_KEYS) < 4096:
+        _KEYS[key] = ok
+    return ok
 
 
 def load(text: str) -> Any:
