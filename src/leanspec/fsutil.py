@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -22,7 +21,9 @@ TMP_MARK = ".lstmp-"  # every temp name contains this; loaders skip such names
 
 
 def tmp_name(target_name: str) -> str:
-    return f".{target_name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    # os.urandom(4).hex() is secrets.token_hex(4) without importing secrets (and
+    # random, hmac, base64 with it) on every write.
+    return f".{target_name}{TMP_MARK}{os.getpid()}-{os.urandom(4).hex()}"
 
 
 def is_tmp(name: str) -> bool:

@@ -8,7 +8,6 @@ candidates; we never pick silently.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +103,7 @@ def slugify(name: str) -> str:
             f"invalid spec name {name!r}: names cannot contain path separators or '..'",
             hint="use a plain name such as 'user-auth'",
         )
-    s = unicodedata.normalize("NFC", raw).lower()
+    s = _nfc(raw).lower()
     s = re.sub(r"[^\w]+", "-", s, flags=re.UNICODE).replace("_", "-")
     s = re.sub(r"-{2,}", "-", s).strip("-")
     m = re.match(r"^\d{2,}-(.+)$", s)  # `create 001-x` names the slug, not the number
@@ -120,13 +119,23 @@ def slugify(name: str) -> str:
     return s
 
 
+def _nfc(s: str) -> str:
+    """NFC form; ASCII text already is, so the unicodedata module is loaded only for
+    references and names that are not ASCII."""
+    if s.isascii():
+        return s
+    import unicodedata
+
+    return unicodedata.normalize("NFC", s)
+
+
 def title_from_slug(slug: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in slug.split("-") if w)
 
 
 def normalize_ref(ref: str) -> str:
     # NFC, as folder names are created (macOS input methods often produce NFD).
-    r = unicodedata.normalize("NFC", ref.strip()).replace("\\", "/")
+    r = _nfc(ref.strip()).replace("\\", "/")
     while r.startswith("./"):
         r = r[2:]
     r = r.rstrip("/")

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 
 from .errors import TemplateError
@@ -18,6 +17,8 @@ def builtin_files(name: str) -> dict[str, str]:
     """{filename: text} of a bundled template; README.md is the main file."""
     if name not in BUILTIN:
         raise TemplateError(f"unknown built-in template {name!r} (have: {', '.join(BUILTIN)})")
+    from importlib import resources  # ~2 ms (tempfile, shutil): only templates need it
+
     base = resources.files("leanspec") / "data" / "templates" / name
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(base.iterdir(), key=lambda p: p.name) if p.name.endswith(".md")}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING
 
 from ..model import STATUS_EMOJI
@@ -28,6 +27,8 @@ def status_icon(status: str) -> str:
 def display_width(s: str) -> int:
     if s.isascii():  # fast path (every ASCII character is one column): list at 10k specs
         return len(s)
+    import unicodedata  # loaded only for text that is not ASCII
+
     w = 0
     for ch in s:
         if unicodedata.combining(ch) or ch == "\ufe0f":
