@@ -3,6 +3,7 @@ against counts computed independently from the spec files."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -146,3 +147,30 @@ def test_generated_1000_board(tmp_path: Path) -> None:
     people = Counter(fm.get("assignee") or "unassigned" for fm in fms if column_of(fm) != "archived")
     ab = build_board(specs, group_by="assignee")
     assert {g["name"]: g["count"] for g in ab["groups"]} == dict(people)
+
+
+@pytest.mark.parametrize("group_by", ["status", "priority", "assignee", "tag", "parent"])
+def test_text_cards_are_the_full_cards_fields(fixture_project: Path, group_by: str) -> None:
+    """The CLI's text board builds small cards; they must be the same values as the
+    full ``to_dict()`` cards, in the same columns and order."""
+    from leanspec.board import TEXT_CARD_KEYS, text_card
+
+    specs = _load(fixture_project)
+    full = build_board(specs, group_by=group_by, include_archived=True, now="2025-12-10")
+    small = build_board(specs, group_by=group_by, include_archived=True, now="2025-12-10", card=text_card)
+    assert {k: v for k, v in small.items() if k != "groups"} == {k: v for k, v in full.items() if k != "groups"}
+    assert len(small["groups"]) == len(full["groups"])
+    for gs, gf in zip(small["groups"], full["groups"], strict=True):
+        assert {k: v for k, v in gs.items() if k != "specs"} == {k: v for k, v in gf.items() if k != "specs"}
+        assert gs["specs"] == [{k: c[k] for k in TEXT_CARD_KEYS} for c in gf["specs"]]
+
+
+def test_cli_board_text_and_json_agree(fixture_project: Path) -> None:
+    from conftest import cli_subprocess
+
+    j = cli_subprocess(fixture_project, "board", "--json", "--complete")
+    t = cli_subprocess(fixture_project, "board", "--complete")
+    assert j.code == t.code == 0
+    for g in json.loads(j.out)["groups"]:
+        for c in g["specs"]:
+            assert c["title"][:20] in t.out  # every card of the JSON board is on the text board

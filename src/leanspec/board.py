@@ -7,7 +7,7 @@ them. Cards are ordered by priority (critical first), then spec number.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import InvalidInput
@@ -27,6 +27,7 @@ def build_board(
     group_by: str = "status",
     include_archived: bool = False,
     now: _dt.datetime | _dt.date | str | None = None,
+    card: Callable[[Spec], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``{group_by, total, groups[{name, count, specs}], summary}``.
 
@@ -38,7 +39,9 @@ def build_board(
     - parent: one column per umbrella spec (by number), then ``no-parent``.
 
     The summary counts the non-archived specs; its velocity uses every spec passed
-    (archived ones are history too).
+    (archived ones are history too). Cards are ``Spec.to_dict()``; ``card`` replaces
+    that for a caller that shows only a few fields (the CLI's text board skips the
+    sub-spec lookups and copies of 10,000 full dicts).
     """
     gb = (group_by or "status").strip().lower()
     if gb == "by-parent":
@@ -105,9 +108,10 @@ def build_board(
         if NO_PARENT in tmp:
             cols[NO_PARENT] = tmp[NO_PARENT]
     groups = []
+    make = card or _full_card
     for name, items in cols.items():
         items.sort(key=card_key)
-        groups.append({"name": name, "count": len(items), **extra.get(name, {}), "specs": [s.to_dict() for s in items]})
+        groups.append({"name": name, "count": len(items), **extra.get(name, {}), "specs": [make(s) for s in items]})
     ov = overview(specs)
     vel = velocity(specs, now=now)
     return {
@@ -126,4 +130,24 @@ def build_board(
                 "throughput_per_week": vel["throughput"]["per_week"],
             },
         },
+    }
+
+
+def _full_card(s: Spec) -> dict[str, Any]:
+    return s.to_dict()
+
+
+TEXT_CARD_KEYS = ("name", "number", "title", "status", "priority", "tags", "assignee")
+
+
+def text_card(s: Spec) -> dict[str, Any]:
+    """The fields a text board shows (``TEXT_CARD_KEYS``), same values as ``to_dict()``."""
+    return {
+        "name": s.name,
+        "number": s.number,
+        "title": s.title,
+        "status": s.status,
+        "priority": s.priority,
+        "tags": s.tags,
+        "assignee": s.assignee,
     }

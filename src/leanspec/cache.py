@@ -67,6 +67,13 @@ _BODY = Spec.__dict__["body"]  # the slot descriptors CachedSpec's properties wr
 _FM = Spec.__dict__["frontmatter"]
 _SUBS = Spec.__dict__["sub_specs"]
 _new_cached = object.__new__
+# The keys of Spec.to_dict() whose values are lists or dicts (read off an empty spec, so
+# a new field of the shape is covered without anyone remembering this line).
+_CONTAINER_KEYS = tuple(
+    k
+    for k, v in Spec("0-x", 0, "", {}, "", "").to_dict().items()
+    if type(v) in (list, dict) and k != "sub_specs"
+)
 
 
 def enabled() -> bool:
@@ -207,8 +214,12 @@ class CachedSpec(Spec):
             return Spec.to_dict(self, content=content)
         # Spec.to_dict() of this very file version, computed when it was read; only the
         # sub-spec list lives outside the README. Containers are copied so callers can
-        # never change what the cache holds.
-        out = {k: (v.copy() if type(v) in (list, dict) else v) for k, v in meta.items()}
+        # never change what the cache holds (the container fields of that shape; the
+        # rest are strings, numbers, booleans or None).
+        out = meta.copy()
+        for k in _CONTAINER_KEYS:
+            v = out[k]
+            out[k] = v.copy()
         out["sub_specs"] = list(self.sub_specs)
         return out
 
