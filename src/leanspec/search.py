@@ -655,6 +655,7 @@ def _snippet(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[list[in
 _FIELD_ORDER = {f: i for i, f in enumerate(FIELD_WEIGHTS)}
 # From the 5th hit in a field on, the n-th-hit factor max(1, 1.5 - 0.1·n) is 1.0.
 _DECAY_HITS = 5
+_CONTENT_W = FIELD_WEIGHTS["content"]
 
 
 def _field_best(w: int, scale: float, texts_spans: list[tuple[str, list[tuple[int, int]]]]) -> float:
@@ -692,13 +693,24 @@ def _best_of(w: int, scale: float, whole: Iterable[bool]) -> float:
 
 
 @functools.lru_cache(maxsize=4096)
-def _content_best(count: int, first_whole: int) -> float:
-    """``_field_best`` for a body with ``count`` merged hits whose first whole-word hit
-    is the ``first_whole``-th (0-4; 5 = fifth or later, which scores the same; -1 none):
-    the flags after the first whole-word hit, or after five, never change the result."""
+def _best_cls(w: int, count: int, first_whole: int) -> float:
+    """``_field_best`` for a field with ``count`` merged hits whose first whole-word hit
+    is the ``first_whole``-th (0-4; 5 = fifth or later, which scores the same; -1 none).
+
+    The result depends on nothing else: a whole-word hit scores more than any earlier
+    or later non-whole one and than any later whole one (the factor only falls), so the
+    flags after the first whole-word hit, or after five non-whole ones, never change it."""
     none = first_whole < 0
     flags = [False] * min(count, _DECAY_HITS) if none else [False] * min(first_whole, _DECAY_HITS) + [True]
-    return _best_of(FIELD_WEIGHTS["content"], min(1.0, 3.0 / count), flags)
+    return _best_of(w, min(1.0, 3.0 / count), flags)
+
+
+def _first_whole(text: str, spans: list[tuple[int, int]]) -> int:
+    """Index of the first whole-word span (5 for "fifth or later"), -1 if none."""
+    for j, (a, b) in enumerate(spans):
+        if _is_whole_word(text, a, b):
+            return min(j, _DECAY_HITS)
+    return -1
 
 
 def _score(doc: _Doc, hits: Hits, with_matches: bool = True) -> tuple[float, list[dict[str, Any]], int]:
@@ -985,12 +997,16 @@ def _rank(
     def field(name: str) -> _FieldText:
         ft = ftext.get(name)
         if ft is None:
+            # Titles and tags are functions of the content (a title the content does
+            # not give comes from the folder name), kept in the index.
             if name == "title":
-                texts = [s.title for s in eligible]
+                ctitles = index.titles
+                texts = [t if (t := ctitles[g]) else s.title for s, g in zip(eligible, gids, strict=True)]
             elif name == "name":
                 texts = names
             elif name == "tags":
-                texts = [", ".join(s.tags) for s in eligible]
+                ctags = index.tags
+                texts = [ctags[g] for g in gids]
             else:
                 desc = index.desc
                 texts = [desc[g] for g in gids]
@@ -1059,10 +1075,23 @@ def _rank(
         ks = sorted(cs)
         terms = frozenset(t.text for k in ks if isinstance(t := leaves[k], Term))
         counts, first = index.content_stats(terms) if terms else (None, None)
+        # Per text field: each spec's spans from the contributing leaves.
+        gf: dict[str, dict[int, list[tuple[int, int]]]] = {}
         with_fields: set[int] = set()
-        for k in ks:
-            for fh in fspans[k].values():
-                with_fields.update(fh)
+        for fname in _TEXT_FIELDS:
+            parts = [fk for k in ks if (fk := fspans[k].get(fname))]
+            if not parts:
+                continue
+            if len(parts) == 1:
+                joined = parts[0]
+            else:
+                joined = {}
+                for part in parts:
+                    for j, sp in part.items():
+                        got_sp = joined.get(j)
+                        joined[j] = sp if got_sp is None else got_sp + sp
+            gf[fname] = joined
+            with_fields.update(joined)
         plain: dict[tuple[int, int], tuple[float, int]] = {}  # (C, first whole) -> (score, total)
         for i in members:
             g = gids[i]
@@ -1079,25 +1108,21 @@ def _rank(
             if i not in with_fields:
                 got = plain.get((c, fw))
                 if got is None:
-                    sc, tot = _assemble({"content": _content_best(c, fw)} if c else {}, c)
+                    sc, tot = _assemble({"content": _best_cls(_CONTENT_W, c, fw)} if c else {}, c)
                     got = plain[(c, fw)] = (-sc, tot)
                 ranked.append((got[0], names[i], i, got[1]))
                 continue
             best: dict[str, float] = {}
             total = 0
-            for fname in _TEXT_FIELDS:
-                spans: list[tuple[int, int]] = []
-                for k in ks:
-                    fk = fspans[k].get(fname)
-                    if fk is not None and (fsp := fk.get(i)) is not None:
-                        spans.extend(fsp)
+            for fname, per_spec in gf.items():  # in field order, as _score adds them up
+                spans = per_spec.get(i)
                 if spans:
                     merged = _merge(spans)
                     total += len(merged)
-                    best[fname] = _field_best(weights[fname], min(1.0, 3.0 / len(merged)), [(ftexts[fname][i], merged)])
+                    best[fname] = _best_cls(weights[fname], len(merged), _first_whole(ftexts[fname][i], merged))
             if c:
                 total += c
-                best["content"] = _content_best(c, fw)
+                best["content"] = _best_cls(_CONTENT_W, c, fw)
             score, total = _assemble(best, total)
             ranked.append((-score, names[i], i, total))
     return ranked

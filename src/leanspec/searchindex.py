@@ -48,8 +48,11 @@ from __future__ import annotations
 import array
 import bisect
 import datetime as _dt
+import gc
 import io
+import itertools
 import mmap
+import operator
 import os
 import pickle
 import struct
@@ -66,7 +69,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".lean-spec/cache"
 BASE_FILE = "search.idx"
 DELTA_FILE = "search-delta.idx"
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"LEANSPEC-SEARCH\n"
 DELTA_MAX = 256  # docs; beyond it (or a 40th of the base) the delta joins the base
 _U32 = "I" if array.array("I").itemsize == 4 else "L"
@@ -98,19 +101,24 @@ def _header_id() -> tuple[Any, ...]:
 
 # ================================================================ one document
 # (content hash, description, created ordinal or 0, updated ordinal or 0,
-#  chunks in first-occurrence order, their counts)
-Record = tuple[str, str, int, int, list[str], list[int]]
+#  chunks in first-occurrence order, their counts, the tags field's text, the title if
+#  the content gives one (frontmatter title or first H1) else "": it then comes from
+#  the folder name)
+Record = tuple[str, str, int, int, list[str], list[int], str, str]
 
 
 def record_of(spec: Spec) -> Record:
     """What the index keeps of one spec version. The body is read first: if the file
     changed since the listing, the spec object moves to the new version, and the hash,
     frontmatter and body read after it all describe that one version."""
+    from .model import as_str_list, first_h1
     from .search import _date_of, _Doc
 
     body = spec.body
     fm = spec.frontmatter
     h = spec.content_hash
+    title = fm.get("title")
+    title = title.strip() if isinstance(title, str) and title.strip() else (first_h1(body) or "")
     desc = fm.get("description")
     created = _date_of(fm.get("created")) or _date_of(fm.get("created_at"))
     updated = _date_of(fm.get("updated_at")) or _date_of(fm.get("updated")) or created
@@ -123,6 +131,8 @@ def record_of(spec: Spec) -> Record:
         updated.toordinal() if updated else 0,
         list(cnt),
         list(cnt.values()),
+        ", ".join(as_str_list(fm.get("tags"))),
+        title,
     )
 
 
@@ -130,7 +140,7 @@ def record_of(spec: Spec) -> Record:
 class Segment:
     """An immutable set of docs with their vocabulary and posting lists."""
 
-    __slots__ = ("docs", "desc", "created", "updated", "vocab", "vblob", "vstarts", "off", "pdoc", "pcnt", "prank", "_term_chunks", "_buf")
+    __slots__ = ("docs", "desc", "created", "updated", "tags", "titles", "vocab", "vblob", "vstarts", "off", "pdoc", "pcnt", "prank", "_term_chunks", "_buf")
 
     def __init__(
         self,
@@ -143,21 +153,19 @@ class Segment:
         pdoc: Ints,
         pcnt: Ints,
         prank: Ints,
+        tags: list[str],
+        titles: list[str],
         buf: Any = None,
     ) -> None:
         self.docs, self.desc, self.created, self.updated = docs, desc, created, updated
+        self.tags, self.titles = tags, titles
         self.vocab = vocab
         self.off, self.pdoc, self.pcnt, self.prank = off, pdoc, pcnt, prank
         self._buf = buf  # keeps the mapping alive
         self._term_chunks: dict[str, list[int]] = {}
         # The vocabulary as one string: a term's chunks are found by C-level ``find``.
         self.vblob = "\n".join(vocab)
-        starts = []
-        pos = 0
-        for w in vocab:
-            starts.append(pos)
-            pos += len(w) + 1
-        self.vstarts = starts
+        self.vstarts = list(map(operator.add, itertools.accumulate(map(len, vocab), initial=0), range(len(vocab))))
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -192,6 +200,8 @@ class Segment:
             pdoc,
             pcnt,
             prank,
+            [r[6] for r in records],
+            [r[7] for r in records],
         )
 
     def records(self, keep: Iterable[int]) -> list[Record]:
@@ -208,7 +218,18 @@ class Segment:
         out: list[Record] = []
         for d in sorted(want):
             items = sorted(per[d])
-            out.append((self.docs[d], self.desc[d], self.created[d], self.updated[d], [w for _r, w, _n in items], [n for _r, _w, n in items]))
+            out.append(
+                (
+                    self.docs[d],
+                    self.desc[d],
+                    self.created[d],
+                    self.updated[d],
+                    [w for _r, w, _n in items],
+                    [n for _r, _w, n in items],
+                    self.tags[d],
+                    self.titles[d],
+                )
+            )
         return out
 
     @classmethod
@@ -252,6 +273,8 @@ class Segment:
             pdoc,
             pcnt,
             prank,
+            base.tags + add.tags,
+            base.titles + add.titles,
         )
 
     # ------------------------------------------------------------ persistence
@@ -261,7 +284,19 @@ class Segment:
 
         parts = [raw(self.off), raw(self.pdoc), raw(self.pcnt), raw(self.prank)]
         header = pickle.dumps(
-            (_header_id(), self.docs, self.desc, self.created, self.updated, self.vblob, len(self.vocab), len(self.pdoc), [len(p) for p in parts]),
+            (
+                _header_id(),
+                self.docs,
+                self.desc,
+                self.created,
+                self.updated,
+                self.tags,
+                self.titles,
+                self.vblob,
+                len(self.vocab),
+                len(self.pdoc),
+                [len(p) for p in parts],
+            ),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
         return [MAGIC, _LEN.pack(len(header)), header, *parts]
@@ -289,12 +324,12 @@ class Segment:
                 return None, key
             head = _NoGlobals(io.BytesIO(mv[p : p + hlen])).load()
             p += hlen
-            hid, docs, desc, created, updated, vblob, nvocab, npost, lens = head
+            hid, docs, desc, created, updated, tags, titles, vblob, nvocab, npost, lens = head
             if tuple(hid) != _header_id():
                 return None, key
             if p + sum(lens) != len(mv) or lens != [4 * (nvocab + 1), 4 * npost, 4 * npost, 4 * npost]:
                 return None, key
-            if not (len(docs) == len(desc) == len(created) == len(updated)):
+            if not (len(docs) == len(desc) == len(created) == len(updated) == len(tags) == len(titles)):
                 return None, key
             arrs: list[Any] = []
             for n in lens:
@@ -303,7 +338,7 @@ class Segment:
             vocab = vblob.split("\n") if nvocab else []
             if len(vocab) != nvocab or arrs[0][0] != 0 or arrs[0][nvocab] != npost:
                 return None, key
-            seg = cls(docs, desc, created, updated, vocab, arrs[0], arrs[1], arrs[2], arrs[3], buf)
+            seg = cls(docs, desc, created, updated, vocab, arrs[0], arrs[1], arrs[2], arrs[3], tags, titles, buf)
         except Exception:  # any damage: ignore the file, rebuild
             return None, key
         return seg, key
@@ -374,18 +409,26 @@ class SearchIndex:
         desc: list[str] = []
         created: list[int] = []
         updated: list[int] = []
+        tags: list[str] = []
+        titles: list[str] = []
         n = 0
         for s in segs:
             self.bases.append(n)
-            for i, h in enumerate(s.docs):
-                gid.setdefault(h, n + i)  # a hash in both segments: same data either way
+            if not gid:
+                gid = dict(zip(s.docs, range(n, n + len(s.docs)), strict=True))
+            else:
+                for i, h in enumerate(s.docs):
+                    gid.setdefault(h, n + i)  # a hash in both segments: same data either way
             desc += s.desc
+            tags += s.tags
+            titles += s.titles
             created += s.created
             updated += s.updated
             n += len(s.docs)
         self.gid = gid
         self.ndocs = n
         self.desc, self.created, self.updated = desc, created, updated
+        self.tags, self.titles = tags, titles
         self.generation = object()
         self._stats: dict[frozenset[str], tuple[list[int], list[int]]] = {}
         self._docsets: dict[str, set[int]] = {}
@@ -436,6 +479,17 @@ class SearchIndex:
     def sync(self, specs: Sequence[Spec], *, complete: bool = True) -> None:
         """Make every spec's content hash known. ``complete``: ``specs`` is the whole
         listing, so docs whose hash is not among them are dead and may be dropped."""
+        # Loading makes ~20,000 small objects (nothing cyclic): with 10,000 specs alive a
+        # cyclic GC pass in the middle would cost more than the load itself.
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            self._sync(specs, complete)
+        finally:
+            if gc_was:
+                gc.enable()
+
+    def _sync(self, specs: Sequence[Spec], complete: bool) -> None:
         with self.lock:
             if not self.loaded or self._stat_keys() != self.keys:
                 self._load()
@@ -522,34 +576,34 @@ class SearchIndex:
         kpre = [0] * n
         lo = [0] * n
         amb = [False] * n
-        per_seg = []
+        later = []
         for seg, base in zip(self.segments, self.bases, strict=True):
             cids: set[int] = set()
             for t in terms:
                 cids.update(seg.chunks_with(t))
-            stats = [(c, *_chunk_stats(seg.vocab[c], terms)) for c in sorted(cids)]
-            per_seg.append((seg, base, stats))
-            off, pdoc, prank = seg.off, seg.pdoc, seg.prank
-            for c, _m, fw in stats:
-                if fw < 0:
-                    continue
-                a, b = off[c], off[c + 1]
-                for d, r in zip(pdoc[a:b], prank[a:b], strict=True):
-                    g = d + base
-                    if r < kst[g]:
-                        kst[g] = r
-                        kpre[g] = fw
-        for seg, base, stats in per_seg:
             off, pdoc, pcnt, prank = seg.off, seg.pdoc, seg.pcnt, seg.prank
-            for c, m, _fw in stats:
+            for c in sorted(cids):
+                m, fw = _chunk_stats(seg.vocab[c], terms)
                 a, b = off[c], off[c + 1]
+                if fw < 0:
+                    later.append((base, m, pdoc[a:b], pcnt[a:b], prank[a:b]))
+                    continue
+                # A chunk with a whole-word hit: the earliest-ranked one sets k*. (Only
+                # chunks without one can rank before k*: k* is the minimum over these.)
                 for d, k, r in zip(pdoc[a:b], pcnt[a:b], prank[a:b], strict=True):
                     g = d + base
                     total[g] += m * k
                     if r < kst[g]:
-                        lo[g] += m
-                        if k > 1:
-                            amb[g] = True
+                        kst[g] = r
+                        kpre[g] = fw
+        for base, m, docs, cnts, ranks in later:
+            for d, k, r in zip(docs, cnts, ranks, strict=True):
+                g = d + base
+                total[g] += m * k
+                if r < kst[g]:
+                    lo[g] += m
+                    if k > 1:
+                        amb[g] = True
         nw = [NO_WHOLE] * n
         for g in range(n):
             k = kst[g]
