@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass
 
 from .errors import InvalidInput, NoMatch
+from .lazyre import LazyRe
 from .model import STATUS_EMOJI
 
-_HEADER = re.compile(r"^>\s+\*\*Status\*\*:.*$", re.M)
-_ASSIGNEE = re.compile(r"^>\s+\*\*(Assignee|Reviewer)\*\*:.*$")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_TASK = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+\[)([ xX])(\]\s?)(.*)$")
+_HEADER = LazyRe(r"^>\s+\*\*Status\*\*:.*$", re.M)
+_ASSIGNEE = LazyRe(r"^>\s+\*\*(Assignee|Reviewer)\*\*:.*$")
+_HEADING = LazyRe(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_TASK = LazyRe(r"^(\s*(?:[-*+]|\d+[.)])\s+\[)([ xX])(\]\s?)(.*)$")
 
 
 def _label(value: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import yamlsubset
 from .errors import MalformedSpec
+from .lazyre import LazyRe
 
 # PyYAML is imported on first use (10-13 ms): warm reads come from the metadata cache
 # and never parse YAML, so most commands never pay for it.
@@ -37,8 +38,8 @@ def _yaml() -> Any:
 
 
 BOM = "\ufeff"
-_KEY_LINE = re.compile(r"""^(?P<key>[A-Za-z_][\w.-]*|"[^"]+"|'[^']+')[ \t]*:(?:[ \t]|$)""")
-_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
+_KEY_LINE = LazyRe(r"""^(?P<key>[A-Za-z_][\w.-]*|"[^"]+"|'[^']+')[ \t]*:(?:[ \t]|$)""")
+_DATE_LIKE = LazyRe(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def load_yaml(text: str) -> Any:
@@ -314,7 +315,7 @@ class _Style:
         return st
 
 
-_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./@()+][A-Za-z0-9_ ./@()+,-]*$")
+_PLAIN_SAFE = LazyRe(r"^[A-Za-z0-9_./@()+][A-Za-z0-9_ ./@()+,-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
 
 

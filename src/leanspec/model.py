@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .lazyre import LazyRe
+
 STATUSES: tuple[str, ...] = ("draft", "planned", "in-progress", "complete", "archived")
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 STATUS_EMOJI = {
@@ -48,7 +50,7 @@ KNOWN_FIELDS = frozenset(
     }
 )
 
-_CHECKBOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s", re.M)
+_CHECKBOX = LazyRe(r"^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s", re.M)
 
 
 def jsonable(value: Any) -> Any:

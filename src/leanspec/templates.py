@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from .errors import TemplateError
+from .lazyre import LazyRe
 
 BUILTIN = ("standard", "detailed")
-_VAR = re.compile(r"\{([A-Za-z_][\w]*)\}")
+_VAR = LazyRe(r"\{([A-Za-z_][\w]*)\}")
 
 
 def builtin_files(name: str) -> dict[str, str]:

@@ -133,7 +133,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             if exc.name == mod_name:
                 continue  # a command group not built yet
             raise
-        mod.register(sub, common)
+        if only is not None and getattr(mod, "REGISTER_ONE", False):
+            mod.register(sub, common, only=only)  # just the sub-parser this run needs
+        else:
+            mod.register(sub, common)
     return parser
 
 
