@@ -406,3 +406,36 @@ def test_without_a_journal_servers_fall_back_to_stat(project: Path, monkeypatch:
     for _ in range(6):
         assert warm_listing(p) == fresh(project)
         random_step(project, rnd, None, None)
+
+
+def test_new_and_moved_folders_recheck_only_themselves(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a create, an archive or a rename the warm listing re-scans the folders but
+    re-checks only the folders that are new at their path (or had events)."""
+    monkeypatch.delenv("LEANSPEC_NO_CACHE", raising=False)
+    p = Project.open(project)
+    assert p.keep_warm()
+    warm = p.store.__dict__["_warm"]
+    try:
+        assert warm_listing(p) == fresh(project)
+        p.create("brand-new", title="Brand new")
+        assert warm_listing(p) == fresh(project)
+        assert warm.rescans >= 1 and warm.reloaded == 1
+        victim = live_dirs(project)[2]
+        p.archive(victim.name)
+        assert warm_listing(p) == fresh(project)
+        assert warm.reloaded <= 2  # the archived folder at its new path (+ its event)
+        d = live_dirs(project)[0]
+        d.rename(d.parent / f"990-{d.name.split('-', 1)[1]}")
+        shutil.rmtree(live_dirs(project)[1])
+        assert warm_listing(p) == fresh(project)
+        assert warm.reloaded == 1
+        # Two folders swap places by renames: same paths, no event inside either; only
+        # the watch descriptors tell that each path now names the other folder.
+        a, b = live_dirs(project)[:2]
+        a.rename(project / "specs" / ".swap")
+        b.rename(a)
+        (project / "specs" / ".swap").rename(b)
+        assert warm_listing(p) == fresh(project)
+        assert warm.reloaded == 2
+    finally:
+        p.stop_warm()

@@ -242,6 +242,8 @@ class WarmState:
         self.journal = journal
         self.lock = threading.Lock()
         self.full_passes = 0  # how often everything was re-checked (tests look at it)
+        self.rescans = 0  # re-scans that kept the results of untouched folders
+        self.reloaded = 0  # folders checked by the last (re-)scan
         self.version = 0  # bumped whenever the listing may have changed
         self.memo: dict[Any, tuple[int, Any]] = {}  # derived values of the current version
         self.seen = threading.local()  # the version each thread's last load returned
@@ -279,14 +281,19 @@ class WarmState:
             self.version += 1
             self.memo = {}
             self.seen.version = None  # (while we are not done)
-            if ch is None or ch.structural or self.entries is None:
+            if ch is None or self.entries is None:
                 if not self._full(store, sess):
+                    self.reset()
+                    return None
+            elif ch.structural:
+                # Folders came or went: re-scan, re-check only what may differ.
+                if not self._full(store, sess, dirty=ch.dirs):
                     self.reset()
                     return None
             else:
                 for d in ch.dirs | self.always:
                     if not self._recheck(store, sess, d):
-                        if not self._full(store, sess):
+                        if not self._full(store, sess, dirty=ch.dirs):
                             self.reset()
                             return None
                         break
@@ -323,14 +330,28 @@ class WarmState:
                     self.memo.clear()
                 self.memo[key] = (version, value)
 
-    def _full(self, store: Any, sess: Any) -> bool:
-        """Re-scan and re-check everything, watching each folder before looking at it."""
+    def _full(self, store: Any, sess: Any, dirty: set[str] | None = None) -> bool:
+        """Re-scan and re-check everything, watching each folder before looking at it.
+
+        With ``dirty`` (the folders that had events; a re-scan after folders were
+        created, deleted or renamed), a folder keeps its last result when it is at the
+        same path, had no events and re-adding its watch gives the same watch: the
+        kernel hands out a new watch descriptor for any other directory (one deleted
+        and re-created, or moved in), so "same descriptor" means "watched all along"."""
         from .errors import LeanSpecError
         from .model import LoadProblem
 
         j = self.journal
-        self.full_passes += 1
-        j.drain()  # everything queued so far is covered by the checks below
+        late = j.drain()  # queued since the caller's drain: covered below too
+        if dirty is not None and late is not None and self.entries is not None:
+            dirty = dirty | late.dirs | self.always
+            old_wd: dict[str, int] | None = dict(j.wd_of)
+            old_items, old_index = self.items, self.index
+            self.rescans += 1
+        else:
+            old_wd = None
+            old_items, old_index = [], {}
+            self.full_passes += 1
         containers: list[str] = []
         unwatched: list[str] = []
 
@@ -348,12 +369,21 @@ class WarmState:
         index: dict[str, int] = {}
         always: set[str] = set()
         sess.untrusted = always
+        self.reloaded = 0
+        keep: set[str] = dirty if dirty is not None and old_wd is not None else set()
         for e in entries:
             d = str(e.dir)
             if not j.watch(d, spec=True):
                 if j.broken:
                     return False
                 always.add(d)  # e.g. an unreadable folder: check it every time
+            elif old_wd is not None and d not in keep and (i := old_index.get(d)) is not None:
+                wd = old_wd.get(d)
+                if wd is not None and wd == j.wd_of.get(d):
+                    index[d] = len(items)
+                    items.append(old_items[i])
+                    continue
+            self.reloaded += 1
             try:
                 r: Any = sess.load(e)
             except LeanSpecError as exc:
@@ -377,8 +407,9 @@ class WarmState:
         self.items = items
         self.index = index
         self.always = always
-        self.budget = [BODY_BUDGET]
-        sess.body_budget = self.budget
+        if old_wd is None:  # every object is new: so is the bodies' memory budget
+            self.budget = [BODY_BUDGET]
+            sess.body_budget = self.budget
         return True
 
     def _recheck(self, store: Any, sess: Any, d: str) -> bool:
