@@ -480,3 +480,16 @@ def test_concurrent_processes_never_corrupt_the_index(gen_project: Path) -> None
     assert leftovers == []
     specs, idx = load(gen_project)
     same(specs, idx, "cache w1")
+
+
+def test_field_score_depends_only_on_count_and_first_whole_word() -> None:
+    """The claim the index's scoring rests on: ``_field_best`` over any sequence of hits
+    equals ``_best_cls(weight, hits, index of the first whole-word hit)``."""
+    import itertools
+
+    for w in search_mod.FIELD_WEIGHTS.values():
+        for n in range(1, 10):
+            for flags in itertools.product([False, True], repeat=n):
+                first = next((j for j, f in enumerate(flags) if f), -1)
+                cls = min(first, 5) if first >= 0 else -1
+                assert search_mod._best_of(w, min(1.0, 3.0 / n), flags) == search_mod._best_cls(w, n, cls)

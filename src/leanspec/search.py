@@ -1092,7 +1092,8 @@ def _rank(
                         joined[j] = sp if got_sp is None else got_sp + sp
             gf[fname] = joined
             with_fields.update(joined)
-        plain: dict[tuple[int, int], tuple[float, int]] = {}  # (C, first whole) -> (score, total)
+        plain: dict[tuple[int, int], tuple[float, int]] = {}  # (C, first whole) -> (-score, total)
+        mixed: dict[Any, tuple[float, int]] = {}
         for i in members:
             g = gids[i]
             c = counts[g] if counts is not None else 0
@@ -1112,19 +1113,25 @@ def _rank(
                     got = plain[(c, fw)] = (-sc, tot)
                 ranked.append((got[0], names[i], i, got[1]))
                 continue
-            best: dict[str, float] = {}
-            total = 0
+            # A spec's score and total depend only on (field, hits, first whole-word
+            # hit) per field with hits, in field order, and the body's (C, first).
+            sig = []
             for fname, per_spec in gf.items():  # in field order, as _score adds them up
                 spans = per_spec.get(i)
                 if spans:
                     merged = _merge(spans)
-                    total += len(merged)
-                    best[fname] = _best_cls(weights[fname], len(merged), _first_whole(ftexts[fname][i], merged))
-            if c:
-                total += c
-                best["content"] = _best_cls(_CONTENT_W, c, fw)
-            score, total = _assemble(best, total)
-            ranked.append((-score, names[i], i, total))
+                    sig.append((fname, len(merged), _first_whole(ftexts[fname][i], merged)))
+            key = (tuple(sig), c, fw)
+            got = mixed.get(key)
+            if got is None:
+                best = {f: _best_cls(weights[f], k, w) for f, k, w in sig}
+                total = sum(k for _f, k, _w in sig)
+                if c:
+                    total += c
+                    best["content"] = _best_cls(_CONTENT_W, c, fw)
+                score, total = _assemble(best, total)
+                got = mixed[key] = (-score, total)
+            ranked.append((got[0], names[i], i, got[1]))
     return ranked
 
 
