@@ -58,11 +58,18 @@ def _is_yaml_error(exc: BaseException) -> bool:
     return yaml is not None and isinstance(exc, yaml.YAMLError)
 
 
-@dataclass
 class _Span:
-    key: str
-    start: int  # index into Document.fm_lines
-    end: int  # exclusive
+    """The lines of one top-level key (a plain class: cheaper to define than a dataclass)."""
+
+    __slots__ = ("key", "start", "end")
+
+    def __init__(self, key: str, start: int, end: int) -> None:
+        self.key = key
+        self.start = start  # index into Document.fm_lines
+        self.end = end  # exclusive
+
+    def __repr__(self) -> str:
+        return f"_Span(key={self.key!r}, start={self.start!r}, end={self.end!r})"
 
 
 @dataclass
@@ -287,11 +294,16 @@ def _same(a: Any, b: Any) -> bool:
 
 
 # ------------------------------------------------------------------ emitter
-@dataclass
 class _Style:
-    list_indent: str = "  "  # indentation before "- " in block lists
-    quote_dates: bool = True  # TS writes '2025-12-09'; RS writes it bare
-    quote_char: str = "'"
+    """How a file writes lists, dates and quotes (a plain class, cheaper than a dataclass)."""
+
+    def __init__(self, list_indent: str = "  ", quote_dates: bool = True, quote_char: str = "'") -> None:
+        self.list_indent = list_indent  # indentation before "- " in block lists
+        self.quote_dates = quote_dates  # TS writes '2025-12-09'; RS writes it bare
+        self.quote_char = quote_char
+
+    def __repr__(self) -> str:
+        return f"_Style(list_indent={self.list_indent!r}, quote_dates={self.quote_dates!r}, quote_char={self.quote_char!r})"
 
     @classmethod
     def detect(cls, doc: Document) -> _Style:

@@ -324,26 +324,57 @@ class Spec:
         return out
 
 
-@dataclass(slots=True)
 class LoadProblem:
     """A spec folder that could not be loaded; reported, never fatal."""
 
-    path: str
-    code: str
-    reason: str
+    # Plain classes (LoadProblem, WriteResult), not @dataclass: building a dataclass
+    # costs ~0.3-1 ms at import, on every run. Same init, repr and equality.
+    __slots__ = ("path", "code", "reason")
+    __match_args__ = ("path", "code", "reason")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, path: str, code: str, reason: str) -> None:
+        self.path = path
+        self.code = code
+        self.reason = reason
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        o: LoadProblem = other  # type: ignore[assignment]
+        return (self.path, self.code, self.reason) == (o.path, o.code, o.reason)
+
+    def __repr__(self) -> str:
+        return f"LoadProblem(path={self.path!r}, code={self.code!r}, reason={self.reason!r})"
 
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "code": self.code, "reason": self.reason}
 
 
-@dataclass(slots=True)
 class WriteResult:
     """What every write returns: which spec, its new hash, what changed."""
 
-    spec: Spec
-    changed: list[str]
-    written: bool
-    message: str = ""
+    __slots__ = ("spec", "changed", "written", "message")
+    __match_args__ = ("spec", "changed", "written", "message")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, spec: Spec, changed: list[str], written: bool, message: str = "") -> None:
+        self.spec = spec
+        self.changed = changed
+        self.written = written
+        self.message = message
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        o: WriteResult = other  # type: ignore[assignment]
+        return (self.spec, self.changed, self.written, self.message) == (o.spec, o.changed, o.written, o.message)
+
+    def __repr__(self) -> str:
+        return (
+            f"WriteResult(spec={self.spec!r}, changed={self.changed!r}, "
+            f"written={self.written!r}, message={self.message!r})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
