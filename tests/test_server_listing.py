@@ -437,5 +437,14 @@ def test_new_and_moved_folders_recheck_only_themselves(project: Path, monkeypatc
         (project / "specs" / ".swap").rename(b)
         assert warm_listing(p) == fresh(project)
         assert warm.reloaded == 2
+        # A group folder replaced by another one of the same name holding a spec folder
+        # of the same name: nothing inside was "changed", the container is new.
+        for version in ("one", "two"):
+            g = project / "specs" / "team"
+            if g.exists():
+                g.rename(project / "specs" / ".old-team")  # kept: its watches stay alive
+            (g / "500-grouped").mkdir(parents=True)
+            (g / "500-grouped" / "README.md").write_text(f"---\nstatus: planned\n---\n\n# Grouped {version}\n")
+            assert warm_listing(p) == fresh(project)
     finally:
         p.stop_warm()

@@ -672,9 +672,10 @@ class Session:
             self.new_files[rel] = rec
         return spec
 
-    def finish(self, entries: list[Entry]) -> None:
+    def finish(self, entries: list[Entry], *, save: bool = False) -> None:
         """Merge what this pass learnt, drop entries for folders that are gone (the
-        scan in ``entries`` is complete), and save if anything changed."""
+        scan in ``entries`` is complete), and save if anything changed (or ``save``:
+        a warm server's records merged earlier)."""
         c = self.cache
         self.finished = True
         n = self.root_len
@@ -690,7 +691,7 @@ class Session:
             gone_dirs = [k for k in c.dirs if k not in live_dirs]
             for k in gone_dirs:
                 del c.dirs[k]
-            if dirty or gone or gone_dirs or c.status != "loaded":
+            if save or dirty or gone or gone_dirs or c.status != "loaded":
                 c.save()
 
 

@@ -56,6 +56,7 @@ class Project:
         """Release the change journal (its watches and file descriptor)."""
         warm = self.store.__dict__.pop("_warm", None)
         if warm is not None:
+            warm.save(self.store)
             with warm.lock:
                 warm.journal.close()
                 warm.reset()

@@ -32,6 +32,7 @@ import os
 import struct
 import sys
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,7 @@ class Drained:
 
     structural: bool = False
     dirs: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # container/name paths created, deleted or renamed
 
 
 class Journal:
@@ -220,6 +222,7 @@ class Journal:
                         continue
                     if mask == IN_MODIFY:
                         continue  # a plain file's contents: files are never specs here
+                    out.names.add(f"{path}/{s}")
                 out.structural = True
 
 
@@ -244,6 +247,9 @@ class WarmState:
         self.full_passes = 0  # how often everything was re-checked (tests look at it)
         self.rescans = 0  # re-scans that kept the results of untouched folders
         self.reloaded = 0  # folders checked by the last (re-)scan
+        self.unsaved = False  # cache records learnt but not written to the file yet
+        self.saved_at = time.monotonic()
+        self.complete = False  # the last pass re-checked every folder (saved like the CLI's)
         self.version = 0  # bumped whenever the listing may have changed
         self.memo: dict[Any, tuple[int, Any]] = {}  # derived values of the current version
         self.seen = threading.local()  # the version each thread's last load returned
@@ -287,24 +293,52 @@ class WarmState:
                     return None
             elif ch.structural:
                 # Folders came or went: re-scan, re-check only what may differ.
-                if not self._full(store, sess, dirty=ch.dirs):
+                if not self._full(store, sess, dirty=ch.dirs, names=ch.names):
                     self.reset()
                     return None
             else:
                 for d in ch.dirs | self.always:
                     if not self._recheck(store, sess, d):
-                        if not self._full(store, sess, dirty=ch.dirs):
+                        if not self._full(store, sess, dirty=ch.dirs, names=ch.names):
                             self.reset()
                             return None
                         break
-            if sess.new_files or sess.new_dirs or sess.cache.status != "loaded":
-                sess.finish(self.entries)
-            else:
-                sess.finished = True  # later lazy sub-spec checks go straight to the cache
+            self._persist(sess)
             res = self._result(store, include_archived)
             self.lists[include_archived] = (list(res.specs), list(res.problems))
             self.seen.version = self.version
             return res
+
+    def _persist(self, sess: Any, *, now: bool = False) -> None:
+        """Hand what this pass learnt to the cache file. Writing 10,000 records takes
+        ~100 ms, so a warm server does it after a complete pass, then at most every
+        ``SAVE_EVERY`` seconds (and when it stops): until then the records live in
+        memory (where this process uses them) and other processes only re-read the
+        few changed files."""
+        c = sess.cache
+        self.complete, complete = False, self.complete
+        if sess.new_files or sess.new_dirs:
+            with c.lock:
+                c.files.update(sess.new_files)
+                c.dirs.update(sess.new_dirs)
+            self.unsaved = True
+        sess.new_files, sess.new_dirs = {}, {}
+        if c.status != "loaded" or (
+            self.unsaved and (now or complete or time.monotonic() - self.saved_at > SAVE_EVERY)
+        ):
+            sess.finish(self.entries or [], save=self.unsaved)  # drops records of gone folders; saves
+            self.unsaved = False
+            self.saved_at = time.monotonic()
+        sess.finished = True  # later lazy sub-spec checks go straight to the cache
+
+    def save(self, store: Any) -> None:
+        """Write records kept in memory to the cache file (a server stopping)."""
+        from . import cache
+
+        with self.lock:
+            sess = cache.session(store)
+            if sess is not None and self.unsaved and self.entries is not None:
+                self._persist(sess, now=True)
 
     def version_seen(self) -> int | None:
         """The version of the listing this thread's last ``load`` returned: the same
@@ -330,21 +364,24 @@ class WarmState:
                     self.memo.clear()
                 self.memo[key] = (version, value)
 
-    def _full(self, store: Any, sess: Any, dirty: set[str] | None = None) -> bool:
+    def _full(
+        self, store: Any, sess: Any, dirty: set[str] | None = None, names: set[str] | None = None
+    ) -> bool:
         """Re-scan and re-check everything, watching each folder before looking at it.
 
-        With ``dirty`` (the folders that had events; a re-scan after folders were
-        created, deleted or renamed), a folder keeps its last result when it is at the
-        same path, had no events and re-adding its watch gives the same watch: the
-        kernel hands out a new watch descriptor for any other directory (one deleted
-        and re-created, or moved in), so "same descriptor" means "watched all along"."""
+        With ``dirty`` (the folders that had events) and ``names`` (the container
+        entries created, deleted or renamed) — a re-scan after folders came or went — a
+        folder keeps its last result when its container was watched all along (the
+        same watch descriptor: the kernel gives any other directory a new one), the
+        container reported nothing about its name and the folder had no events."""
         from .errors import LeanSpecError
         from .model import LoadProblem
 
         j = self.journal
         late = j.drain()  # queued since the caller's drain: covered below too
+        touched: set[str] = set()
         if dirty is not None and late is not None and self.entries is not None:
-            dirty = dirty | late.dirs | self.always
+            touched = dirty | late.dirs | late.names | self.always | (names or set())
             old_wd: dict[str, int] | None = dict(j.wd_of)
             old_items, old_index = self.items, self.index
             self.rescans += 1
@@ -352,14 +389,19 @@ class WarmState:
             old_wd = None
             old_items, old_index = [], {}
             self.full_passes += 1
+            self.complete = True
         containers: list[str] = []
         unwatched: list[str] = []
+        new_containers: set[str] = set()  # not watched as the same folder all along
 
         def on_container(path: str) -> bool:
             containers.append(path)
+            before = old_wd.get(path) if old_wd is not None else None
             if not j.watch(path, spec=False):
                 unwatched.append(path)
                 return False
+            if before is None or before != j.wd_of.get(path):
+                new_containers.add(path)
             return True
 
         entries = store._collect(None, watch=on_container)
@@ -370,19 +412,25 @@ class WarmState:
         always: set[str] = set()
         sess.untrusted = always
         self.reloaded = 0
-        keep: set[str] = dirty if dirty is not None and old_wd is not None else set()
         for e in entries:
             d = str(e.dir)
+            # Kept when its container was watched all along and reported no create,
+            # delete or rename of this name, and the folder itself had no events: the
+            # same folder, unchanged (its watch is still in place).
+            if (
+                old_wd is not None
+                and d not in touched
+                and (i := old_index.get(d)) is not None
+                and d[: -len(e.name) - 1] not in new_containers
+                and d in j.wd_of
+            ):
+                index[d] = len(items)
+                items.append(old_items[i])
+                continue
             if not j.watch(d, spec=True):
                 if j.broken:
                     return False
                 always.add(d)  # e.g. an unreadable folder: check it every time
-            elif old_wd is not None and d not in keep and (i := old_index.get(d)) is not None:
-                wd = old_wd.get(d)
-                if wd is not None and wd == j.wd_of.get(d):
-                    index[d] = len(items)
-                    items.append(old_items[i])
-                    continue
             self.reloaded += 1
             try:
                 r: Any = sess.load(e)
@@ -393,11 +441,11 @@ class WarmState:
             index[d] = len(items)
             items.append([e, r])
         j.prune(set(index) | set(containers))
-        names = [r.name for _e, r in items if not isinstance(r, LoadProblem)]
-        if len(set(names)) != len(names):
+        seen = [r.name for _e, r in items if not isinstance(r, LoadProblem)]
+        if len(set(seen)) != len(seen):
             from collections import Counter
 
-            twice = {n for n, k in Counter(names).items() if k > 1}
+            twice = {n for n, k in Counter(seen).items() if k > 1}
             if any(
                 not isinstance(r, LoadProblem) and r.name in twice and not (store.root / r.path).exists()
                 for _e, r in items
@@ -454,6 +502,7 @@ class WarmState:
 
 
 BODY_BUDGET = 128 * 1024 * 1024  # bytes of bodies a warm listing keeps in memory
+SAVE_EVERY = 30.0  # seconds between cache-file writes of a warm server
 
 
 def _refund(budget: list[int], old: Any) -> None:
