@@ -773,7 +773,6 @@ def search(
         raise InvalidInput("limit must be zero or more")
     ast = parse_query(query)
     archived_ok = include_archived or wants_archived(ast)
-    eligible = [s for s in specs if archived_ok or not s.archived]
     if index is not None and _indexable(ast):
         from .searchindex import IndexCorrupt
 
@@ -784,7 +783,7 @@ def search(
             gc_was = gc.isenabled()
             gc.disable()
             try:
-                out = _search_indexed(eligible, query, ast, limit, index)
+                out = _search_indexed(specs, archived_ok, query, ast, limit, index)
             except IndexCorrupt:
                 index.drop()  # damaged on disk in a way the load checks missed: rebuild
                 continue
@@ -794,7 +793,7 @@ def search(
             if out is not None:
                 return out
             break
-    return _search_exact(eligible, query, ast, limit)
+    return _search_exact([s for s in specs if archived_ok or not s.archived], query, ast, limit)
 
 
 def _search_exact(eligible: Sequence[Spec], query: str, ast: Node, limit: int | None) -> dict[str, Any]:
@@ -930,7 +929,7 @@ def _eval_sets(node: Node, leaf_of: dict[int, int], sets: list[set[int]], univer
 
 
 def _search_indexed(
-    eligible: Sequence[Spec], query: str, ast: Node, limit: int | None, index: SearchIndex
+    specs: Sequence[Spec], archived_ok: bool, query: str, ast: Node, limit: int | None, index: SearchIndex
 ) -> dict[str, Any] | None:
     """``_search_exact``'s result from the index; None to fall back to it.
 
@@ -940,34 +939,57 @@ def _search_indexed(
     hit) from ``content_stats``, with exactly ``_score``'s arithmetic. Bodies are read
     only for the rows returned (snippets) and for the rare spec whose first whole-word
     hit the index cannot place."""
-    index.sync(eligible, complete=False)
     with index.lock:
-        gid = index.gid
-        try:
-            hashes = [s.content_hash for s in eligible]
-            gids = [gid[h] for h in hashes]
-        except KeyError:
-            return None  # a spec changed while we indexed it: scan
-        names = [s.name for s in eligible]
-        # Everything the ranking depends on is a function of the specs' names (titles
-        # may come from them) and content hashes (all else), so a long-lived server can
-        # reuse the ranking, and the field texts, for the same listing version.
-        fp = (tuple(names), tuple(hashes))
+        hashes = [s.content_hash for s in specs]
+        # Everything the ranking depends on is a function of the specs' names, paths
+        # (the archived folder) and content hashes (all else), so a long-lived server
+        # reuses rankings and field texts while the listing is the same version.
+        # Positions are positions in ``specs``.
+        fp = (tuple([s.name for s in specs]), tuple([s.path for s in specs]), tuple(hashes))
         memo = index.memo
         if len(memo) > 32:
             memo.clear()
-        ranked: list[tuple[float, str, int, int]] | None = memo.get(("ranked", query, fp))
-        if ranked is None:
-            ranked = _rank(eligible, ast, index, gids, hashes, names, memo.setdefault(("fields", fp), {}))
-            if ranked is None:
+        key = ("ranked", query, archived_ok, fp)
+        got = memo.get(key)
+        if got is not None:
+            ranked, ordered = got
+            if ordered is None:
+                ordered = sorted(ranked)
+                memo[key] = (ranked, ordered)
+        else:
+            at = [i for i, s in enumerate(specs) if archived_ok or not s.archived]
+            if len(at) != len(specs):
+                eligible = [specs[i] for i in at]
+                ehashes = [hashes[i] for i in at]
+            else:
+                eligible, ehashes = list(specs), hashes
+            gid = index.gid
+            if not all(map(gid.__contains__, ehashes)):
+                index.sync(eligible, complete=False)  # the caller did not sync: add them
+                gid = index.gid
+                memo = index.memo
+            try:
+                gids = [gid[h] for h in ehashes]
+            except KeyError:
+                return None  # a spec changed while we indexed it: scan
+            fields = memo.setdefault(("fields", archived_ok, fp), {})
+            part = _rank(eligible, ast, index, gids, ehashes, [s.name for s in eligible], fields)
+            if part is None:
                 return None
-            memo[("ranked", query, fp)] = ranked
-    shown = heapq.nsmallest(limit, ranked) if limit is not None and limit * 4 < len(ranked) else sorted(ranked)[:limit]
+            ranked = part if len(at) == len(specs) else [(a, b, at[i], t) for a, b, i, t in part]
+            ordered = None
+            memo[key] = (ranked, None)
+    if ordered is not None:
+        shown = ordered[:limit]
+    elif limit is not None and limit * 4 < len(ranked):
+        shown = heapq.nsmallest(limit, ranked)
+    else:
+        shown = sorted(ranked)[:limit]
     exact_memos: dict[Term, dict[str, bool]] = {}
     out = []
     for neg, _name, i, total in shown:
         score = -neg
-        spec = eligible[i]
+        spec = specs[i]
         doc = _doc(spec)
         hits: Hits = {}
         ok = _eval(ast, doc, hits, exact_memos)

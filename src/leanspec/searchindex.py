@@ -430,6 +430,7 @@ class SearchIndex:
         self.desc, self.created, self.updated = desc, created, updated
         self.tags, self.titles = tags, titles
         self.generation = object()
+        self._synced: list[str] | None = None  # hashes of a complete listing with nothing to do
         self._stats: dict[frozenset[str], tuple[list[int], list[int]]] = {}
         self._docsets: dict[str, set[int]] = {}
         self.memo: dict[Any, Any] = {}  # search's per-generation memos (rankings, field texts)
@@ -495,8 +496,13 @@ class SearchIndex:
                 self._load()
             gid = self.gid
             hashes = [s.content_hash for s in specs]
+            if hashes == self._synced:
+                return  # the listing this generation was last checked against
             missing: dict[str, Spec] = {}
-            if not all(map(gid.__contains__, hashes)):
+            known = all(map(gid.__contains__, hashes))
+            if known and not complete:
+                return
+            if not known:
                 for s in specs:
                     h = s.content_hash
                     if h not in gid and h not in missing:
@@ -515,6 +521,7 @@ class SearchIndex:
             dead_delta = [] if live is None or delta is None else [i for i, h in enumerate(delta.docs) if h not in live]
             dead_base = 0 if live is None or base is None else nb - sum(map(live.__contains__, base.docs))
             if not new and not dead_delta and dead_base * 4 <= max(nb, 1):
+                self._synced = hashes
                 return
             keep = [i for i in range(nd) if i not in set(dead_delta)]
             extra = (delta.records(keep) if delta is not None and keep else []) + new
