@@ -448,3 +448,26 @@ def test_new_and_moved_folders_recheck_only_themselves(project: Path, monkeypatc
             assert warm_listing(p) == fresh(project)
     finally:
         p.stop_warm()
+
+
+def test_folders_moved_out_of_the_project_stop_being_watched(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LEANSPEC_NO_CACHE", raising=False)
+    p = Project.open(project)
+    assert p.keep_warm()
+    warm = p.store.__dict__["_warm"]
+    try:
+        assert warm_listing(p) == fresh(project)
+        watched = len(warm.journal.path_of)
+        d = live_dirs(project)[0]
+        away = project.parent / "moved-away"
+        d.rename(away)
+        assert warm_listing(p) == fresh(project)
+        assert len(warm.journal.path_of) == watched - 1
+        (away / "README.md").write_text("---\nstatus: planned\n---\n# elsewhere\n")
+        before = (warm.full_passes, warm.rescans)
+        assert warm_listing(p) == fresh(project)
+        assert (warm.full_passes, warm.rescans) == before  # no event from outside
+    finally:
+        p.stop_warm()

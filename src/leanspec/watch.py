@@ -164,10 +164,12 @@ class Journal:
         return True
 
     def prune(self, live: set[str]) -> None:
-        """Stop watching folders that are no longer listed (deleted, moved away)."""
+        """Stop watching folders that are no longer listed (deleted, moved away —
+        including out of the project, where their watch would keep reporting)."""
         for path in [p for p in self.wd_of if p not in live]:
-            wd = self.wd_of.pop(path)
-            self.path_of.pop(wd, None)
+            del self.wd_of[path]
+        for wd in [w for w, p in self.path_of.items() if self.wd_of.get(p) != w]:
+            del self.path_of[wd]
             self.is_spec.pop(wd, None)
             if not self.broken:
                 self.libc.inotify_rm_watch(self.fd, wd)
