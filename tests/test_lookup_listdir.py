@@ -106,3 +106,33 @@ def test_temp_sweep_removes_only_temp_names(tmp_path: Path) -> None:
         pass
     assert sorted(os.listdir(specs)) == sorted(keep)
     assert (specs / "001-a").is_dir()  # the symlink was removed, not its target
+
+
+def _project(tmp_path: Path) -> Store:
+    (tmp_path / ".lean-spec").mkdir()
+    specs = tmp_path / "specs"
+    for name in ("001-a", "002-b"):
+        (specs / name).mkdir(parents=True)
+        (specs / name / "README.md").write_text(f"---\nstatus: planned\n---\n\n# {name}\n")
+    return Store(tmp_path)
+
+
+def test_update_uses_the_sweep_listing_and_still_sees_the_tree(tmp_path: Path) -> None:
+    from leanspec.store import UpdateOps
+
+    store = _project(tmp_path)
+    specs = tmp_path / "specs"
+    leftover = specs / f".003-c{fsutil.TMP_MARK}1-aa"
+    leftover.mkdir()
+    (leftover / "README.md").write_text("half-built")
+    r = store.update("2", UpdateOps(status="in-progress"))
+    assert r.spec.name == "002-b" and r.written
+    assert not leftover.exists()
+    # A folder added by the same thread inside an outer write is seen by a nested update
+    # (the outer sweep's listing predates it, so it must not be reused).
+    with store.transaction():
+        (specs / "900-new").mkdir()
+        (specs / "900-new" / "README.md").write_text("---\nstatus: planned\n---\n\n# New\n")
+        assert store.update("900", UpdateOps(priority="high")).spec.name == "900-new"
+    # And a fresh outer update after that sees it too.
+    assert store.update("900", UpdateOps(priority="low")).spec.frontmatter["priority"] == "low"
