@@ -480,7 +480,9 @@ def cache_path(store: Store) -> str:
     return os.path.join(str(store.root), CACHE_DIR, CACHE_FILE)
 
 
-def get_cache(store: Store) -> MetaCache:
+def get_cache(store: Store, *, refresh: bool = True) -> MetaCache:
+    """This process's view of the cache file; ``refresh``: merge what other processes
+    saved since (a warm server skips that: its journal already says what changed)."""
     path = cache_path(store)
     with _memo_lock:
         c = _memo.get(path)
@@ -488,7 +490,7 @@ def get_cache(store: Store) -> MetaCache:
             c = MetaCache(path, store.config.default_file)
             c.load(freeze=not _memo)
             _memo[path] = c
-        else:
+        elif refresh:
             c.refresh_from_disk()
         return c
 
@@ -695,11 +697,11 @@ class Session:
                 c.save()
 
 
-def session(store: Store) -> Session | None:
+def session(store: Store, *, refresh: bool = True) -> Session | None:
     """The hook ``Store.load_all`` calls; None when the cache is switched off."""
     if not enabled():
         return None
-    return Session(store, get_cache(store))
+    return Session(store, get_cache(store, refresh=refresh))
 
 
 # =================================================================== commands

@@ -457,8 +457,8 @@ class Store:
         failed: list[Entry] = []
         from . import cache  # metadata cache: re-reads only changed files (None when off)
 
-        sess = cache.session(self)
         warm = self.__dict__.get("_warm")  # set by Project.keep_warm() (servers only)
+        sess = cache.session(self, refresh=warm is None)
         if warm is not None and sess is not None:
             # The change journal says which folders changed since the last listing.
             res = warm.load(self, sess, include_archived)
