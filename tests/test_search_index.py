@@ -432,23 +432,28 @@ def test_foreign_version_is_ignored(gen_project: Path, monkeypatch: pytest.Monke
     same(specs, idx, "cache aa")
 
 
-def test_out_of_range_postings_rebuild(gen_project: Path) -> None:
-    """Damage the load checks cannot see (a posting pointing past the doc table) makes
-    the index drop itself and the search still answers right."""
+@pytest.mark.parametrize("array_at", [0, 1, 2])  # doc ids, counts, ranks
+def test_damaged_postings_are_detected(gen_project: Path, array_at: int) -> None:
+    """Damage the load checks cannot see (a posting's doc id, count or rank changed
+    inside the file): the per-list checksum catches it when a query touches the list,
+    the index drops itself and the answer is still right."""
     specs, idx = load(gen_project)
     f = gen_project / IDX
     data = bytearray(f.read_bytes())
     seg = searchindex.Segment.load(str(f))[0]
     assert seg is not None
-    npost = len(seg.pdoc)
-    start = len(data) - 12 * npost  # pdoc, pcnt, prank: 4 bytes each
-    data[start : start + 4] = (10**6).to_bytes(4, "little")
+    c = seg.chunks_with("cache")[0]
+    npost, at = len(seg.pdoc), seg.off[c]
     del seg
+    start = len(data) - 12 * npost + 4 * npost * array_at + 4 * at  # pdoc, pcnt, prank
+    data[start : start + 4] = (int.from_bytes(data[start : start + 4], "little") + 1).to_bytes(4, "little")
     f.write_bytes(bytes(data))
     searchindex.forget(gen_project)
     specs, idx = load(gen_project)
     for q in ("cache", "aa", "e"):
         same(specs, idx, q)
+    assert f.read_bytes() != bytes(data)  # detected, dropped and rebuilt
+    assert searchindex.Segment.load(str(f))[0] is not None
 
 
 def test_concurrent_processes_never_corrupt_the_index(gen_project: Path) -> None:

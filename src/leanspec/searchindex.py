@@ -58,6 +58,7 @@ import pickle
 import struct
 import sys
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -69,11 +70,11 @@ if TYPE_CHECKING:
 CACHE_DIR = ".lean-spec/cache"
 BASE_FILE = "search.idx"
 DELTA_FILE = "search-delta.idx"
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"LEANSPEC-SEARCH\n"
 DELTA_MAX = 256  # docs; beyond it (or a 40th of the base) the delta joins the base
 _U32 = "I" if array.array("I").itemsize == 4 else "L"
-_LEN = struct.Struct("<Q")
+_LEN = struct.Struct("<QI")  # header length, CRC-32 of the header
 Ints = Any  # array.array of uint32, or a uint32 memoryview of the mapped file
 NO_WHOLE = -1  # content_stats: no whole-word hit
 AMBIGUOUS = -2  # content_stats: ranks cannot place the first whole-word hit
@@ -140,7 +141,7 @@ def record_of(spec: Spec) -> Record:
 class Segment:
     """An immutable set of docs with their vocabulary and posting lists."""
 
-    __slots__ = ("docs", "desc", "created", "updated", "tags", "titles", "vocab", "vblob", "vstarts", "off", "pdoc", "pcnt", "prank", "_term_chunks", "_buf")
+    __slots__ = ("docs", "desc", "created", "updated", "tags", "titles", "vocab", "vblob", "vstarts", "off", "pdoc", "pcnt", "prank", "_term_chunks", "_buf", "_crcs", "_checked")
 
     def __init__(
         self,
@@ -162,6 +163,8 @@ class Segment:
         self.vocab = vocab
         self.off, self.pdoc, self.pcnt, self.prank = off, pdoc, pcnt, prank
         self._buf = buf  # keeps the mapping alive
+        self._crcs: Any = None  # per-chunk CRC-32 of a loaded segment (built ones are trusted)
+        self._checked: set[int] = set()
         self._term_chunks: dict[str, list[int]] = {}
         # The vocabulary as one string: a term's chunks are found by C-level ``find``.
         self.vblob = "\n".join(vocab)
@@ -211,6 +214,7 @@ class Segment:
         per: dict[int, list[tuple[int, str, int]]] = {d: [] for d in want}
         off, pdoc, pcnt, prank = self.off, self.pdoc, self.pcnt, self.prank
         for c, w in enumerate(self.vocab):
+            self.check(c)
             a, b = off[c], off[c + 1]
             for d, n, r in zip(pdoc[a:b], pcnt[a:b], prank[a:b], strict=True):
                 if d in want:
@@ -252,6 +256,7 @@ class Segment:
         ao = add.off
         for k in range(len(vocab)):
             if k < len(base.vocab):
+                base.check(k)  # never copy damaged postings under a fresh checksum
                 a, b = bo[k], bo[k + 1]
                 pdoc.frombytes(_raw(base.pdoc, a, b))
                 pcnt.frombytes(_raw(base.pcnt, a, b))
@@ -283,6 +288,7 @@ class Segment:
             return a.tobytes() if isinstance(a, array.array) else bytes(memoryview(a))  # type: ignore[arg-type]
 
         parts = [raw(self.off), raw(self.pdoc), raw(self.pcnt), raw(self.prank)]
+        crcs = array.array(_U32, (self._crc(c) for c in range(len(self.vocab))))
         header = pickle.dumps(
             (
                 _header_id(),
@@ -296,10 +302,28 @@ class Segment:
                 len(self.vocab),
                 len(self.pdoc),
                 [len(p) for p in parts],
+                crcs.tobytes(),
             ),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
-        return [MAGIC, _LEN.pack(len(header)), header, *parts]
+        return [MAGIC, _LEN.pack(len(header), zlib.crc32(header)), header, *parts]
+
+    def _crc(self, c: int) -> int:
+        a, b = self.off[c], self.off[c + 1]
+        crc = zlib.crc32(_raw(self.pdoc, a, b))
+        crc = zlib.crc32(_raw(self.pcnt, a, b), crc)
+        return zlib.crc32(_raw(self.prank, a, b), crc)
+
+    def check(self, c: int) -> None:
+        """Verify chunk ``c``'s postings (CRC-32 and doc ids) before first use: a
+        damaged file gives ``IndexCorrupt``, never a wrong answer. Only the chunks a
+        query touches are checked (a few hundred KB, not the whole file)."""
+        if self._crcs is None or c in self._checked:
+            return
+        a, b = self.off[c], self.off[c + 1]
+        if not (0 <= a <= b <= len(self.pdoc)) or self._crc(c) != self._crcs[c] or (b > a and max(self.pdoc[a:b]) >= len(self.docs)):
+            raise IndexCorrupt(f"posting list {c} is damaged")
+        self._checked.add(c)
 
     @classmethod
     def load(cls, path: str) -> tuple[Segment | None, tuple[int, int, int] | None]:
@@ -318,13 +342,13 @@ class Segment:
             if bytes(mv[: len(MAGIC)]) != MAGIC:
                 return None, key
             p = len(MAGIC)
-            (hlen,) = _LEN.unpack(mv[p : p + _LEN.size])
+            hlen, hcrc = _LEN.unpack(mv[p : p + _LEN.size])
             p += _LEN.size
-            if p + hlen > len(mv):
+            if p + hlen > len(mv) or zlib.crc32(mv[p : p + hlen]) != hcrc:
                 return None, key
             head = _NoGlobals(io.BytesIO(mv[p : p + hlen])).load()
             p += hlen
-            hid, docs, desc, created, updated, tags, titles, vblob, nvocab, npost, lens = head
+            hid, docs, desc, created, updated, tags, titles, vblob, nvocab, npost, lens, crcs = head
             if tuple(hid) != _header_id():
                 return None, key
             if p + sum(lens) != len(mv) or lens != [4 * (nvocab + 1), 4 * npost, 4 * npost, 4 * npost]:
@@ -338,7 +362,10 @@ class Segment:
             vocab = vblob.split("\n") if nvocab else []
             if len(vocab) != nvocab or arrs[0][0] != 0 or arrs[0][nvocab] != npost:
                 return None, key
+            if len(crcs) != 4 * nvocab:
+                return None, key
             seg = cls(docs, desc, created, updated, vocab, arrs[0], arrs[1], arrs[2], arrs[3], tags, titles, buf)
+            seg._crcs = memoryview(crcs).cast(_U32)  # type: ignore[call-overload]
         except Exception:  # any damage: ignore the file, rebuild
             return None, key
         return seg, key
@@ -485,7 +512,11 @@ class SearchIndex:
         gc_was = gc.isenabled()
         gc.disable()
         try:
-            self._sync(specs, complete)
+            try:
+                self._sync(specs, complete)
+            except IndexCorrupt:  # found while copying postings: start afresh
+                self.drop()
+                self._sync(specs, complete)
         finally:
             if gc_was:
                 gc.enable()
@@ -554,6 +585,7 @@ class SearchIndex:
         for seg, base in zip(self.segments, self.bases, strict=True):
             off, pdoc = seg.off, seg.pdoc
             for c in seg.chunks_with(term):
+                seg.check(c)
                 a, b = off[c], off[c + 1]
                 if base:
                     out.update(d + base for d in pdoc[a:b])
@@ -590,6 +622,7 @@ class SearchIndex:
                 cids.update(seg.chunks_with(t))
             off, pdoc, pcnt, prank = seg.off, seg.pdoc, seg.pcnt, seg.prank
             for c in sorted(cids):
+                seg.check(c)
                 m, fw = _chunk_stats(seg.vocab[c], terms)
                 a, b = off[c], off[c + 1]
                 if fw < 0:
