@@ -26,12 +26,13 @@ only be unused, never wrong; specs whose hash is not in it are read (through
   (a one-spec edit rewrites only the small delta). When the delta grows past
   ``DELTA_MAX`` docs (or a 40th of the base) it is folded into the base; when over a
   quarter of the base is dead (hashes no longer listed) the base is compacted.
-* layout: magic line, 8-byte header length, a pickled header (format, Python, leanspec
-  version, byte order, doc table, vocabulary), then four raw ``uint32`` arrays
-  (per-chunk posting offsets; posting doc ids, counts, ranks), memory-mapped so only
-  the postings of the chunks a query touches are paged in. A file with a wrong magic,
-  header or length is ignored and rebuilt; out-of-range posting values found while
-  querying make the index rebuild itself.
+* layout: magic line, header length and CRC-32, a pickled header (format, Python,
+  leanspec version, byte order, doc table, vocabulary, a CRC-32 per posting list), then
+  four raw ``uint32`` arrays (per-chunk posting offsets; posting doc ids, counts,
+  ranks), memory-mapped so only the postings of the chunks a query touches are paged
+  in. A file with a wrong magic, header, checksum or length is ignored and rebuilt; a
+  posting list is checked (CRC-32, doc ids in range) before its first use, and damage
+  found there makes the index drop itself and rebuild.
 * written with ``cache.write_cache_file`` (unique temp file + rename): readers see the
   old file or the new one. Any base/delta pairing is correct (both are content-keyed),
   so concurrent writers can only lose each other's additions, which are re-added.
