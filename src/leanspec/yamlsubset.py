@@ -201,10 +201,22 @@ def _flow_list(v: str) -> list[Any]:
         i += 1  # the comma
 
 
+# value text -> its (immutable) scalar: statuses, priorities, tags and dates repeat
+# across specs. Capped; lists are never kept (they are mutable).
+_SCALARS: dict[str, Any] = {}
+_MISS = object()
+
+
 def _value(v: str) -> Any:
+    r = _SCALARS.get(v, _MISS)
+    if r is not _MISS:
+        return r
     if v[0] == "[":
         return _flow_list(v)
-    return _scalar(v, False)
+    r = _scalar(v, False)
+    if len(_SCALARS) < 4096:
+        _SCALARS[v] = r
+    return r
 
 
 # key text -> True (a plain string key), False (not a key), None (PyYAML decides).
