@@ -96,11 +96,13 @@ class Document:
 
     # ---------------------------------------------------------------- parsing
     @classmethod
-    def parse(cls, text: str, *, path: str = "") -> Document:
+    def parse(cls, text: str, *, path: str = "", has_nul: bool | None = None) -> Document:
+        """``has_nul``: whether ``text`` holds a NUL, when the caller knows (the store
+        checks its bytes, ~10x faster than scanning the decoded text)."""
         bom = BOM if text.startswith(BOM) else ""
         if bom:
             text = text[1:]
-        if "\x00" in text:
+        if has_nul if has_nul is not None else "\x00" in text:
             raise MalformedSpec(f"{path or 'file'}: binary data (NUL bytes)", details={"path": path})
         first_nl = text.find("\n")
         newline = "\r\n" if first_nl > 0 and text[first_nl - 1] == "\r" else "\n"

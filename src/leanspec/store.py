@@ -399,7 +399,7 @@ class Store:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedSpec(f"{rel}: not UTF-8 text (binary file?)", details={"path": rel}) from None
-        doc = Document.parse(text, path=rel)
+        doc = Document.parse(text, path=rel, has_nul=b"\x00" in data)
         return Spec(
             name=e.name,
             number=e.number,
