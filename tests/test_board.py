@@ -174,3 +174,12 @@ def test_cli_board_text_and_json_agree(fixture_project: Path) -> None:
     for g in json.loads(j.out)["groups"]:
         for c in g["specs"]:
             assert c["title"][:20] in t.out  # every card of the JSON board is on the text board
+
+
+def test_mcp_cards_are_the_card_of_the_full_dict(fixture_project: Path) -> None:
+    pytest.importorskip("mcp")
+    from leanspec.mcp.tools import CARD_KEYS, card, spec_card
+
+    for s in _load(fixture_project):
+        assert spec_card(s) == card(s.to_dict())
+        assert tuple(spec_card(s)) == CARD_KEYS

@@ -89,6 +89,23 @@ def card(d: dict[str, Any]) -> dict[str, Any]:
     return {k: d.get(k) for k in CARD_KEYS if k in d}
 
 
+def spec_card(s: Spec) -> dict[str, Any]:
+    """``card(s.to_dict())`` without building the full dict (same keys, same values)."""
+    done, total = s.checklist
+    return {
+        "name": s.name,
+        "number": s.number,
+        "title": s.title,
+        "status": s.status,
+        "priority": s.priority,
+        "tags": s.tags,
+        "assignee": s.assignee,
+        "parent": s.parent,
+        "depends_on": s.depends_on,
+        "checklist": {"done": done, "total": total},
+    }
+
+
 def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     chunk = items[offset : offset + limit]
     nxt = offset + len(chunk)
@@ -445,7 +462,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         from ..board import build_board
 
         specs = project().load(include_archived=True).specs
-        b = dict(build_board(specs, group_by=group_by, include_archived=include_archived))
+        # Cards straight from the specs (the CARD_KEYS fields): no full to_dict() per spec.
+        b = dict(build_board(specs, group_by=group_by, include_archived=include_archived, card=spec_card))
         groups = []
         for g in b.get("groups", []):
             g = dict(g)
