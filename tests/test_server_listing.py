@@ -471,3 +471,22 @@ def test_folders_moved_out_of_the_project_stop_being_watched(
         assert (warm.full_passes, warm.rescans) == before  # no event from outside
     finally:
         p.stop_warm()
+
+
+def test_a_broken_journal_never_serves_kept_answers(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the journal gives up (e.g. the watch limit), listings fall back to the CLI's
+    stat checks and nothing derived from an earlier version is handed out."""
+    monkeypatch.delenv("LEANSPEC_NO_CACHE", raising=False)
+    p = Project.open(project)
+    assert p.keep_warm()
+    warm = p.store.__dict__["_warm"]
+    try:
+        assert warm_listing(p) == fresh(project)
+        assert p.listing_version() is not None
+        warm.journal.close()  # as after ENOSPC
+        d = live_dirs(project)[0]
+        (d / "README.md").write_text("---\nstatus: complete\n---\n\n# Changed after the journal broke\n")
+        assert warm_listing(p) == fresh(project)
+        assert p.listing_version() is None
+    finally:
+        p.stop_warm()

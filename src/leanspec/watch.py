@@ -274,6 +274,7 @@ class WarmState:
         from .store import ListResult
 
         with self.lock:
+            self.seen.version = None  # until this call has an answer of a known version
             j = self.journal
             if j.broken:
                 return None
@@ -288,7 +289,6 @@ class WarmState:
             self.lists = {}
             self.version += 1
             self.memo = {}
-            self.seen.version = None  # (while we are not done)
             if ch is None or self.entries is None:
                 if not self._full(store, sess):
                     self.reset()
