@@ -94,8 +94,10 @@ def fs_type(libc: Any, path: str) -> int | None:
 
 @dataclass
 class Drained:
-    """What happened since the last drain: ``structural`` (re-scan and re-check
-    everything) or the spec folders (absolute paths) whose contents changed."""
+    """What happened since the last drain: the spec folders (absolute paths) whose
+    contents changed, and ``structural`` when folders may have come or gone (then
+    ``names`` holds the container entries reported as created, deleted or renamed;
+    a re-scan re-checks those, and everything under a container that is new)."""
 
     structural: bool = False
     dirs: set[str] = field(default_factory=set)
