@@ -498,3 +498,25 @@ def test_field_score_depends_only_on_count_and_first_whole_word() -> None:
                 first = next((j for j, f in enumerate(flags) if f), -1)
                 cls = min(first, 5) if first >= 0 else -1
                 assert search_mod._best_of(w, min(1.0, 3.0 / n), flags) == search_mod._best_cls(w, n, cls)
+
+
+def test_record_chunks_are_those_of_search_lowering(tmp_path: Path) -> None:
+    """The index's chunks of a body are exactly the whitespace pieces of the text search
+    scans (``_Doc.lower``), whatever the line breaks and case rules."""
+    from collections import Counter
+
+    from leanspec.model import Spec
+
+    bodies = [
+        "a\r\nb\rc\x85d\u2028e\x0bf\x0cg\x1ch",
+        "İstanbul İ i̇ ΣΑΣ ς σ\nStraße ß ﬁle",
+        "tab\there  two  spaces\n\n\nend",
+        "",
+        "ΑΣ\nΣΑ Σ",
+    ]
+    for body in bodies:
+        spec = Spec("001-x", 1, "specs/001-x/README.md", {}, body, "h")
+        rec = searchindex.record_of(spec)
+        want = Counter(search_mod._Doc(spec, {}, body, None, None).lower.split())
+        assert dict(zip(rec[4], rec[5], strict=True)) == dict(want)
+        assert rec[4] == list(want)  # first-occurrence order

@@ -124,7 +124,11 @@ def record_of(spec: Spec) -> Record:
     desc = fm.get("description")
     created = _date_of(fm.get("created")) or _date_of(fm.get("created_at"))
     updated = _date_of(fm.get("updated_at")) or _date_of(fm.get("updated")) or created
-    low = _Doc(spec, {}, body, None, None).lower
+    low = body.lower()
+    if len(low) != len(body):  # İ and friends: lower-cased line by line, as search does
+        low = _Doc(spec, {}, body, None, None).lower
+    # (Otherwise ``_Doc.lower`` is these lines joined with "\n": every line break is
+    # whitespace, so the chunks are the same.)
     cnt = Counter(low.split())  # insertion order = first occurrence: the rank
     return (
         h,
@@ -175,25 +179,21 @@ class Segment:
     @classmethod
     def build(cls, records: Sequence[Record]) -> Segment:
         ids: dict[str, int] = {}
-        lists: list[list[tuple[int, int, int]]] = []
+        get = ids.get
+        # Per chunk one flat list of (doc, count, rank) triples: one Python step per
+        # posting (the cold build's inner loop), the arrays are then cut out in C.
+        lists: list[list[int]] = []
         c: int | None
         for d, rec in enumerate(records):
             for r, (w, n) in enumerate(zip(rec[4], rec[5], strict=True)):
-                c = ids.get(w)
+                c = get(w)
                 if c is None:
                     c = ids[w] = len(lists)
                     lists.append([])
-                lists[c].append((d, n, r))
-        off = array.array(_U32, [0])
-        pdoc = array.array(_U32)
-        pcnt = array.array(_U32)
-        prank = array.array(_U32)
-        for postings in lists:
-            for d, n, r in postings:
-                pdoc.append(d)
-                pcnt.append(min(n, 0xFFFFFFFF))
-                prank.append(r)
-            off.append(len(pdoc))
+                lists[c] += (d, n, r)  # a count never exceeds the body's length (< 2**32)
+        flat = array.array(_U32, itertools.chain.from_iterable(lists))
+        off = array.array(_U32, itertools.accumulate((len(x) // 3 for x in lists), initial=0))
+        pdoc, pcnt, prank = flat[0::3], flat[1::3], flat[2::3]
         return cls(
             [r[0] for r in records],
             [r[1] for r in records],
