@@ -555,7 +555,8 @@ class SearchIndex:
             if not new and not dead_delta and dead_base * 4 <= max(nb, 1):
                 self._synced = hashes
                 return
-            keep = [i for i in range(nd) if i not in set(dead_delta)]
+            gone = set(dead_delta)
+            keep = [i for i in range(nd) if i not in gone]
             extra = (delta.records(keep) if delta is not None and keep else []) + new
             if base is None or dead_base * 4 > nb:
                 # Compact: every live doc into one new base (walks every posting, rare).
