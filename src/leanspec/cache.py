@@ -40,7 +40,6 @@ import hashlib
 import io
 import os
 import pickle
-import secrets
 import sys
 import threading
 import time
@@ -316,7 +315,7 @@ def write_cache_file(path: str, *parts: bytes) -> bool:
     next run, never a wrong one (every entry is validated against the files). Any OS
     error (read-only project, full disk) gives False and leaves no temp file."""
     d = os.path.dirname(path)
-    tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         os.makedirs(d, exist_ok=True)
         gi = os.path.join(d, ".gitignore")

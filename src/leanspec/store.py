@@ -13,7 +13,6 @@ import contextlib
 import datetime as _dt
 import hashlib
 import os
-import shutil
 import stat
 import sys
 import threading
@@ -633,7 +632,7 @@ class Store:
                     path = os.path.join(d, name)
                     with contextlib.suppress(OSError):
                         if stat.S_ISDIR(os.lstat(path).st_mode):
-                            shutil.rmtree(path)
+                            _rmtree(path)
                         else:
                             os.unlink(path)
         return first
@@ -1095,11 +1094,11 @@ class Store:
                 fsutil.rename_noreplace(tmp, final)
             except OSError as exc:
                 with contextlib.suppress(OSError):
-                    shutil.rmtree(tmp)
+                    _rmtree(tmp)
                 raise WriteFailed(f"cannot create {self._rel(final)}: {exc.strerror or exc}") from None
             except BaseException:
                 with contextlib.suppress(OSError):
-                    shutil.rmtree(tmp)
+                    _rmtree(tmp)
                 raise
             fsutil.fsync_dir(self.specs_dir)
             e = Entry(folder, number, final, folder, False, None)
@@ -1372,7 +1371,7 @@ class Store:
             raise InvalidInput(f"path escapes the project: {rel}")
         with self.transaction():
             if p.is_dir():
-                shutil.rmtree(p)
+                _rmtree(p)
             elif p.exists() or p.is_symlink():
                 p.unlink()
             else:
@@ -1401,6 +1400,15 @@ def read_spec_file(root: str, rel: str, spec: str, name: str) -> tuple[bytes, st
         return data, data.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedSpec(f"{rel}: not UTF-8 text (binary file?)") from None
+
+
+
+def _rmtree(path: Any) -> None:
+    # shutil (and the compression modules it imports) only on the rare paths that
+    # remove a folder: one-spec commands never pay for the import.
+    import shutil
+
+    shutil.rmtree(path)
 
 
 _tls = threading.local()

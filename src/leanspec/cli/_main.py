@@ -67,7 +67,33 @@ EXIT_CODES = {
 _CURRENT_ARGV: list[str] = []
 
 
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns`` without importing shutil (and the bz2,
+    lzma and zlib modules it pulls in): argparse asks for it on every add_argument."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's default formatter, told the width so that it never imports shutil."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kw)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # Usage errors honour --json too (agents parse stdout).
         argv = _CURRENT_ARGV
@@ -79,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def common_options() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+    p = argparse.ArgumentParser(add_help=False, formatter_class=_Formatter)
     S = argparse.SUPPRESS
     p.add_argument("--json", action="store_true", default=S, help="print JSON on stdout")
     p.add_argument("-o", "--output", choices=("text", "json"), default=S, help="output format")
