@@ -375,6 +375,9 @@ class MetaCache:
         self.default_file = default_file
         self.files: dict[str, tuple[Any, ...]] = {}  # rel README -> record (see _record)
         self.dirs: dict[str, tuple[Any, ...]] = {}  # rel folder -> (mtime_ns, ino, ctime_ns, verified_ns, names)
+        # The spec-folder listing with its containers' stamps (Store._listing_state):
+        # a fresh process that finds every container unchanged skips the folder scan.
+        self.listing: tuple[Any, ...] | None = None
         self.lock = threading.Lock()
         self.loaded_stat: tuple[int, int, int] | None = None
         self.status = "missing"  # missing | loaded | corrupt | foreign
@@ -401,7 +404,8 @@ class MetaCache:
         gc.disable()
         try:
             payload = _Allowed(io.BytesIO(data[len(MAGIC) :])).load()
-            header, files, dirs = payload
+            header, files, dirs = payload[:3]
+            listing = payload[3] if len(payload) > 3 else None
             if tuple(header) != _header(self.default_file):
                 self.status = "foreign"
                 return
@@ -421,7 +425,7 @@ class MetaCache:
         # cyclic garbage.
         if freeze:
             gc.freeze()
-        self.files, self.dirs, self.status = files, dirs, "loaded"
+        self.files, self.dirs, self.listing, self.status = files, dirs, listing, "loaded"
 
     def save(self) -> bool:
         """Write atomically; any OS error (read-only project, full disk) is ignored."""
@@ -429,7 +433,9 @@ class MetaCache:
         if _read_only(d):
             return False
         try:
-            blob = pickle.dumps((_header(self.default_file), self.files, self.dirs), protocol=pickle.HIGHEST_PROTOCOL)
+            blob = pickle.dumps(
+                (_header(self.default_file), self.files, self.dirs, self.listing), protocol=pickle.HIGHEST_PROTOCOL
+            )
         except Exception:  # exotic YAML values: run without a cache rather than fail
             return False
         if not write_cache_file(self.path, MAGIC, blob):
@@ -454,6 +460,8 @@ class MetaCache:
                 with self.lock:
                     self.files.update(other.files)
                     self.dirs.update(other.dirs)
+                    if other.listing is not None:  # it validates itself too (stamps)
+                        self.listing = other.listing
                     self.loaded_stat = other.loaded_stat
 
 
@@ -500,6 +508,8 @@ def forget(store: Store) -> None:
 
 
 # ================================================================ the read path
+_KEEP: Any = object()  # Session.finish(listing=...) not given
+
 class Session:
     """One ``load_all`` pass: look up, validate, re-read misses, then save once."""
 
@@ -673,10 +683,11 @@ class Session:
             self.new_files[rel] = rec
         return spec
 
-    def finish(self, entries: list[Entry], *, save: bool = False) -> None:
+    def finish(self, entries: list[Entry], *, save: bool = False, listing: Any = _KEEP) -> None:
         """Merge what this pass learnt, drop entries for folders that are gone (the
         scan in ``entries`` is complete), and save if anything changed (or ``save``:
-        a warm server's records merged earlier)."""
+        a warm server's records merged earlier). ``listing``: the store's listing
+        state to persist (None: there is none to trust; omitted: keep what is there)."""
         c = self.cache
         self.finished = True
         n = self.root_len
@@ -684,6 +695,9 @@ class Session:
         live = {f"{d}/{self.default_file}" for d in live_dirs}
         with c.lock:
             dirty = bool(self.new_files or self.new_dirs)
+            if listing is not _KEEP and listing != c.listing:
+                c.listing = listing
+                dirty = True
             c.files.update(self.new_files)
             c.dirs.update(self.new_dirs)
             gone = [k for k in c.files if k not in live]

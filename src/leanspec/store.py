@@ -227,7 +227,8 @@ class Store:
             if now - st.st_mtime_ns < self._RACY_NS:
                 self._containers = None
                 return
-            stamps.append((st.st_mtime_ns, st.st_ino))
+            # ctime too: os.utime can put an mtime back (rsync -a, tar), never a ctime.
+            stamps.append((st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
         self._containers = (containers, stamps, list(listing) if listing is not None else None)
 
     def _fresh_memo(self) -> Any:
@@ -241,10 +242,65 @@ class Store:
             except OSError:
                 self._containers = None
                 return None
-            if (st.st_mtime_ns, st.st_ino) != stamp:
+            if (st.st_mtime_ns, st.st_ino, st.st_ctime_ns) != stamp:
                 self._containers = None
                 return None
         return memo
+
+    def _listing_state(self) -> tuple[Any, ...] | None:
+        """The remembered full listing in a plain form the metadata cache can persist
+        (see ``_adopt_listing``), or None when there is none to trust."""
+        memo = self._containers
+        if memo is None or memo[2] is None:
+            return None
+        cpos = {rel: i for i, (_d, rel, _a, _g) in enumerate(memo[0])}
+        try:
+            ents = [(cpos[e.rel[: len(e.rel) - len(e.name)]], e.name, e.number) for e in memo[2]]
+        except KeyError:  # an entry outside the listed containers: never persist it
+            return None
+        conts = tuple((rel, archived, group) for _d, rel, archived, group in memo[0])
+        return (str(self.specs_dir), conts, tuple(memo[1]), tuple(ents))
+
+    def _adopt_listing(self, state: Any) -> list[Entry] | None:
+        """A listing another process persisted (``_listing_state``), if every container
+        folder still has the stamp it had then: a spec folder added, removed or renamed
+        changes its container's mtime and ctime, so an unchanged container has the same
+        children (stamps are only taken when they are 2 s old, see
+        ``_remember_containers``). This spares a fresh process the 10,000-name scan.
+        None when anything differs or looks wrong: the caller scans."""
+        try:
+            root, conts, stamps, ents = state
+            if root != str(self.specs_dir) or len(conts) != len(stamps):
+                return None
+            paths: list[Path] = []
+            for rel, _archived, _group in conts:
+                d = self.specs_dir
+                for part in rel.split("/")[:-1]:
+                    d = d / part
+                paths.append(d)
+            for d, stamp in zip(paths, stamps, strict=True):
+                st = os.stat(d)
+                if (st.st_mtime_ns, st.st_ino, st.st_ctime_ns) != tuple(stamp):
+                    return None
+            out: list[Entry] = []
+            append = out.append
+            children = [getattr(d, "_make_child_relpath", d.__truediv__) for d in paths]
+            strs = [str(d) + os.sep for d in paths]
+            # As in _scan: hand each Path its string (CPython caches it in `_str`).
+            fast_str = any("_str" in getattr(k, "__slots__", ()) for k in type(self.specs_dir).__mro__)
+            for ci, name, number in ents:
+                rel, archived, group = conts[ci]
+                p = children[ci](name)
+                if fast_str:
+                    p._str = strs[ci] + name  # type: ignore[attr-defined,union-attr]
+                append(Entry(name, number, p, rel + name, archived, group))
+        except (OSError, TypeError, ValueError, IndexError):
+            return None
+        if out and fast_str and str(self.specs_dir.joinpath(out[0].rel)) != str(out[0].dir):
+            return None
+        containers = [(d, rel, archived, group) for d, (rel, archived, group) in zip(paths, conts, strict=True)]
+        self._containers = (containers, [tuple(x) for x in stamps], list(out))
+        return out
 
     def _named(self, name: str) -> list[Entry] | None:
         """Every folder called ``name`` (the same as filtering ``entries()``), or None
@@ -465,7 +521,13 @@ class Store:
                 return res, False
             sess = cache.session(self)  # it could not vouch for this listing: plain path
         load = sess.load if sess is not None else self._load_entry
-        entries = self.entries()
+        entries = adopted = None
+        if sess is not None and self._containers is None and sess.cache.listing is not None:
+            entries = self._adopt_listing(sess.cache.listing)
+            if entries is not None:
+                adopted = sess.cache.listing
+        if entries is None:
+            entries = self.entries()
         for e in entries:
             if e.archived and not include_archived:
                 continue
@@ -488,7 +550,9 @@ class Store:
                 continue
             specs.append(s)
         if sess is not None:
-            sess.finish(entries)
+            # An adopted listing is still the persisted one unless a container changed.
+            state = adopted if adopted is not None and self._fresh_memo() is not None else self._listing_state()
+            sess.finish(entries, listing=state)
         moved = bool(failed) and any(not e.dir.exists() for e in failed)
         names = [s.name for s in specs]
         if not moved and len(set(names)) != len(names):
