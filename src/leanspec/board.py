@@ -48,7 +48,9 @@ def build_board(
         gb = "parent"
     if gb not in GROUP_BYS:
         raise InvalidInput(f"invalid group-by {group_by!r}: use one of {', '.join(GROUP_BYS)}")
-    shown = [s for s in specs if include_archived or not s.archived]
+    # Archived by folder or status, or by a status that only counts as archived (say
+    # "Archived"): the status columns have no place for it unless archived ones are shown.
+    shown = [s for s in specs if include_archived or not (s.archived or effective_status(s) == "archived")]
     cols: dict[str, list[Spec]] = {}
     extra: dict[str, dict[str, Any]] = {}
     if gb == "status":

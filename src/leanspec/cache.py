@@ -2,7 +2,9 @@
 
 What is cached, per README (keyed by its root-relative path): the stat key
 ``(size, mtime_ns, ino, ctime_ns)``, the SHA-256 of the bytes, the parsed frontmatter,
-the first ``# H1`` and the checklist counts; per spec folder: its sub-spec file names
+the first ``# H1``, the checklist counts and the per-spec facts board/stats/timeline
+use (``stats.facts_key``: status and timestamps as plain ints, so those commands never
+unpickle a frontmatter); per spec folder: its sub-spec file names
 (keyed by the folder's own stat, which changes whenever a file is added, removed or
 renamed in it). That is everything ``Spec.to_dict()`` needs, so ``list`` and ``board``
 never read a README whose stat key is unchanged. A cache hit is a ``CachedSpec`` whose
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".lean-spec/cache"
 CACHE_FILE = "specs.pickle"
-FORMAT = 3
+FORMAT = 4  # 4: record slot 10 = stats.facts_key
 MAGIC = b"LEANSPEC-CACHE\n"
 # Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
@@ -94,7 +96,7 @@ class CachedSpec(Spec):
     metadata, body and hash always describe one version of the file.
     """
 
-    __slots__ = ("_h1", "_checks", "_store", "_entry", "_meta", "_fm_blob", "_session", "_json")
+    __slots__ = ("_h1", "_checks", "_store", "_entry", "_meta", "_fm_blob", "_session", "_json", "cached_facts")
     _h1: str | None
     _checks: tuple[int, int]
     _store: Store
@@ -103,6 +105,8 @@ class CachedSpec(Spec):
     _fm_blob: bytes | None
     _session: Session
     _json: bytes | None
+    # stats.facts_key of this file version (stats.spec_facts reads it); None: compute it.
+    cached_facts: tuple[Any, ...] | None
 
     @property  # type: ignore[override]
     def sub_specs(self) -> list[str]:
@@ -136,6 +140,7 @@ class CachedSpec(Spec):
     @frontmatter.setter
     def frontmatter(self, value: dict[str, Any]) -> None:
         _FM.__set__(self, value)
+        self.cached_facts = None  # derived from the old frontmatter
 
     @property  # type: ignore[override]
     def body(self) -> str:
@@ -373,7 +378,9 @@ class MetaCache:
     def __init__(self, path: str, default_file: str) -> None:
         self.path = path
         self.default_file = default_file
-        self.files: dict[str, tuple[Any, ...]] = {}  # rel README -> record (see _record)
+        # rel README -> record: (size, mtime_ns, ino, ctime_ns, verified_ns, sha256,
+        # frontmatter pickle, first H1, checklist, to_dict() meta, stats.facts_key)
+        self.files: dict[str, tuple[Any, ...]] = {}
         self.dirs: dict[str, tuple[Any, ...]] = {}  # rel folder -> (mtime_ns, ino, ctime_ns, verified_ns, names)
         # The spec-folder listing with its containers' stamps (Store._listing_state):
         # a fresh process that finds every container unchanged skips the folder scan.
@@ -583,6 +590,7 @@ class Session:
         s._store = self.store
         s._entry = e
         s._meta = rec[9]
+        s.cached_facts = rec[10]
         return s
 
     def sub_specs_of(self, e: Entry) -> list[str]:
@@ -664,6 +672,14 @@ class Session:
             return parsed
         meta["sub_specs"] = None  # filled per listing (the folder has its own key)
         spec._meta = meta
+        from .stats import facts_key
+
+        try:
+            # Computed by the function a spec read without the cache uses (stats.spec_facts).
+            fk: tuple[Any, ...] | None = facts_key(parsed)
+        except Exception:  # whatever it is, stats meets it again from the frontmatter
+            fk = None
+        spec.cached_facts = fk
         rec = (
             st.st_size,
             st.st_mtime_ns,
@@ -675,6 +691,7 @@ class Session:
             spec._h1,
             spec._checks,
             meta,
+            fk,
         )
         old = self.cache.files.get(rel)
         # A racy entry that is still racy re-reads the same bytes every time; storing

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import InvalidInput
 from .model import Spec
-from .stats import PRIORITY_ORDER, as_now, card_key, effective_status, facts, parse_date
+from .stats import PRIORITY_ORDER, as_now, card_key, completed_us, date_of_us, effective_status, spec_facts
 
 BYS = ("none", "tag", "assignee")
 
@@ -74,12 +74,14 @@ def timeline(
     total = empty()
     groups: dict[str, dict[str, dict[str, int]]] = {}
     for s in specs:
-        f = facts(s)
+        # The same facts as stats.velocity (integer microseconds, see stats.FactsKey).
+        fk = spec_facts(s)
+        created, completed = fk[1], completed_us(fk, s.archived)
         events = []
-        if f.created is not None:
-            events.append(("created", key_of(f.created.date())))
-        if f.completed is not None:
-            events.append(("completed", key_of(f.completed.date())))
+        if created is not None:
+            events.append(("created", key_of(date_of_us(created))))
+        if completed is not None:
+            events.append(("completed", key_of(date_of_us(completed))))
         events = [(kind, k) for kind, k in events if k in index]
         if not events:
             continue
@@ -150,14 +152,15 @@ def gantt(
         st = effective_status(s)
         if st == "archived" or (st == "complete" and not show_complete):
             continue
-        f = facts(s)
-        begin = f.created.date() if f.created is not None else None
-        due = parse_date(s.frontmatter.get("due"))
+        fk = spec_facts(s)
+        begin = date_of_us(fk[1]) if fk[1] is not None else None
+        completed = completed_us(fk, s.archived)
+        due = _dt.date.fromordinal(fk[6]) if fk[6] is not None else None
         is_over = due is not None and due < today and st != "complete"
         with_due += due is not None
         overdue += is_over
         bar_start = begin or today
-        bar_end = due or (f.completed.date() if f.completed is not None else None)
+        bar_end = due or (date_of_us(completed) if completed is not None else None)
         in_window = bar_start <= end and (bar_end is None or bar_end >= start)
         prio = (s.priority or "").lower()
         rows[prio if prio in rows else "none"].append(

@@ -260,13 +260,13 @@ def _alerts(specs: list[Any]) -> list[str]:
 @_without_gc
 def cmd_stats(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..listing import make_filter
-    from ..stats import compute_stats
+    from ..stats import as_now, compute_stats
     from ..timeline import timeline
 
     specs, warn = _load(ctx)
     f = make_filter(tags=_csv(a.tag), assignee=a.assignee, include_archived=True)
     specs = [s for s in specs if f.matches(s)]
-    now = _dt.datetime.now(_dt.UTC)
+    now = as_now(None)  # one moment for every section
     data = compute_stats(specs, now=now)
     full = a.full or a.detailed
     if full or a.timeline:
