@@ -520,3 +520,25 @@ def test_record_chunks_are_those_of_search_lowering(tmp_path: Path) -> None:
         want = Counter(search_mod._Doc(spec, {}, body, None, None).lower.split())
         assert dict(zip(rec[4], rec[5], strict=True)) == dict(want)
         assert rec[4] == list(want)  # first-occurrence order
+
+
+def test_names_only_is_the_ranked_names(fixture_project: Path, gen_project: Path) -> None:
+    """The web UI's ``?q=`` filters (list, board) ask for names only: the same specs in the
+    same order as the full result, from the index and from the scan alike."""
+    rnd = random.Random(5)
+    for root in (fixture_project, gen_project):
+        specs, idx = load(root)
+        vocab = vocabulary(specs)
+        for q in ["atomic cache", "cache OR atomic", "NOT cache", "aa", "status:archived cache", "\"the spec\"", "cach~"] + [
+            random_query(rnd, vocab) for _ in range(40)
+        ]:
+            try:
+                search_mod.parse_query(q)
+            except Exception:
+                continue
+            for kw in ({}, {"include_archived": True}, {"limit": 3}):
+                full = search(specs, q, **kw)
+                want = [r["spec"]["name"] for r in full["results"]]
+                for index in (idx, None):
+                    got = search(specs, q, index=index, names_only=True, **kw)
+                    assert got["names"] == want and got["total"] == full["total"], (q, kw, index is None)

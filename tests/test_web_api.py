@@ -91,6 +91,10 @@ def test_list_specs_filters_and_sort(c: TestClient) -> None:
     assert [s["number"] for s in desc] == sorted((s["number"] for s in desc), reverse=True)
     q = c.get("/api/specs", params={"q": "dashboard"}).json()["specs"]
     assert "045-unified-dashboard" in [s["name"] for s in q]
+    # ?q= keeps the listing's order and exactly the specs the search finds.
+    full = [s["name"] for s in c.get("/api/specs").json()["specs"]]
+    found = c.get("/api/search", params={"q": "dashboard", "limit": 10000, "archived": "true"}).json()["results"]
+    assert [s["name"] for s in q] == [n for n in full if n in {r["spec"]["name"] for r in found}]
     assert c.get("/api/specs?limit=2").json()["specs"].__len__() == 2
     assert_error(c.get("/api/specs?status=bogus"), 400, "invalid_input")
     assert_error(c.get("/api/specs?sort=bogus"), 400, "invalid_input")

@@ -809,6 +809,7 @@ def search(
     limit: int | None = None,
     include_archived: bool = False,
     index: SearchIndex | None = None,
+    names_only: bool = False,
 ) -> dict[str, Any]:
     """Run ``query`` over ``specs``.
 
@@ -820,6 +821,10 @@ def search(
     ``index`` (``searchindex.for_root(project.root)``): rank from the persistent index
     instead of scanning every body; the result is identical. Without it (or for
     queries with phrases or fuzzy terms) every body is read and scanned.
+
+    ``names_only``: ``{query, total, names}`` instead, the names of every match best
+    first (a filter, as the web UI's list and board use it): no snippets, so no body
+    is read for them.
     """
     if limit is not None and limit < 0:
         from .errors import InvalidInput
@@ -837,7 +842,7 @@ def search(
             gc_was = gc.isenabled()
             gc.disable()
             try:
-                out = _search_indexed(specs, archived_ok, query, ast, limit, index)
+                out = _search_indexed(specs, archived_ok, query, ast, limit, index, names_only)
             except IndexCorrupt:
                 index.drop()  # damaged on disk in a way the load checks missed: rebuild
                 continue
@@ -847,10 +852,12 @@ def search(
             if out is not None:
                 return out
             break
-    return _search_exact([s for s in specs if archived_ok or not s.archived], query, ast, limit)
+    return _search_exact([s for s in specs if archived_ok or not s.archived], query, ast, limit, names_only)
 
 
-def _search_exact(eligible: Sequence[Spec], query: str, ast: Node, limit: int | None) -> dict[str, Any]:
+def _search_exact(
+    eligible: Sequence[Spec], query: str, ast: Node, limit: int | None, names_only: bool = False
+) -> dict[str, Any]:
     """The reference implementation: every body read and scanned."""
     ranked: list[tuple[float, str, int, Spec, _Doc, Hits]] = []
     memos: dict[Term, dict[str, bool]] = {}
@@ -863,6 +870,8 @@ def _search_exact(eligible: Sequence[Spec], query: str, ast: Node, limit: int | 
         ranked.append((score, spec.name, total, spec, doc, hits))
     ranked.sort(key=lambda r: (-r[0], r[1]))
     shown = ranked[:limit] if limit is not None else ranked
+    if names_only:
+        return {"query": query, "total": len(ranked), "names": [r[1] for r in shown]}
     out = []
     for score, _name, total, spec, doc, hits in shown:
         _s, matches, _t = _score(doc, hits)
@@ -983,7 +992,13 @@ def _eval_sets(node: Node, leaf_of: dict[int, int], sets: list[set[int]], univer
 
 
 def _search_indexed(
-    specs: Sequence[Spec], archived_ok: bool, query: str, ast: Node, limit: int | None, index: SearchIndex
+    specs: Sequence[Spec],
+    archived_ok: bool,
+    query: str,
+    ast: Node,
+    limit: int | None,
+    index: SearchIndex,
+    names_only: bool = False,
 ) -> dict[str, Any] | None:
     """``_search_exact``'s result from the index; None to fall back to it.
 
@@ -1039,6 +1054,8 @@ def _search_indexed(
         shown = heapq.nsmallest(limit, ranked)
     else:
         shown = sorted(ranked)[:limit]
+    if names_only:
+        return {"query": query, "total": len(ranked), "names": [specs[i].name for _neg, _name, i, _t in shown]}
     exact_memos: dict[Term, dict[str, bool]] = {}
     out = []
     for neg, _name, i, total in shown:

@@ -183,6 +183,18 @@ def _specs(call: Call) -> list[Spec]:
     return call.project.load(include_archived=True).specs
 
 
+def _text_filter(call: Call, specs: list[Spec], text: str) -> list[Spec]:
+    """The specs matching search query ``text`` (``?q=`` of the list and the board), in
+    their order: names only, ranked by the search index (synced with the whole listing),
+    so no body is read for snippets nobody shows."""
+    from ..search import search
+    from ..searchindex import synced
+
+    index = synced(call.project.root, _specs(call))
+    keep = set(search(specs, text, include_archived=True, index=index, names_only=True)["names"])
+    return [s for s in specs if s.name in keep]
+
+
 def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -259,11 +271,7 @@ def list_specs(call: Call) -> Response:
         return Response(kept, media_type="application/json", headers={"Cache-Control": "no-store"})
     text = (q.get("q") or "").strip()
     if text:
-        from ..search import search
-
-        res = search(specs, text, include_archived=True)
-        keep = {r["spec"]["name"] for r in res["results"]}
-        specs = [s for s in specs if s.name in keep]
+        specs = _text_filter(call, specs, text)
     limit = _int(q.get("limit"), "limit", None, 0, 100000)
     total = len(specs)
     if limit is not None:
@@ -366,10 +374,7 @@ def board(call: Call) -> dict[str, Any]:
     specs = [s for s in _specs(call) if f.matches(s)]
     text = (q.get("q") or "").strip()
     if text:
-        from ..search import search
-
-        keep = {r["spec"]["name"] for r in search(specs, text, include_archived=True)["results"]}
-        specs = [s for s in specs if s.name in keep]
+        specs = _text_filter(call, specs, text)
     return {"ok": True, **build_board(specs, group_by=q.get("group_by") or "status", include_archived=archived)}
 
 
