@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from .lazyre import LazyRe
@@ -221,9 +220,47 @@ def _first_h1_lines(body: str) -> str | None:
     return None
 
 
-@dataclass(slots=True)
+_NEW_LIST: Any = object()  # Spec's default for sub_specs: a new empty list per spec
+
+
 class Spec:
-    """A spec as loaded from disk. ``frontmatter`` is the parsed YAML, untouched."""
+    """A spec as loaded from disk. ``frontmatter`` is the parsed YAML, untouched.
+
+    A plain class, not ``@dataclass(slots=True)``: importing ``dataclasses`` (it pulls in
+    inspect, ast, dis, tokenize, copy) costs ~6-10 ms of every run. Same init (a fresh
+    ``sub_specs`` list per spec), slots, repr, equality (same class, field by field),
+    unhashable, ``__match_args__`` (tests/test_plain_classes.py compares it with the
+    dataclass). cache.CachedSpec wraps the slot descriptors of body, frontmatter and
+    sub_specs; ``__init__``, ``__eq__`` and ``__repr__`` go through attributes, so its
+    properties apply, as they did."""
+
+    __slots__ = (
+        "name",
+        "number",
+        "path",
+        "frontmatter",
+        "body",
+        "content_hash",
+        "archived_dir",
+        "group",
+        "sub_specs",
+        "size",
+        "mtime",
+    )
+    __match_args__ = (
+        "name",
+        "number",
+        "path",
+        "frontmatter",
+        "body",
+        "content_hash",
+        "archived_dir",
+        "group",
+        "sub_specs",
+        "size",
+        "mtime",
+    )
+    __hash__ = None  # type: ignore[assignment]
 
     name: str  # folder name, e.g. "045-unified-dashboard" (the canonical reference)
     number: int | None
@@ -231,11 +268,65 @@ class Spec:
     frontmatter: dict[str, Any]
     body: str
     content_hash: str
-    archived_dir: bool = False  # lives under specs/archived/
-    group: str | None = None  # group folder(s) between specs/ and the spec folder
-    sub_specs: list[str] = field(default_factory=list)
-    size: int = 0
-    mtime: float = 0.0
+    archived_dir: bool  # lives under specs/archived/
+    group: str | None  # group folder(s) between specs/ and the spec folder
+    sub_specs: list[str]
+    size: int
+    mtime: float
+
+    def __init__(
+        self,
+        name: str,
+        number: int | None,
+        path: str,
+        frontmatter: dict[str, Any],
+        body: str,
+        content_hash: str,
+        archived_dir: bool = False,
+        group: str | None = None,
+        sub_specs: list[str] = _NEW_LIST,
+        size: int = 0,
+        mtime: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.number = number
+        self.path = path
+        self.frontmatter = frontmatter
+        self.body = body
+        self.content_hash = content_hash
+        self.archived_dir = archived_dir
+        self.group = group
+        self.sub_specs = [] if sub_specs is _NEW_LIST else sub_specs
+        self.size = size
+        self.mtime = mtime
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.name,
+            self.number,
+            self.path,
+            self.frontmatter,
+            self.body,
+            self.content_hash,
+            self.archived_dir,
+            self.group,
+            self.sub_specs,
+            self.size,
+            self.mtime,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined, no-any-return]
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__qualname__}(name={self.name!r}, number={self.number!r}, path={self.path!r}, "
+            f"frontmatter={self.frontmatter!r}, body={self.body!r}, content_hash={self.content_hash!r}, "
+            f"archived_dir={self.archived_dir!r}, group={self.group!r}, sub_specs={self.sub_specs!r}, "
+            f"size={self.size!r}, mtime={self.mtime!r})"
+        )
 
     @property
     def slug(self) -> str:

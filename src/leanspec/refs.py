@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import AmbiguousSpec, InvalidInput, SpecNotFound
 
@@ -18,9 +18,19 @@ SPEC_DIR = re.compile(r"^(?:(\d{8})-)?(\d{2,})-(.+)$")
 MAX_SLUG_BYTES = 120
 
 
-@dataclass(frozen=True, slots=True)
+_set = object.__setattr__
+
+
 class Entry:
-    """A spec folder found on disk (before its README is parsed)."""
+    """A spec folder found on disk (before its README is parsed).
+
+    A plain class, not ``@dataclass(frozen=True, slots=True)``: importing
+    ``dataclasses`` costs ~6-10 ms of every run. Same positional init, slots, repr,
+    equality and hash (of the field tuple), pickling; assigning or deleting a field
+    raises AttributeError (as FrozenInstanceError, its subclass, did)."""
+
+    __slots__ = ("name", "number", "dir", "rel", "archived", "group")
+    __match_args__ = ("name", "number", "dir", "rel", "archived", "group")
 
     name: str
     number: int | None
@@ -28,6 +38,46 @@ class Entry:
     rel: str  # folder path relative to the specs dir, forward slashes
     archived: bool
     group: str | None
+
+    def __init__(self, name: str, number: int | None, dir: Path, rel: str, archived: bool, group: str | None) -> None:
+        _set(self, "name", name)
+        _set(self, "number", number)
+        _set(self, "dir", dir)
+        _set(self, "rel", rel)
+        _set(self, "archived", archived)
+        _set(self, "group", group)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.name, self.number, self.dir, self.rel, self.archived, self.group)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined, no-any-return]
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__qualname__}(name={self.name!r}, number={self.number!r}, dir={self.dir!r}, "
+            f"rel={self.rel!r}, archived={self.archived!r}, group={self.group!r})"
+        )
+
+    # Pickling and copy.copy set slots through __setattr__, which refuses: state is the
+    # field list, restored past it (what the frozen dataclass did).
+    def __getstate__(self) -> list[Any]:
+        return list(self._fields())
+
+    def __setstate__(self, state: list[Any]) -> None:
+        for name, value in zip(self.__slots__, state, strict=True):
+            _set(self, name, value)
 
     @property
     def slug(self) -> str:

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,35 +58,134 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass
-class UpdateOps:
-    """Everything ``update`` can change in one spec, applied in one transaction."""
+_NEW: Any = object()  # UpdateOps' default for a list/dict field: a new empty one
 
-    status: str | None = None
-    priority: str | None = None
-    assignee: str | None = None  # "" clears
-    tags: list[str] | None = None  # replace
-    add_tags: list[str] = field(default_factory=list)
-    remove_tags: list[str] = field(default_factory=list)
-    fields: dict[str, Any] = field(default_factory=dict)  # None value deletes
-    replacements: list[tuple[str, str, str]] = field(default_factory=list)  # old, new, mode
-    checks: list[tuple[str, bool]] = field(default_factory=list)
-    sections: list[tuple[str, str, str]] = field(default_factory=list)  # heading, content, mode
-    content: str | None = None  # full body (or full file when it starts with ---)
-    add_depends: list[str] = field(default_factory=list)
-    remove_depends: list[str] = field(default_factory=list)
-    clear_depends: bool = False
-    parent: str | None = None  # "" clears
-    title: str | None = None
+
+class UpdateOps:
+    """Everything ``update`` can change in one spec, applied in one transaction.
+
+    A plain class, not @dataclass: importing ``dataclasses`` costs ~6-10 ms of every
+    run. Same init (a fresh list/dict per default), repr, equality (same class, field
+    by field), unhashable, ``__match_args__``; ``replace()`` for ``dataclasses.replace``
+    (tests/test_plain_classes.py compares them with the dataclass)."""
+
+    _FIELDS = (
+        "status",
+        "priority",
+        "assignee",
+        "tags",
+        "add_tags",
+        "remove_tags",
+        "fields",
+        "replacements",
+        "checks",
+        "sections",
+        "content",
+        "add_depends",
+        "remove_depends",
+        "clear_depends",
+        "parent",
+        "title",
+    )
+    __match_args__ = (
+        "status",
+        "priority",
+        "assignee",
+        "tags",
+        "add_tags",
+        "remove_tags",
+        "fields",
+        "replacements",
+        "checks",
+        "sections",
+        "content",
+        "add_depends",
+        "remove_depends",
+        "clear_depends",
+        "parent",
+        "title",
+    )
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        status: str | None = None,
+        priority: str | None = None,
+        assignee: str | None = None,  # "" clears
+        tags: list[str] | None = None,  # replace
+        add_tags: list[str] = _NEW,
+        remove_tags: list[str] = _NEW,
+        fields: dict[str, Any] = _NEW,  # None value deletes
+        replacements: list[tuple[str, str, str]] = _NEW,  # old, new, mode
+        checks: list[tuple[str, bool]] = _NEW,
+        sections: list[tuple[str, str, str]] = _NEW,  # heading, content, mode
+        content: str | None = None,  # full body (or full file when it starts with ---)
+        add_depends: list[str] = _NEW,
+        remove_depends: list[str] = _NEW,
+        clear_depends: bool = False,
+        parent: str | None = None,  # "" clears
+        title: str | None = None,
+    ) -> None:
+        self.status = status
+        self.priority = priority
+        self.assignee = assignee
+        self.tags = tags
+        self.add_tags = [] if add_tags is _NEW else add_tags
+        self.remove_tags = [] if remove_tags is _NEW else remove_tags
+        self.fields = {} if fields is _NEW else fields
+        self.replacements = [] if replacements is _NEW else replacements
+        self.checks = [] if checks is _NEW else checks
+        self.sections = [] if sections is _NEW else sections
+        self.content = content
+        self.add_depends = [] if add_depends is _NEW else add_depends
+        self.remove_depends = [] if remove_depends is _NEW else remove_depends
+        self.clear_depends = clear_depends
+        self.parent = parent
+        self.title = title
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, n) for n in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined, no-any-return]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._FIELDS)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def replace(self, **changes: Any) -> UpdateOps:
+        """A copy with ``changes`` (``dataclasses.replace``: the other values shared,
+        an unknown name a TypeError)."""
+        values = {n: getattr(self, n) for n in self._FIELDS}
+        values.update(changes)
+        return self.__class__(**values)
 
     def is_empty(self) -> bool:
         return self == UpdateOps()
 
 
-@dataclass
 class ListResult:
-    specs: list[Spec]
-    problems: list[LoadProblem]
+    """A listing: the specs that loaded and the folders that did not.
+
+    A plain class, not @dataclass (see UpdateOps): same init, repr, equality, unhashable."""
+
+    __match_args__ = ("specs", "problems")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, specs: list[Spec], problems: list[LoadProblem]) -> None:
+        self.specs = specs
+        self.problems = problems
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        o: ListResult = other  # type: ignore[assignment]
+        return (self.specs, self.problems) == (o.specs, o.problems)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(specs={self.specs!r}, problems={self.problems!r})"
 
 
 class Store:
@@ -871,9 +969,7 @@ class Store:
                 # through the status path below (check, guard, transition).
                 new_status = new_doc.data.get("status")
                 if new_status is not None and ops.status is None and str(new_status) != old_status:
-                    import dataclasses
-
-                    ops = dataclasses.replace(ops, status=str(new_status))
+                    ops = ops.replace(status=str(new_status))
                 if new_doc.data.get("priority") is not None:
                     self.check_priority(str(new_doc.data["priority"]))
                 for k in list(doc.data):
