@@ -50,17 +50,20 @@ def build_board(
         raise InvalidInput(f"invalid group-by {group_by!r}: use one of {', '.join(GROUP_BYS)}")
     # Archived by folder or status, or by a status that only counts as archived (say
     # "Archived"): the status columns have no place for it unless archived ones are shown.
-    shown = [s for s in specs if include_archived or not (s.archived or effective_status(s) == "archived")]
+    counted = [(s, effective_status(s)) for s in specs]
+    if not include_archived:
+        counted = [x for x in counted if x[1] != "archived"]
+    shown = [s for s, _st in counted]
     cols: dict[str, list[Spec]] = {}
     extra: dict[str, dict[str, Any]] = {}
     if gb == "status":
-        used = {effective_status(s) for s in shown}
+        used = {st for _s, st in counted}
         names = (["draft"] if "draft" in used else []) + ["planned", "in-progress", "complete"]
         if include_archived:
             names.append("archived")
         cols = {n: [] for n in names}
-        for s in shown:
-            cols[effective_status(s)].append(s)
+        for s, st in counted:
+            cols[st].append(s)
     elif gb == "priority":
         cols = {p: [] for p in PRIORITY_ORDER}
         for s in shown:

@@ -99,6 +99,9 @@ def effective_status(s: Spec) -> str:
     unknown status counts as planned (as TS does)."""
     if s.archived:
         return "archived"
+    k = getattr(s, "cached_facts", None)  # a cached spec: its facts_key has it
+    if k is not None:
+        return k[0]  # type: ignore[no-any-return]
     st = s.status.strip().lower()
     return st if st in STATUSES else "planned"
 
@@ -411,28 +414,33 @@ def insights(specs: Sequence[Spec], *, now: _dt.datetime | _dt.date | str | None
     }
     today_ord = today.toordinal()
     now_us = _us(t_now)
-    # Only open specs are sorted (the same order: the sort is stable).
-    todo: list[tuple[Spec, str, FactsKey]] = []
+    # Classify first, then sort each (small) bucket and build only its cards: the same
+    # order as sorting every spec first (the sort is stable; a bucket is a subsequence).
+    found: dict[str, list[tuple[Spec, str, dict[str, Any]]]] = {kind: [] for kind in buckets}
     for s in specs:
         k = spec_facts(s)
         st = "archived" if s.archived else k[0]  # effective_status(s)
-        if st not in ("complete", "archived"):
-            todo.append((s, st, k))
-    todo.sort(key=lambda x: card_key(x[0]))
-    for s, st, k in todo:
+        if st == "complete" or st == "archived":
+            continue
         prio = (s.priority or "").lower()
-        card = {"name": s.name, "number": s.number, "title": s.title, "status": st, "priority": s.priority}
+        urgent = prio == "critical" or prio == "high"
         due = k[6]
-        if due is not None and due < today_ord and prio in ("critical", "high"):
-            buckets[f"{prio}_overdue"].append(
-                {**card, "due": _dt.date.fromordinal(due).isoformat(), "days_overdue": today_ord - due}
+        if urgent and due is not None and due < today_ord:
+            found[f"{prio}_overdue"].append(
+                (s, st, {"due": _dt.date.fromordinal(due).isoformat(), "days_overdue": today_ord - due})
             )
         if st == "in-progress":
             last = k[5]  # an open spec has no completion time to count
             if last is not None and (now_us - last) / US / DAY > STALE_DAYS:
-                buckets["stale_in_progress"].append({**card, "days_since_update": int((now_us - last) / US / DAY)})
-        if st in ("planned", "draft") and prio in ("critical", "high"):
-            buckets[f"{prio}_not_started"].append(card)
+                found["stale_in_progress"].append((s, st, {"days_since_update": int((now_us - last) / US / DAY)}))
+        elif urgent and (st == "planned" or st == "draft"):
+            found[f"{prio}_not_started"].append((s, st, {}))
+    for kind, rows in found.items():
+        rows.sort(key=lambda x: card_key(x[0]))
+        buckets[kind] = [
+            {"name": s.name, "number": s.number, "title": s.title, "status": st, "priority": s.priority, **more}
+            for s, st, more in rows
+        ]
     meta = {
         "critical_overdue": ("error", "critical spec(s) past their due date"),
         "high_overdue": ("warning", "high-priority spec(s) past their due date"),
