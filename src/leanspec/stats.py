@@ -13,7 +13,6 @@ import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from .model import STATUSES, Spec
@@ -115,16 +114,43 @@ def card_key(s: Spec) -> tuple[int, int, str]:
     return (priority_rank(s), s.number if s.number is not None else 10**9, s.name)
 
 
-@dataclass(slots=True)
 class Facts:
-    """The timestamps of one spec's life, derived once."""
+    """The timestamps of one spec's life, derived once.
 
-    created: _dt.datetime | None = None
-    planned: _dt.datetime | None = None  # entered the backlog (created, or a later 'planned')
-    started: _dt.datetime | None = None  # first move to in-progress
-    completed: _dt.datetime | None = None  # None unless the spec is (still) done
-    last_activity: _dt.datetime | None = None
-    transitions: list[tuple[str, _dt.datetime]] = field(default_factory=list)
+    A plain slotted class with a dataclass's init, repr and eq (not a @dataclass:
+    ``board`` imports this module, and ``dataclasses`` pulls in ``inspect`` and more,
+    ~10 ms of start-up)."""
+
+    __slots__ = ("created", "planned", "started", "completed", "last_activity", "transitions")
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, as the dataclass
+
+    def __init__(
+        self,
+        created: _dt.datetime | None = None,
+        planned: _dt.datetime | None = None,  # entered the backlog (created, or a later 'planned')
+        started: _dt.datetime | None = None,  # first move to in-progress
+        completed: _dt.datetime | None = None,  # None unless the spec is (still) done
+        last_activity: _dt.datetime | None = None,
+        transitions: list[tuple[str, _dt.datetime]] | None = None,
+    ) -> None:
+        self.created = created
+        self.planned = planned
+        self.started = started
+        self.completed = completed
+        self.last_activity = last_activity
+        self.transitions = [] if transitions is None else transitions
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined,no-any-return]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__qualname__}({inner})"
 
 
 # ------------------------------------------------------------ per-spec facts as ints
