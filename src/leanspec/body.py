@@ -9,6 +9,7 @@ import re
 from .errors import InvalidInput, NoMatch
 from .lazyre import LazyRe
 from .model import STATUS_EMOJI
+from .values import Value
 
 _HEADER = LazyRe(r"^>\s+\*\*Status\*\*:.*$", re.M)
 _ASSIGNEE = LazyRe(r"^>\s+\*\*(Assignee|Reviewer)\*\*:.*$")
@@ -98,27 +99,19 @@ def replace_text(body: str, old: str, new: str, mode: str = "unique") -> tuple[s
     return body.replace(old, new), count
 
 
-class Toggle:
+class Toggle(Value):
     """Which task item a toggle changed."""
 
     # A plain class, not a @dataclass: building a dataclass costs ~0.3-1 ms at import
     # (exec of generated code), on every run. Same init, repr and equality.
     __match_args__ = ("line", "text", "checked")
+    _FIELDS = __match_args__
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, line: int, text: str, checked: bool) -> None:
         self.line = line  # 1-based line number in the body
         self.text = text
         self.checked = checked
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        o: Toggle = other  # type: ignore[assignment]
-        return (self.line, self.text, self.checked) == (o.line, o.text, o.checked)
-
-    def __repr__(self) -> str:
-        return f"Toggle(line={self.line!r}, text={self.text!r}, checked={self.checked!r})"
 
 
 def toggle_checklist(body: str, item: str, checked: bool) -> tuple[str, Toggle]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .values import Value
 
 CONFIG_DIR = ".lean-spec"
 
@@ -46,7 +47,7 @@ _YAML_KEYS: dict[str, str] = {
 }
 
 
-class Config:
+class Config(Value):
     """The project configuration (immutable).
 
     A plain class, not a frozen @dataclass: building that costs ~1-2 ms at import, on
@@ -162,20 +163,8 @@ class Config:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"cannot delete field {name!r}")
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, n) for n in self._FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined, no-any-return]
-
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # frozen: hashable, as the frozen dataclass
         return hash(self._values())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._FIELDS)
-        return f"Config({inner})"
 
     def to_dict(self) -> dict[str, Any]:
         return {

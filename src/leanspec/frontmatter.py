@@ -17,6 +17,7 @@ from typing import Any
 from . import yamlsubset
 from .errors import MalformedSpec
 from .lazyre import LazyRe
+from .values import Value
 
 # PyYAML is imported on first use (10-13 ms): warm reads come from the metadata cache
 # and never parse YAML, so most commands never pay for it.
@@ -71,7 +72,7 @@ class _Span:
         return f"_Span(key={self.key!r}, start={self.start!r}, end={self.end!r})"
 
 
-class Document:
+class Document(Value):
     """A spec file split into its parts. ``render()`` of an unedited one is identical.
 
     A plain class, not @dataclass: importing ``dataclasses`` costs ~6-10 ms of every
@@ -90,6 +91,7 @@ class Document:
         "close_newline",
         "_span_cache",
     )
+    _FIELDS = ("bom", "newline", "open_line", "fm_lines", "close_line", "body", "data", "has_frontmatter", "close_newline")
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(
@@ -117,32 +119,6 @@ class Document:
         self.has_frontmatter = has_frontmatter
         self.close_newline = close_newline
         self._span_cache = _span_cache
-
-    def _values(self) -> tuple[Any, ...]:
-        return (
-            self.bom,
-            self.newline,
-            self.open_line,
-            self.fm_lines,
-            self.close_line,
-            self.body,
-            self.data,
-            self.has_frontmatter,
-            self.close_newline,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined, no-any-return]
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__qualname__}(bom={self.bom!r}, newline={self.newline!r}, "
-            f"open_line={self.open_line!r}, fm_lines={self.fm_lines!r}, close_line={self.close_line!r}, "
-            f"body={self.body!r}, data={self.data!r}, has_frontmatter={self.has_frontmatter!r}, "
-            f"close_newline={self.close_newline!r})"
-        )
 
     @property
     def _spans(self) -> dict[str, _Span]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .errors import InvalidInput
 from .model import PRIORITIES, STATUSES, Spec, jsonable
+from .values import Value
 
 SORT_KEYS = ("id", "created", "updated", "name", "title", "status", "priority")
 _PRIO_RANK = {p: i for i, p in enumerate(PRIORITIES)}
@@ -17,7 +18,7 @@ _STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 _NEW: Any = object()  # Filter's default for a list/dict field: a new empty one
 
 
-class Filter:
+class Filter(Value):
     """Which specs a listing shows.
 
     A plain class, not @dataclass: importing ``dataclasses`` costs ~6-10 ms of every
@@ -25,6 +26,7 @@ class Filter:
     by field), unhashable, ``__match_args__`` (tests/test_plain_classes.py)."""
 
     __match_args__ = ("status", "tags", "priority", "assignee", "fields", "include_archived")
+    _FIELDS = __match_args__
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(
@@ -42,21 +44,6 @@ class Filter:
         self.assignee = assignee
         self.fields = {} if fields is _NEW else fields
         self.include_archived = include_archived
-
-    def _values(self) -> tuple[Any, ...]:
-        return (self.status, self.tags, self.priority, self.assignee, self.fields, self.include_archived)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined, no-any-return]
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__qualname__}(status={self.status!r}, tags={self.tags!r}, "
-            f"priority={self.priority!r}, assignee={self.assignee!r}, fields={self.fields!r}, "
-            f"include_archived={self.include_archived!r})"
-        )
 
     def apply(self, specs: Sequence[Spec]) -> list[Spec]:
         """``[s for s in specs if self.matches(s)]``, with the common filters (none, or

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from .lazyre import LazyRe
+from .values import Value
 
 STATUSES: tuple[str, ...] = ("draft", "planned", "in-progress", "complete", "archived")
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
@@ -223,7 +224,7 @@ def _first_h1_lines(body: str) -> str | None:
 _NEW_LIST: Any = object()  # Spec's default for sub_specs: a new empty list per spec
 
 
-class Spec:
+class Spec(Value):
     """A spec as loaded from disk. ``frontmatter`` is the parsed YAML, untouched.
 
     A plain class, not ``@dataclass(slots=True)``: importing ``dataclasses`` (it pulls in
@@ -260,6 +261,7 @@ class Spec:
         "size",
         "mtime",
     )
+    _FIELDS = ("name", "number", "path", "frontmatter", "body", "content_hash", "archived_dir", "group", "sub_specs", "size", "mtime")
     __hash__ = None  # type: ignore[assignment]
 
     name: str  # folder name, e.g. "045-unified-dashboard" (the canonical reference)
@@ -299,34 +301,6 @@ class Spec:
         self.sub_specs = [] if sub_specs is _NEW_LIST else sub_specs
         self.size = size
         self.mtime = mtime
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (
-            self.name,
-            self.number,
-            self.path,
-            self.frontmatter,
-            self.body,
-            self.content_hash,
-            self.archived_dir,
-            self.group,
-            self.sub_specs,
-            self.size,
-            self.mtime,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined, no-any-return]
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__qualname__}(name={self.name!r}, number={self.number!r}, path={self.path!r}, "
-            f"frontmatter={self.frontmatter!r}, body={self.body!r}, content_hash={self.content_hash!r}, "
-            f"archived_dir={self.archived_dir!r}, group={self.group!r}, sub_specs={self.sub_specs!r}, "
-            f"size={self.size!r}, mtime={self.mtime!r})"
-        )
 
     @property
     def slug(self) -> str:
@@ -415,13 +389,14 @@ class Spec:
         return out
 
 
-class LoadProblem:
+class LoadProblem(Value):
     """A spec folder that could not be loaded; reported, never fatal."""
 
     # Plain classes (LoadProblem, WriteResult), not @dataclass: building a dataclass
     # costs ~0.3-1 ms at import, on every run. Same init, repr and equality.
     __slots__ = ("path", "code", "reason")
     __match_args__ = ("path", "code", "reason")
+    _FIELDS = __match_args__
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, path: str, code: str, reason: str) -> None:
@@ -429,24 +404,16 @@ class LoadProblem:
         self.code = code
         self.reason = reason
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        o: LoadProblem = other  # type: ignore[assignment]
-        return (self.path, self.code, self.reason) == (o.path, o.code, o.reason)
-
-    def __repr__(self) -> str:
-        return f"LoadProblem(path={self.path!r}, code={self.code!r}, reason={self.reason!r})"
-
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "code": self.code, "reason": self.reason}
 
 
-class WriteResult:
+class WriteResult(Value):
     """What every write returns: which spec, its new hash, what changed."""
 
     __slots__ = ("spec", "changed", "written", "message")
     __match_args__ = ("spec", "changed", "written", "message")
+    _FIELDS = __match_args__
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, spec: Spec, changed: list[str], written: bool, message: str = "") -> None:
@@ -454,18 +421,6 @@ class WriteResult:
         self.changed = changed
         self.written = written
         self.message = message
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        o: WriteResult = other  # type: ignore[assignment]
-        return (self.spec, self.changed, self.written, self.message) == (o.spec, o.changed, o.written, o.message)
-
-    def __repr__(self) -> str:
-        return (
-            f"WriteResult(spec={self.spec!r}, changed={self.changed!r}, "
-            f"written={self.written!r}, message={self.message!r})"
-        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

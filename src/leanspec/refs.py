@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AmbiguousSpec, InvalidInput, SpecNotFound
+from .values import Value
 
 SPEC_DIR = re.compile(r"^(?:(\d{8})-)?(\d{2,})-(.+)$")
 MAX_SLUG_BYTES = 120
@@ -21,7 +22,7 @@ MAX_SLUG_BYTES = 120
 _set = object.__setattr__
 
 
-class Entry:
+class Entry(Value):
     """A spec folder found on disk (before its README is parsed).
 
     A plain class, not ``@dataclass(frozen=True, slots=True)``: importing
@@ -31,6 +32,7 @@ class Entry:
 
     __slots__ = ("name", "number", "dir", "rel", "archived", "group")
     __match_args__ = ("name", "number", "dir", "rel", "archived", "group")
+    _FIELDS = __match_args__
 
     name: str
     number: int | None
@@ -53,27 +55,13 @@ class Entry:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"cannot delete field {name!r}")
 
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.name, self.number, self.dir, self.rel, self.archived, self.group)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined, no-any-return]
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__qualname__}(name={self.name!r}, number={self.number!r}, dir={self.dir!r}, "
-            f"rel={self.rel!r}, archived={self.archived!r}, group={self.group!r})"
-        )
+    def __hash__(self) -> int:  # type: ignore[override]  # frozen: hashable, as the frozen dataclass
+        return hash(self._values())
 
     # Pickling and copy.copy set slots through __setattr__, which refuses: state is the
     # field list, restored past it (what the frozen dataclass did).
     def __getstate__(self) -> list[Any]:
-        return list(self._fields())
+        return list(self._values())
 
     def __setstate__(self, state: list[Any]) -> None:
         for name, value in zip(self.__slots__, state, strict=True):

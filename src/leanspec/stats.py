@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .model import STATUSES, Spec
+from .values import Value
 
 UTC = _dt.UTC
 DAY = 86400.0
@@ -114,7 +115,7 @@ def card_key(s: Spec) -> tuple[int, int, str]:
     return (priority_rank(s), s.number if s.number is not None else 10**9, s.name)
 
 
-class Facts:
+class Facts(Value):
     """The timestamps of one spec's life, derived once.
 
     A plain slotted class with a dataclass's init, repr and eq (not a @dataclass:
@@ -122,6 +123,7 @@ class Facts:
     ~10 ms of start-up)."""
 
     __slots__ = ("created", "planned", "started", "completed", "last_activity", "transitions")
+    _FIELDS = __slots__
     __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, as the dataclass
 
     def __init__(
@@ -139,18 +141,6 @@ class Facts:
         self.completed = completed
         self.last_activity = last_activity
         self.transitions = [] if transitions is None else transitions
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, k) for k in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined,no-any-return]
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
-        return f"{type(self).__qualname__}({inner})"
 
 
 # ------------------------------------------------------------ per-spec facts as ints

@@ -38,6 +38,7 @@ from .errors import (
 from .frontmatter import Document
 from .model import PRIORITIES, STATUSES, LoadProblem, Spec, WriteResult, checklist_counts
 from .refs import Entry
+from .values import Value
 
 LOCK_NAME = "write.lock"
 # Lookups by exact folder name stat "container/name"; on a case-insensitive file system
@@ -61,7 +62,7 @@ def content_hash(data: bytes) -> str:
 _NEW: Any = object()  # UpdateOps' default for a list/dict field: a new empty one
 
 
-class UpdateOps:
+class UpdateOps(Value):
     """Everything ``update`` can change in one spec, applied in one transaction.
 
     A plain class, not @dataclass: importing ``dataclasses`` costs ~6-10 ms of every
@@ -143,18 +144,6 @@ class UpdateOps:
         self.parent = parent
         self.title = title
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, n) for n in self._FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined, no-any-return]
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._FIELDS)
-        return f"{self.__class__.__qualname__}({inner})"
-
     def replace(self, **changes: Any) -> UpdateOps:
         """A copy with ``changes`` (``dataclasses.replace``: the other values shared,
         an unknown name a TypeError)."""
@@ -166,26 +155,18 @@ class UpdateOps:
         return self == UpdateOps()
 
 
-class ListResult:
+class ListResult(Value):
     """A listing: the specs that loaded and the folders that did not.
 
     A plain class, not @dataclass (see UpdateOps): same init, repr, equality, unhashable."""
 
     __match_args__ = ("specs", "problems")
+    _FIELDS = __match_args__
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, specs: list[Spec], problems: list[LoadProblem]) -> None:
         self.specs = specs
         self.problems = problems
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        o: ListResult = other  # type: ignore[assignment]
-        return (self.specs, self.problems) == (o.specs, o.problems)
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(specs={self.specs!r}, problems={self.problems!r})"
 
 
 class Store:

@@ -12,6 +12,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..values import Value
+
 if TYPE_CHECKING:
     from ..project import Project
 
@@ -28,12 +30,13 @@ _CODES = {
 }
 
 
-class Outcome:
+class Outcome(Value):
     """A command's result: ``data`` for --json, ``text`` for people, an exit code."""
 
     # A plain class, not a @dataclass: building a dataclass costs ~0.3-1 ms at import
     # (exec of generated code), on every run. Same init, repr and equality.
     __match_args__ = ("data", "text", "code", "stderr")
+    _FIELDS = __match_args__
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(
@@ -43,17 +46,6 @@ class Outcome:
         self.text = text
         self.code = code
         self.stderr: list[str] = [] if stderr is None else stderr  # warnings, shown in text and JSON modes
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self.data, self.text, self.code, self.stderr)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined, no-any-return]
-
-    def __repr__(self) -> str:
-        return f"Outcome(data={self.data!r}, text={self.text!r}, code={self.code!r}, stderr={self.stderr!r})"
 
 
 class Ctx:
