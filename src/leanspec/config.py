@@ -73,25 +73,7 @@ class Config(Value):
         "source",
         "raw",
     )
-    __match_args__ = (
-        "specs_dir",
-        "template",
-        "templates",
-        "sequence_digits",
-        "default_file",
-        "prefix",
-        "draft_enabled",
-        "archive_mode",
-        "max_lines",
-        "warn_lines",
-        "max_tokens",
-        "warn_tokens",
-        "enforce_checklist",
-        "required_sections",
-        "lock_timeout",
-        "source",
-        "raw",
-    )
+    __match_args__ = _FIELDS
 
     specs_dir: str
     template: str

@@ -235,7 +235,7 @@ class Spec(Value):
     sub_specs; ``__init__``, ``__eq__`` and ``__repr__`` go through attributes, so its
     properties apply, as they did."""
 
-    __slots__ = (
+    _FIELDS = (
         "name",
         "number",
         "path",
@@ -248,20 +248,8 @@ class Spec(Value):
         "size",
         "mtime",
     )
-    __match_args__ = (
-        "name",
-        "number",
-        "path",
-        "frontmatter",
-        "body",
-        "content_hash",
-        "archived_dir",
-        "group",
-        "sub_specs",
-        "size",
-        "mtime",
-    )
-    _FIELDS = ("name", "number", "path", "frontmatter", "body", "content_hash", "archived_dir", "group", "sub_specs", "size", "mtime")
+    __slots__ = _FIELDS
+    __match_args__ = _FIELDS
     __hash__ = None  # type: ignore[assignment]
 
     name: str  # folder name, e.g. "045-unified-dashboard" (the canonical reference)

@@ -88,24 +88,7 @@ class UpdateOps(Value):
         "parent",
         "title",
     )
-    __match_args__ = (
-        "status",
-        "priority",
-        "assignee",
-        "tags",
-        "add_tags",
-        "remove_tags",
-        "fields",
-        "replacements",
-        "checks",
-        "sections",
-        "content",
-        "add_depends",
-        "remove_depends",
-        "clear_depends",
-        "parent",
-        "title",
-    )
+    __match_args__ = _FIELDS
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(

@@ -91,15 +91,11 @@ def card(d: dict[str, Any]) -> dict[str, Any]:
 
 def spec_card(s: Spec) -> dict[str, Any]:
     """``card(s.to_dict())`` without building the full dict (same keys, same values)."""
+    from ..board import text_card
+
     done, total = s.checklist
     return {
-        "name": s.name,
-        "number": s.number,
-        "title": s.title,
-        "status": s.status,
-        "priority": s.priority,
-        "tags": s.tags,
-        "assignee": s.assignee,
+        **text_card(s),
         "parent": s.parent,
         "depends_on": s.depends_on,
         "checklist": {"done": done, "total": total},
