@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.store import Store
+from leanspec.store.store import Store
 
 N = 25
 
@@ -21,7 +21,7 @@ def test_listing_during_archive_moves(empty_project: Path) -> None:
         store.create(f"spec-{i}")
     script = (
         "import sys\n"
-        "from leanspec.store import Store\n"
+        "from leanspec.store.store import Store\n"
         f"s = Store(__import__('pathlib').Path({str(empty_project)!r}))\n"
         f"for i in range(1, {N} + 1):\n"
         "    s.archive(str(i))\n"

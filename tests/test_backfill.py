@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.frontmatter import Document
+from leanspec.core.frontmatter import Document
 
 pytestmark = pytest.mark.skipif(subprocess.run(["git", "--version"], capture_output=True).returncode != 0, reason="git")
 

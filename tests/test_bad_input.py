@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.frontmatter import Document
+from leanspec.core.frontmatter import Document
 
 LOCAL_STATE = {".lean-spec/write.lock", ".lean-spec/.gitignore"}
 

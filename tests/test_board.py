@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from insight_helpers import column_of, generate_project, new_project, read_frontmatters, write_spec
-from leanspec.board import build_board
-from leanspec.errors import InvalidInput
+from leanspec.core.errors import InvalidInput
+from leanspec.insight.board import build_board
 from leanspec.project import Project
 
 PRIO_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -153,7 +153,7 @@ def test_generated_1000_board(tmp_path: Path) -> None:
 def test_text_cards_are_the_full_cards_fields(fixture_project: Path, group_by: str) -> None:
     """The CLI's text board builds small cards; they must be the same values as the
     full ``to_dict()`` cards, in the same columns and order."""
-    from leanspec.board import TEXT_CARD_KEYS, text_card
+    from leanspec.insight.board import TEXT_CARD_KEYS, text_card
 
     specs = _load(fixture_project)
     full = build_board(specs, group_by=group_by, include_archived=True, now="2025-12-10")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from leanspec import body
-from leanspec.errors import InvalidInput, NoMatch
+from leanspec.core import body
+from leanspec.core.errors import InvalidInput, NoMatch
 
 BODY = """
 # Title

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from leanspec import model
+from leanspec.core import model
 
 FIXTURE = Path("/work/shared/fixtures/leanspec-dec2025")
 
@@ -90,8 +90,8 @@ def _old_split(text: str) -> tuple[str, list[str], str, str, bool] | str:
 
 
 def test_document_split_as_before() -> None:
-    from leanspec.errors import MalformedSpec
-    from leanspec.frontmatter import Document
+    from leanspec.core.errors import MalformedSpec
+    from leanspec.core.frontmatter import Document
 
     parts = [
         "---",

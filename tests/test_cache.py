@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from conftest import cli_inprocess, cli_subprocess
-from leanspec import cache
-from leanspec.board import build_board
+from leanspec.insight.board import build_board
+from leanspec.insight.search import search
 from leanspec.project import Project, UpdateOps
-from leanspec.search import search
+from leanspec.store import cache
 
 CACHE_REL = Path(".lean-spec/cache/specs.pickle")
 
@@ -154,7 +154,7 @@ def random_step(root: Path, rnd: random.Random, monkeypatch: pytest.MonkeyPatch)
         elif op == "fresh-process":
             cache.forget(p.store)
     except Exception as exc:  # a tool refusal (e.g. malformed spec) is fine: it changes nothing
-        from leanspec.errors import LeanSpecError
+        from leanspec.core.errors import LeanSpecError
 
         if not isinstance(exc, LeanSpecError):
             raise
@@ -345,7 +345,7 @@ def test_concurrent_processes_never_corrupt_the_cache(fixture_project: Path) -> 
     code = (
         "import sys, random\n"
         "from leanspec.project import Project, UpdateOps\n"
-        "from leanspec import cache\n"
+        "from leanspec.store import cache\n"
         "p = Project.open(sys.argv[1]); w = sys.argv[2] == 'w'\n"
         "for i in range(12):\n"
         "    cache.forget(p.store)\n"
@@ -393,6 +393,6 @@ def test_read_only_project_gets_no_cache(fixture_project: Path, monkeypatch: pyt
     ],
 )
 def test_body_split_matches_the_document_parser(text: str) -> None:
-    from leanspec.frontmatter import Document
+    from leanspec.core.frontmatter import Document
 
     assert cache.body_of(text) == Document.parse(text).body

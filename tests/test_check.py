@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.frontmatter import Document
+from leanspec.core.frontmatter import Document
 
 HAS_GIT = subprocess.run(["git", "--version"], capture_output=True).returncode == 0
 

@@ -114,7 +114,7 @@ def test_real_process_usage_error_and_help(tmp_path: Path) -> None:
 def test_list_imports_one_command_module_and_yaml_only_to_parse(fixture_project: Path) -> None:
     code = (
         "import sys, io, contextlib\n"
-        "import leanspec.project, leanspec.cache, leanspec.frontmatter\n"
+        "import leanspec.project, leanspec.store.cache, leanspec.core.frontmatter\n"
         "assert 'yaml' not in sys.modules, 'yaml imported by the core modules'\n"
         "from leanspec.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
@@ -126,5 +126,5 @@ def test_list_imports_one_command_module_and_yaml_only_to_parse(fixture_project:
     mods = set(json.loads(r.stdout.strip().splitlines()[-1]))
     # This first listing parsed every spec, all with the fast subset reader: the real
     # fixture's frontmatter never needs PyYAML (tests/test_yaml_subset.py).
-    assert "leanspec.yamlsubset" in mods and "yaml" not in mods
+    assert "leanspec.core.yamlsubset" in mods and "yaml" not in mods
     assert {m for m in mods if m.startswith("leanspec.cli.cmd_")} == {"leanspec.cli.cmd_specs"}

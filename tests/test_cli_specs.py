@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.frontmatter import Document
+from leanspec.core.frontmatter import Document
 
 SPEC_KEYS = {
     "name", "number", "title", "status", "priority", "tags", "assignee", "created", "created_at",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from leanspec.frontmatter import Document
+from leanspec.core.frontmatter import Document
 
 N_CREATE = 22
 N_TAGS = 20
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 READER = r"""
 import json, os, sys
 from pathlib import Path
-from leanspec.frontmatter import Document
+from leanspec.core.frontmatter import Document
 target, stop = Path(sys.argv[1]), Path(sys.argv[2])
 reads = bad = 0
 errors = []
@@ -62,7 +62,7 @@ print(json.dumps({"reads": reads, "bad": bad, "errors": errors}))
 LISTER = r"""
 import json, sys
 from pathlib import Path
-from leanspec.store import Store
+from leanspec.store.store import Store
 root, stop = Path(sys.argv[1]), Path(sys.argv[2])
 rounds = 0
 bad = []

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.frontmatter import Document
+from leanspec.core.frontmatter import Document
 
 pytestmark = pytest.mark.slow
 

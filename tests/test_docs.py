@@ -55,7 +55,7 @@ def test_readme_quick_start_commands_exist() -> None:
 
 
 def test_config_fields_documented() -> None:
-    from leanspec.config import FIELDS
+    from leanspec.core.config import FIELDS
 
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
     missing = [name for name, _d, _h in FIELDS if f"`{name}`" not in text]

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 import yaml
 
-from leanspec.errors import MalformedSpec
-from leanspec.frontmatter import Document, _Style, emit_scalar
+from leanspec.core.errors import MalformedSpec
+from leanspec.core.frontmatter import Document, _Style, emit_scalar
 
 TS_FILE = """---
 status: planned

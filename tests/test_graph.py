@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from insight_helpers import generate_project, new_project, read_frontmatters, write_spec
-from leanspec.errors import AmbiguousSpec, InvalidInput, SpecNotFound
-from leanspec.graph import DependencyGraph
+from leanspec.core.errors import AmbiguousSpec, InvalidInput, SpecNotFound
+from leanspec.insight.graph import DependencyGraph
 from leanspec.project import Project
 
 

@@ -10,8 +10,9 @@ import os
 import random
 from pathlib import Path
 
-from leanspec import fsutil, refs
-from leanspec.store import Store
+from leanspec.core import refs
+from leanspec.store import fsutil
+from leanspec.store.store import Store
 
 
 def _names(rng: random.Random) -> list[str]:
@@ -118,7 +119,7 @@ def _project(tmp_path: Path) -> Store:
 
 
 def test_update_uses_the_sweep_listing_and_still_sees_the_tree(tmp_path: Path) -> None:
-    from leanspec.store import UpdateOps
+    from leanspec.store.store import UpdateOps
 
     store = _project(tmp_path)
     specs = tmp_path / "specs"

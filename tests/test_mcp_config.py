@@ -1,4 +1,4 @@
-"""``leanspec.mcpconfig``: the MCP client config files that ``lean-spec init
+"""``leanspec.workflows.mcpconfig``: the MCP client config files that ``lean-spec init
 --mcp-config`` writes, merged into what is there, atomically, or not at all."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from leanspec.errors import ConfigError, InvalidInput
-from leanspec.mcpconfig import CLIENTS, parse_clients, write_mcp_configs
+from leanspec.core.errors import ConfigError, InvalidInput
 from leanspec.project import Project
+from leanspec.workflows.mcpconfig import CLIENTS, parse_clients, write_mcp_configs
 
 FILES = {
     "claude-code": ".mcp.json",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.frontmatter import Document
-from leanspec.merge import merge_spec_text
+from leanspec.core.frontmatter import Document
+from leanspec.workflows.merge import merge_spec_text
 
 pytestmark = pytest.mark.skipif(subprocess.run(["git", "--version"], capture_output=True).returncode != 0, reason="git")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.frontmatter import Document
+from leanspec.core.frontmatter import Document
 
 
 def write(p: Path, text: str) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from leanspec import cache
-from leanspec.store import Store
+from leanspec.store import cache
+from leanspec.store.store import Store
 
 
 def _age(root: Path) -> None:

@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from leanspec.frontmatter import Document
-from leanspec.listing import Filter
-from leanspec.model import LoadProblem, Spec
-from leanspec.refs import Entry
-from leanspec.store import ListResult, UpdateOps
+from leanspec.core.frontmatter import Document
+from leanspec.core.listing import Filter
+from leanspec.core.model import LoadProblem, Spec
+from leanspec.core.refs import Entry
+from leanspec.store.store import ListResult, UpdateOps
 
 F = dataclasses.field
 M = dataclasses.MISSING
@@ -317,7 +317,7 @@ def test_spec_slot_descriptors_and_cached_subclass() -> None:
     # cache.CachedSpec wraps these descriptors; its properties must see them as before.
     for f in ("body", "frontmatter", "sub_specs"):
         assert type(Spec.__dict__[f]).__name__ == "member_descriptor"
-    from leanspec.cache import CachedSpec
+    from leanspec.store.cache import CachedSpec
 
     assert CachedSpec.__eq__ is Spec.__eq__ and CachedSpec.__repr__ is Spec.__repr__
     s = Spec(*_spec_a)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from leanspec import refs
-from leanspec.errors import AmbiguousSpec, InvalidInput, SpecNotFound
-from leanspec.refs import Entry
+from leanspec.core import refs
+from leanspec.core.errors import AmbiguousSpec, InvalidInput, SpecNotFound
+from leanspec.core.refs import Entry
 
 
 def E(name: str, rel: str | None = None, archived: bool = False) -> Entry:

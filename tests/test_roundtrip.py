@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURE
-from leanspec.frontmatter import Document
-from leanspec.store import Store, UpdateOps
+from leanspec.core.frontmatter import Document
+from leanspec.store.store import Store, UpdateOps
 
 ALL_MD = sorted(p.relative_to(FIXTURE).as_posix() for p in FIXTURE.rglob("*.md")) if FIXTURE.is_dir() else []
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from leanspec.errors import SearchSyntaxError
-from leanspec.model import Spec
+from leanspec.core.errors import SearchSyntaxError
+from leanspec.core.model import Spec
+from leanspec.insight.search import And, FieldFilter, Not, Or, Term, levenshtein, parse_query, search
 from leanspec.project import Project
-from leanspec.search import And, FieldFilter, Not, Or, Term, levenshtein, parse_query, search
 
 
 def T(text: str) -> tuple[str, str]:

@@ -24,10 +24,11 @@ from typing import Any
 import pytest
 
 from conftest import cli_inprocess, cli_subprocess
-from leanspec import cache, searchindex
-from leanspec import search as search_mod
+from leanspec.insight import search as search_mod
+from leanspec.insight import searchindex
+from leanspec.insight.search import search
 from leanspec.project import Project
-from leanspec.search import search
+from leanspec.store import cache
 from test_cache import random_step, rewrite_same_size_same_mtime
 
 IDX = Path(".lean-spec/cache") / searchindex.BASE_FILE
@@ -466,8 +467,8 @@ def test_concurrent_processes_never_corrupt_the_index(gen_project: Path) -> None
         "import sys, random\n"
         "from pathlib import Path\n"
         "from leanspec.project import Project\n"
-        "from leanspec import searchindex\n"
-        "from leanspec.search import search\n"
+        "from leanspec.insight import searchindex\n"
+        "from leanspec.insight.search import search\n"
         "root = Path(sys.argv[1]); rnd = random.Random(int(sys.argv[2]))\n"
         "for i in range(6):\n"
         "    specs = Project.open(root).load(include_archived=True).specs\n"
@@ -505,7 +506,7 @@ def test_record_chunks_are_those_of_search_lowering(tmp_path: Path) -> None:
     scans (``_Doc.lower``), whatever the line breaks and case rules."""
     from collections import Counter
 
-    from leanspec.model import Spec
+    from leanspec.core.model import Spec
 
     bodies = [
         "a\r\nb\rc\x85d\u2028e\x0bf\x0cg\x1ch",

@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURE
-from leanspec.board import build_board
+from leanspec.insight.board import build_board
 from leanspec.project import Project, UpdateOps
-from leanspec.watch import Journal
+from leanspec.store.watch import Journal
 from test_cache import rewrite_same_size_same_mtime
 from test_mcp_server import Session, server_params
 
@@ -120,7 +120,7 @@ def random_step(root: Path, rnd: random.Random, mcp: Session | None, http: str |
     if http is not None:
         kinds += ["http-patch"]
     op = rnd.choice(kinds)
-    from leanspec.errors import LeanSpecError
+    from leanspec.core.errors import LeanSpecError
 
     try:
         if d is None and op not in ("tool-create", "mcp-create", "new-folder", "truncate-cache", "git-checkout"):

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from insight_helpers import column_of, generate_project, new_project, read_frontmatters, write_spec
-from leanspec.errors import InvalidInput
+from leanspec.core.errors import InvalidInput
+from leanspec.insight.stats import compute_stats, parse_time
+from leanspec.insight.timeline import gantt, timeline
 from leanspec.project import Project
-from leanspec.stats import compute_stats, parse_time
-from leanspec.timeline import gantt, timeline
 
 NOW = "2025-06-30T12:00:00Z"  # a Monday
 

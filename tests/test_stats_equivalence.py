@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from leanspec import stats
-from leanspec.model import Spec
+from leanspec.core.model import Spec
+from leanspec.insight import stats
 from leanspec.project import Project
 
 UTC = _dt.UTC

@@ -19,10 +19,11 @@ import pytest
 import yaml
 
 from conftest import REPO, cli_inprocess
-from leanspec import cache, stats, timeline
-from leanspec.board import build_board
-from leanspec.model import Spec
+from leanspec.core.model import Spec
+from leanspec.insight import stats, timeline
+from leanspec.insight.board import build_board
 from leanspec.project import Project
+from leanspec.store import cache
 
 UTC = _dt.UTC
 NOWS = ("2025-07-15T12:00:00Z", "2025-09-30", "2026-01-01T00:00:00.5+02:00", "2025-06-01T00:00:00Z", "2030-01-01")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from leanspec import fsutil
-from leanspec.errors import Conflict, InvalidInput, MalformedSpec, SpecNotFound, TemplateError, WriteFailed
-from leanspec.frontmatter import Document
+from leanspec.core.errors import Conflict, InvalidInput, MalformedSpec, SpecNotFound, TemplateError, WriteFailed
+from leanspec.core.frontmatter import Document
 from leanspec.project import Project
-from leanspec.store import Store, UpdateOps
+from leanspec.store import fsutil
+from leanspec.store.store import Store, UpdateOps
 
 
 def sha(p: Path) -> str:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from leanspec import refs
-from leanspec.errors import LeanSpecError
-from leanspec.model import checklist_counts
+from leanspec.core import refs
+from leanspec.core.errors import LeanSpecError
+from leanspec.core.model import checklist_counts
 from leanspec.project import Project
-from leanspec.store import Store
+from leanspec.store.store import Store
 
 FIXTURE = Path("/work/shared/fixtures/leanspec-dec2025")
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from leanspec.insight.tokens import count_tokens, spec_tokens
 from leanspec.project import Project
-from leanspec.tokens import count_tokens, spec_tokens
 
 FIXTURE_045 = "specs/045-unified-dashboard/README.md"
 
 
 def test_known_counts() -> None:
-    from leanspec.tokens import _encoding
+    from leanspec.insight.tokens import _encoding
 
     # The example from tiktoken's README: cl100k_base ids for this exact string.
     assert _encoding().encode("tiktoken is great!") == [83, 1609, 5963, 374, 2294, 0]
@@ -47,7 +47,7 @@ def test_counts_offline_in_a_fresh_process(tmp_path: Path, fixture_project: Path
         socket.socket.connect = _refuse
         socket.create_connection = _refuse
         socket.getaddrinfo = _refuse
-        from leanspec.tokens import count_tokens
+        from leanspec.insight.tokens import count_tokens
         text = open({str(fixture_project / FIXTURE_045)!r}, encoding="utf-8").read()
         print(count_tokens(text), count_tokens("tiktoken is great!"))
         """
@@ -108,7 +108,7 @@ def test_tokens_cli(cli, fixture_project: Path) -> None:
 
 # ------------------------------------------------------------ persistent counts
 def test_token_cache_counts_persist_and_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixture_project: Path) -> None:
-    from leanspec.tokencache import FILE, TokenCache, digest
+    from leanspec.insight.tokencache import FILE, TokenCache, digest
 
     monkeypatch.delenv("LEANSPEC_NO_CACHE", raising=False)
     text = (fixture_project / FIXTURE_045).read_text(encoding="utf-8")

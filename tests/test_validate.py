@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from leanspec.insight.validate import validate_project
 from leanspec.project import Project
-from leanspec.validate import validate_project
 
 GOOD = """---
 status: planned

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from leanspec import yamlsubset
-from leanspec.errors import MalformedSpec
-from leanspec.frontmatter import Document, emit_scalar
+from leanspec.core import yamlsubset
+from leanspec.core.errors import MalformedSpec
+from leanspec.core.frontmatter import Document, emit_scalar
 
 FIXTURE = Path("/work/shared/fixtures/leanspec-dec2025")
 REPO = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .listing import make_filter, sort_specs
-from .model import LoadProblem, Spec, WriteResult
-from .store import ListResult, Store, UpdateOps
+from .core.listing import make_filter, sort_specs
+from .core.model import LoadProblem, Spec, WriteResult
+from .store.store import ListResult, Store, UpdateOps
 
 __all__ = ["Project", "UpdateOps"]
 
@@ -42,7 +42,7 @@ class Project:
         a warm listing of 10,000 specs costs milliseconds and still sees every change
         made before the call. False where no journal is available (other systems,
         ``LEANSPEC_NO_WATCH=1``): listings are then validated with ``stat`` as in the CLI."""
-        from .watch import Journal, WarmState
+        from .store.watch import Journal, WarmState
 
         if self.store.__dict__.get("_warm") is not None:
             return True

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..values import Value
+from ..core.values import Value
 
 if TYPE_CHECKING:
     from ..project import Project

@@ -194,7 +194,7 @@ def _emit(ctx: Ctx, out: Outcome) -> None:
 
 
 def _error(ctx: Ctx | None, exc: Any) -> int:
-    from ..errors import LeanSpecError
+    from ..core.errors import LeanSpecError
 
     if isinstance(exc, LeanSpecError):
         payload = exc.to_dict()
@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if getattr(args, "traceback", False) or os.environ.get("LEANSPEC_TRACEBACK"):
             raise
-        from ..errors import LeanSpecError
+        from ..core.errors import LeanSpecError
 
         if not isinstance(exc, LeanSpecError) and not isinstance(exc, OSError):
             import traceback

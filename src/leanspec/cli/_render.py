@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model import STATUS_EMOJI
+from ..core.model import STATUS_EMOJI
 
 if TYPE_CHECKING:
-    from ..model import Spec
+    from ..core.model import Spec
     from ._app import Ctx
 
 STATUS_COLOR = {

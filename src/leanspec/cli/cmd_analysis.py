@@ -130,7 +130,7 @@ def _csv(values: list[str]) -> list[str]:
 
 
 def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..search import SYNTAX_HELP
+    from ..insight.search import SYNTAX_HELP
 
     if a.help_syntax:
         return Outcome({"syntax": SYNTAX_HELP}, SYNTAX_HELP)
@@ -148,10 +148,10 @@ def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def _search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..errors import InvalidInput
-    from ..listing import make_filter
-    from ..search import search
-    from ..searchindex import synced
+    from ..core.errors import InvalidInput
+    from ..core.listing import make_filter
+    from ..insight.search import search
+    from ..insight.searchindex import synced
 
     query = " ".join(a.query)
     if a.limit is not None and a.limit < 1:
@@ -195,7 +195,7 @@ def _search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 # ====================================================================== validate
 def cmd_validate(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..validate import validate_project
+    from ..insight.validate import validate_project
 
     if a.format == "json":
         ctx.json = True
@@ -250,8 +250,8 @@ def cmd_validate(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 # ======================================================================== tokens
 def cmd_tokens(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..errors import InvalidInput
-    from ..tokens import ENCODING, project_tokens, spec_tokens
+    from ..core.errors import InvalidInput
+    from ..insight.tokens import ENCODING, project_tokens, spec_tokens
 
     if a.spec and a.all:
         raise InvalidInput("give a spec or --all, not both")
@@ -287,7 +287,7 @@ def _size_note(ctx: Ctx, tokens: int) -> str:
 
 # ======================================================================= analyze
 def cmd_analyze(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..analysis import analyze
+    from ..insight.analysis import analyze
 
     d = analyze(ctx.project, a.spec)
     lines = [
@@ -315,7 +315,7 @@ def cmd_analyze(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 # ==================================================================== split/compact
 def cmd_split(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..analysis import parse_output, split
+    from ..insight.analysis import parse_output, split
 
     outputs = [parse_output(o) for o in a.split_output]
     d = split(ctx.project, a.spec, outputs, update_refs=a.update_refs, dry_run=a.dry_run, force=a.force, expected_hash=a.expected_hash)
@@ -332,7 +332,7 @@ def cmd_split(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_compact(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..analysis import compact, parse_range
+    from ..insight.analysis import compact, parse_range
 
     removes = [parse_range(r) for r in a.remove]
     d = compact(ctx.project, a.spec, removes, dry_run=a.dry_run, force=a.force, expected_hash=a.expected_hash)

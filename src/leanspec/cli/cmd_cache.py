@@ -22,7 +22,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_cache(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from .. import cache
+    from ..store import cache
 
     store = ctx.project.store
     if a.action == "clear":

@@ -83,7 +83,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 # ====================================================================== commands
 def cmd_backfill(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..backfill import backfill
+    from ..workflows.backfill import backfill
 
     prog = Progress(ctx, "backfill")
     try:
@@ -129,7 +129,7 @@ def _short(v: Any) -> str:
 
 
 def cmd_migrate(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..migrate import migrate
+    from ..workflows.migrate import migrate
 
     prog = Progress(ctx, "migrate")
     try:
@@ -166,7 +166,7 @@ def cmd_open(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     import shutil
     import subprocess
 
-    from ..errors import InvalidInput
+    from ..core.errors import InvalidInput
 
     p = ctx.project
     spec_ref, filename = p.store.split_file_ref(a.spec)
@@ -201,7 +201,7 @@ def cmd_open(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_check(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from .. import gitutil
+    from ..workflows import gitutil
 
     p = ctx.project
     use_branches = a.branches
@@ -262,8 +262,8 @@ def _local_paths(p: Any) -> dict[str, str]:
 
 
 def cmd_merge_driver(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..errors import InvalidInput
-    from ..merge import install_merge_driver, run_driver
+    from ..core.errors import InvalidInput
+    from ..workflows.merge import install_merge_driver, run_driver
 
     if a.install:
         if a.files:

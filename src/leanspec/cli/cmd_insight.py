@@ -181,8 +181,8 @@ def _without_gc(fn: Any) -> Any:
 # ====================================================================== board
 @_without_gc
 def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..board import build_board
-    from ..listing import make_filter
+    from ..core.listing import make_filter
+    from ..insight.board import build_board
 
     specs, warn = _load(ctx)
     f = make_filter(
@@ -194,7 +194,7 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     show_archived = a.archived or "archived" in [x.lower() for x in _csv(a.status)]
     # Text shows a few fields per card: no full to_dict() (and its sub-spec lookups)
     # for 10,000 specs unless JSON was asked for.
-    from ..board import text_card
+    from ..insight.board import text_card
 
     card = None if ctx.json else text_card
     data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card)
@@ -251,7 +251,7 @@ def _group_header(ctx: Ctx, gb: str, g: dict[str, Any]) -> str:
 
 
 def _alerts(specs: list[Any]) -> list[str]:
-    from ..stats import insights
+    from ..insight.stats import insights
 
     return [i["message"] for i in insights(specs) if i["severity"] in ("error", "warning")]
 
@@ -259,9 +259,9 @@ def _alerts(specs: list[Any]) -> list[str]:
 # ====================================================================== stats
 @_without_gc
 def cmd_stats(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..listing import make_filter
-    from ..stats import as_now, compute_stats
-    from ..timeline import timeline
+    from ..core.listing import make_filter
+    from ..insight.stats import as_now, compute_stats
+    from ..insight.timeline import timeline
 
     specs, warn = _load(ctx)
     f = make_filter(tags=_csv(a.tag), assignee=a.assignee, include_archived=True)
@@ -392,7 +392,7 @@ def _stats_timeline(ctx: Ctx, t: dict[str, Any]) -> list[str]:
 
 # ======================================================================= deps
 def cmd_deps(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..graph import DependencyGraph
+    from ..insight.graph import DependencyGraph
 
     specs, warn = _load(ctx)
     g = DependencyGraph(specs)
@@ -482,7 +482,7 @@ def _deps_graph(ctx: Ctx, g: Any, data: dict[str, Any]) -> list[str]:
 
 # =================================================================== timeline
 def cmd_timeline(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..timeline import timeline
+    from ..insight.timeline import timeline
 
     specs, warn = _load(ctx)
     by = "tag" if a.by_tag else "assignee" if a.by_assignee else "none"
@@ -521,7 +521,7 @@ def cmd_timeline(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 # ====================================================================== gantt
 def cmd_gantt(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..timeline import gantt
+    from ..insight.timeline import gantt
 
     specs, warn = _load(ctx)
     data = gantt(specs, weeks=a.weeks, show_complete=a.show_complete, critical_path=a.critical_path)

@@ -29,7 +29,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_mcp(ctx: Ctx, args: argparse.Namespace) -> Outcome:
     from pathlib import Path
 
-    from ..errors import ProjectNotFound
+    from ..core.errors import ProjectNotFound
 
     root = getattr(args, "project", None)
     if root is not None and not Path(root).is_dir():

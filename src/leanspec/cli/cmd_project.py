@@ -44,7 +44,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_examples(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..examples import EXAMPLES
+    from ..workflows.examples import EXAMPLES
 
     data = [{"name": e.name, "summary": e.summary, "specs": len(e.specs)} for e in EXAMPLES.values()]
     lines = [f"{ctx.c(e.name, 'bold'):<20}  {e.summary} ({len(e.specs)} specs)" for e in EXAMPLES.values()]
@@ -53,7 +53,7 @@ def cmd_examples(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_init(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from .. import scaffold
+    from ..workflows import scaffold
 
     if a.list:
         return cmd_examples(ctx, a)
@@ -69,24 +69,24 @@ def cmd_init(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         return Outcome(rep.to_dict(), lines)
     tools = scaffold.parse_agent_tools(a.agent_tools)
     if a.mcp_config:
-        from ..mcpconfig import parse_clients
+        from ..workflows.mcpconfig import parse_clients
 
         parse_clients(a.mcp_config)  # an unknown client fails before anything is written
     if a.git_merge:
-        from ..gitutil import require_repo
+        from ..workflows.gitutil import require_repo
 
         probe = base if base.exists() else next(p for p in base.resolve().parents if p.exists())
         require_repo(probe)  # not a git repository: fail before anything is written
     store, rep = scaffold.init_project(base, template=a.template, force=a.force, agent_tools=tools)
     if a.mcp_config:
-        from ..mcpconfig import write_mcp_configs  # type: ignore[import-not-found]
         from ..project import Project
+        from ..workflows.mcpconfig import write_mcp_configs  # type: ignore[import-not-found]
 
         written = write_mcp_configs(Project(store), [c.strip() for c in a.mcp_config.split(",") if c.strip()])
         rep.created.extend(written)
     if a.git_merge:
-        from ..merge import install_merge_driver  # type: ignore[import-not-found]
         from ..project import Project
+        from ..workflows.merge import install_merge_driver  # type: ignore[import-not-found]
 
         rep.created.extend(install_merge_driver(Project(store)))
     lines = [ctx.c(f"✓ LeanSpec initialised in {store.root}", "green")]
@@ -98,8 +98,8 @@ def cmd_init(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_templates(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from .. import scaffold
-    from ..errors import InvalidInput
+    from ..core.errors import InvalidInput
+    from ..workflows import scaffold
 
     store = ctx.project.store
     if a.action == "list":

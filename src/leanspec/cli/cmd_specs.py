@@ -141,7 +141,7 @@ def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None)
 def _read_source(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
-    from ..errors import InvalidInput
+    from ..core.errors import InvalidInput
 
     try:
         data = Path(path).read_bytes()
@@ -154,7 +154,7 @@ def _read_source(path: str) -> str:
 
 
 def _fields(items: list[str], *, allow_delete: bool) -> dict[str, Any]:
-    from ..errors import InvalidInput
+    from ..core.errors import InvalidInput
 
     out: dict[str, Any] = {}
     for item in items:
@@ -196,7 +196,7 @@ def cmd_create(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def _ops(a: argparse.Namespace) -> Any:
-    from ..store import UpdateOps
+    from ..store.store import UpdateOps
 
     mode = "all" if a.match_all else "first" if a.match_first else "unique"
     sections: list[tuple[str, str, str]] = []
@@ -208,7 +208,7 @@ def _ops(a: argparse.Namespace) -> Any:
         elif a.prepend is not None:
             sections.append((a.section, a.prepend, "prepend"))
         else:
-            from ..errors import InvalidInput
+            from ..core.errors import InvalidInput
 
             raise InvalidInput("--section needs --section-content, --append or --prepend")
     content = a.content
@@ -231,7 +231,7 @@ def _ops(a: argparse.Namespace) -> Any:
 
 
 def cmd_update(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..errors import InvalidInput, LeanSpecError
+    from ..core.errors import InvalidInput, LeanSpecError
 
     ops = _ops(a)
     if ops.is_empty():
@@ -270,7 +270,7 @@ def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         name, rel, text = p.read(a.spec)
         data: dict[str, Any] = {"spec": name, "path": rel, "content": text}
         if filename is None:
-            from ..errors import MalformedSpec
+            from ..core.errors import MalformedSpec
 
             # --raw is how you look at a spec whose YAML is broken, to fix it.
             try:
@@ -332,7 +332,7 @@ def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_archive(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..errors import LeanSpecError
+    from ..core.errors import LeanSpecError
 
     results, errors, lines = [], [], []
     for ref in a.specs:
@@ -355,7 +355,7 @@ def cmd_archive(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_link(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..errors import InvalidInput
+    from ..core.errors import InvalidInput
 
     targets = _csv(a.targets + a.depends_on)
     if not targets:
@@ -366,7 +366,7 @@ def cmd_link(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_unlink(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..errors import InvalidInput
+    from ..core.errors import InvalidInput
 
     targets = _csv(a.targets + a.depends_on)
     if not targets and not a.all:
@@ -377,8 +377,8 @@ def cmd_unlink(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_rel(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..errors import InvalidInput
-    from ..store import UpdateOps
+    from ..core.errors import InvalidInput
+    from ..store.store import UpdateOps
 
     p = ctx.project
     if a.action == "view":

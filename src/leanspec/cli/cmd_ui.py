@@ -68,7 +68,7 @@ def _projects(args: argparse.Namespace) -> list[Any]:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    from ..errors import InvalidInput
+    from ..core.errors import InvalidInput
 
     if not 0 <= port <= 65535:
         raise InvalidInput(f"invalid port {port}: use 0-65535")

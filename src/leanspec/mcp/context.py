@@ -15,8 +15,8 @@ import os
 import threading
 from pathlib import Path
 
-from ..config import CONFIG_DIR, find_root
-from ..errors import ProjectNotFound
+from ..core.config import CONFIG_DIR, find_root
+from ..core.errors import ProjectNotFound
 from ..project import Project
 
 _CONFIG_FILES = ("config.json", "config.yaml", "config.yml")

@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
-from ..errors import LeanSpecError
+from ..core.errors import LeanSpecError
 
 log = logging.getLogger("leanspec.mcp")
 

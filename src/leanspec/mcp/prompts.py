@@ -12,8 +12,8 @@ from mcp.server import MCPServer
 from mcp.shared.exceptions import MCPError
 from pydantic import Field
 
-from ..errors import LeanSpecError
-from ..model import Spec
+from ..core.errors import LeanSpecError
+from ..core.model import Spec
 from .context import ProjectHolder
 from .errors import DEFAULT_HINTS
 

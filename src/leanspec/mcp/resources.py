@@ -11,7 +11,7 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.types import Resource as MCPResource
 
-from ..errors import LeanSpecError
+from ..core.errors import LeanSpecError
 from .context import ProjectHolder
 from .errors import resource_error
 
@@ -59,7 +59,7 @@ def register_resources(server: MCPServer, holder: ProjectHolder) -> None:
         mime_type="application/json",
     )
     def board_resource() -> str:
-        from ..board import build_board
+        from ..insight.board import build_board
         from .tools import card
 
         try:
@@ -81,7 +81,7 @@ def register_resources(server: MCPServer, holder: ProjectHolder) -> None:
         mime_type="application/json",
     )
     def stats_resource() -> str:
-        from ..stats import compute_stats
+        from ..insight.stats import compute_stats
 
         try:
             specs = holder.get().load(include_archived=True).specs

@@ -18,8 +18,8 @@ from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..errors import InvalidInput, LeanSpecError
-from ..model import Spec
+from ..core.errors import InvalidInput, LeanSpecError
+from ..core.model import Spec
 from ..project import Project, UpdateOps
 from .context import ProjectHolder
 
@@ -91,7 +91,7 @@ def card(d: dict[str, Any]) -> dict[str, Any]:
 
 def spec_card(s: Spec) -> dict[str, Any]:
     """``card(s.to_dict())`` without building the full dict (same keys, same values)."""
-    from ..board import text_card
+    from ..insight.board import text_card
 
     done, total = s.checklist
     return {
@@ -357,8 +357,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         limit: Annotated[int, Field(ge=1, le=100, description="page size (1-100)")] = 10,
         offset: Offset = 0,
     ) -> dict[str, Any]:
-        from ..search import search as run_search
-        from ..searchindex import synced
+        from ..insight.search import search as run_search
+        from ..insight.searchindex import synced
 
         p = project()
         specs = p.load(include_archived=True).specs
@@ -394,7 +394,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         mode: Literal["complete", "upstream", "downstream", "impact"] = "complete",
         depth: Annotated[int, Field(ge=1, le=20, description="how many levels to follow")] = 3,
     ) -> dict[str, Any]:
-        from ..graph import DependencyGraph
+        from ..insight.graph import DependencyGraph
 
         p = project()
         name = p.get(spec).name
@@ -455,7 +455,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         include_archived: bool = False,
         limit_per_group: Annotated[int, Field(ge=1, le=500, description="at most this many cards per column")] = 50,
     ) -> dict[str, Any]:
-        from ..board import build_board
+        from ..insight.board import build_board
 
         specs = project().load(include_archived=True).specs
         # Cards straight from the specs (the CARD_KEYS fields): no full to_dict() per spec.
@@ -479,7 +479,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         READ,
     )
     def stats() -> dict[str, Any]:
-        from ..stats import compute_stats
+        from ..insight.stats import compute_stats
 
         return _as_dict(compute_stats(project().load(include_archived=True).specs))
 
@@ -491,7 +491,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         READ,
     )
     def tokens(spec: SpecRef, include_sub_specs: bool = True) -> dict[str, Any]:
-        from ..tokens import spec_tokens
+        from ..insight.tokens import spec_tokens
 
         return _as_dict(spec_tokens(project(), spec, include_sub_specs=include_sub_specs))
 
@@ -510,7 +510,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         max_lines: Annotated[int | None, Field(ge=1, description="line limit per spec (default: config, 400)")] = None,
         limit: Annotated[int, Field(ge=1, le=1000, description="at most this many issues, errors first")] = 100,
     ) -> dict[str, Any]:
-        from ..validate import validate_project
+        from ..insight.validate import validate_project
 
         refs = _csv(specs) or None
         report = validate_project(
@@ -669,7 +669,7 @@ def _register_backfill(tool: Callable[..., Any], project: Callable[[], Project])
         include_assignee: Annotated[bool, Field(description="set assignee to the first commit's author")] = False,
         include_transitions: Annotated[bool, Field(description="rebuild status transitions from history")] = False,
     ) -> dict[str, Any]:
-        from ..backfill import backfill as run_backfill
+        from ..workflows.backfill import backfill as run_backfill
 
         report = run_backfill(
             project(),

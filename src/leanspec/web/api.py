@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from .. import __version__
-from ..errors import Conflict, InvalidInput, LeanSpecError
-from ..model import PRIORITIES, STATUSES, Spec
+from ..core.errors import Conflict, InvalidInput, LeanSpecError
+from ..core.model import PRIORITIES, STATUSES, Spec
 from ..project import Project, UpdateOps
 from .errors import HttpError, error_response
 from .events import EventHub, stream
@@ -187,8 +187,8 @@ def _text_filter(call: Call, specs: list[Spec], text: str) -> list[Spec]:
     """The specs matching search query ``text`` (``?q=`` of the list and the board), in
     their order: names only, ranked by the search index (synced with the whole listing),
     so no body is read for snippets nobody shows."""
-    from ..search import search
-    from ..searchindex import synced
+    from ..insight.search import search
+    from ..insight.searchindex import synced
 
     index = synced(call.project.root, _specs(call))
     keep = set(search(specs, text, include_archived=True, index=index, names_only=True)["names"])
@@ -241,7 +241,7 @@ def api_info(app_state: Any) -> dict[str, Any]:
 
 
 def list_specs(call: Call) -> Response:
-    from ..listing import SORT_KEYS
+    from ..core.listing import SORT_KEYS
 
     q = call.query
     sort = q.get("sort") or "id"
@@ -276,8 +276,8 @@ def list_specs(call: Call) -> Response:
     total = len(specs)
     if limit is not None:
         specs = specs[:limit]
-    from ..cache import dumps_compact
-    from ..listing import json_array
+    from ..core.listing import json_array
+    from ..store.cache import dumps_compact
 
     # The same bytes JSONResponse would render for {"ok", "total", "specs", "problems"},
     # assembled from each spec's kept encoding (a warm listing re-encodes only changes).
@@ -301,7 +301,7 @@ def _card(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_spec(call: Call) -> Response:
-    from ..graph import DependencyGraph
+    from ..insight.graph import DependencyGraph
     from .render import render_markdown
 
     ref = check_ref(call.param("ref"))
@@ -350,7 +350,7 @@ def get_file(call: Call) -> Response:
 
 
 def spec_deps(call: Call) -> dict[str, Any]:
-    from ..graph import DependencyGraph
+    from ..insight.graph import DependencyGraph
 
     ref = check_ref(call.param("ref"))
     mode = call.query.get("mode") or "complete"
@@ -360,8 +360,8 @@ def spec_deps(call: Call) -> dict[str, Any]:
 
 
 def board(call: Call) -> dict[str, Any]:
-    from ..board import build_board
-    from ..listing import make_filter
+    from ..core.listing import make_filter
+    from ..insight.board import build_board
 
     q = call.query
     archived = _bool(q.get("archived"))
@@ -380,7 +380,7 @@ def board(call: Call) -> dict[str, Any]:
 
 def deps(call: Call) -> dict[str, Any]:
     """The whole-project graph, or the neighbourhood of one spec with ``?spec=``."""
-    from ..graph import DependencyGraph
+    from ..insight.graph import DependencyGraph
 
     q = call.query
     all_specs = _specs(call)
@@ -415,7 +415,7 @@ def deps(call: Call) -> dict[str, Any]:
 
 
 def _cycle_times(specs: list[Spec]) -> list[dict[str, Any]]:
-    from ..stats import facts
+    from ..insight.stats import facts
 
     out = []
     for s in specs:
@@ -435,8 +435,8 @@ def _cycle_times(specs: list[Spec]) -> list[dict[str, Any]]:
 
 
 def stats(call: Call) -> dict[str, Any]:
-    from ..stats import compute_stats, facts
-    from ..timeline import timeline
+    from ..insight.stats import compute_stats, facts
+    from ..insight.timeline import timeline
 
     q = call.query
     specs = _specs(call)
@@ -458,8 +458,8 @@ def stats(call: Call) -> dict[str, Any]:
 
 
 def search_route(call: Call) -> dict[str, Any]:
-    from ..search import search
-    from ..searchindex import synced
+    from ..insight.search import search
+    from ..insight.searchindex import synced
 
     q = call.query.get("q")
     if q is None or not q.strip():
@@ -471,7 +471,7 @@ def search_route(call: Call) -> dict[str, Any]:
 
 
 def validate(call: Call) -> dict[str, Any]:
-    from ..validate import validate_project
+    from ..insight.validate import validate_project
 
     refs = _multi(call, "spec")
     for r in refs:
@@ -756,6 +756,6 @@ PROJECT_ROUTES: list[tuple[str, str, Handler]] = [
 
 
 def unknown_project(pid: str, known: list[str]) -> LeanSpecError:
-    from ..errors import ProjectNotFound
+    from ..core.errors import ProjectNotFound
 
     return ProjectNotFound(f"no served project with id {pid!r}", details={"projects": known})

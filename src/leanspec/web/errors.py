@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from ..errors import LeanSpecError
+from ..core.errors import LeanSpecError
 
 
 class HttpError(LeanSpecError):

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from .. import fsutil
+from ..store import fsutil
 
 KEEPALIVE_SECONDS = 15.0
 

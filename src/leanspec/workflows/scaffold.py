@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import templates
-from .config import CONFIG_DIR
-from .errors import InvalidInput, TemplateError
-from .store import Store
+from ..core import templates
+from ..core.config import CONFIG_DIR
+from ..core.errors import InvalidInput, TemplateError
+from ..store.store import Store
 
 AGENT_LINKS = {
     "claude": "CLAUDE.md",

@@ -25,10 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, InvalidInput
+from ..core.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ..project import Project
 
 SERVER_NAME = "lean-spec"
 # `lean-spec` on PATH, not this machine's interpreter path: the files are usually

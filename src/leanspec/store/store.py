@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import body as bodyops
-from . import fsutil, refs, templates
-from .config import CONFIG_DIR, Config, find_root, load_config
-from .errors import (
+from ..core import body as bodyops
+from ..core import refs, templates
+from ..core.config import CONFIG_DIR, Config, find_root, load_config
+from ..core.errors import (
     CompletionBlocked,
     Conflict,
     FileNotFoundInSpec,
@@ -35,10 +35,11 @@ from .errors import (
     RelationshipError,
     WriteFailed,
 )
-from .frontmatter import Document
-from .model import PRIORITIES, STATUSES, LoadProblem, Spec, WriteResult, checklist_counts
-from .refs import Entry
-from .values import Value
+from ..core.frontmatter import Document
+from ..core.model import PRIORITIES, STATUSES, LoadProblem, Spec, WriteResult, checklist_counts
+from ..core.refs import Entry
+from ..core.values import Value
+from . import fsutil
 
 LOCK_NAME = "write.lock"
 # Lookups by exact folder name stat "container/name"; on a case-insensitive file system
@@ -1243,7 +1244,7 @@ class Store:
             if files is None:
                 files = templates.project_template_files(tdir, ref + ".md") if not ref.endswith(".md") else None
             if files is None:
-                from .errors import TemplateError
+                from ..core.errors import TemplateError
 
                 raise TemplateError(
                     f"template not found: {template}",
@@ -1379,7 +1380,7 @@ class Store:
 
         ``also`` names more specs to renumber (numbers that clash with another git
         branch); new numbers skip ``avoid`` (numbers in use on other branches)."""
-        from .model import jsonable
+        from ..core.model import jsonable
 
         renames: list[dict[str, str]] = []
         with self.transaction():
@@ -1581,6 +1582,6 @@ def _dedupe(items: Sequence[str]) -> list[str]:
 
 
 def _tag_list(v: Any) -> list[str]:
-    from .model import as_str_list
+    from ..core.model import as_str_list
 
     return as_str_list(v)

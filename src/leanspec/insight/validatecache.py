@@ -34,7 +34,7 @@ MAX_ENTRIES = 200_000  # beyond it only this run's entries are kept
 
 
 def _magic() -> bytes:
-    from . import __version__
+    from .. import __version__
 
     # Rule code changes between releases change results: the version is part of the key.
     return f"LEANSPEC-VALIDATE {FORMAT} {__version__} py{sys.version_info[0]}.{sys.version_info[1]}\n".encode()
@@ -96,7 +96,7 @@ class ResultCache:
             blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             return False
-        from .cache import write_cache_file
+        from ..store.cache import write_cache_file
 
         if not write_cache_file(self.path, _magic(), blob):
             return False

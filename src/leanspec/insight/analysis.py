@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInput
+from ..core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from .model import Spec
-    from .project import Project
+    from ..core.model import Spec
+    from ..project import Project
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
@@ -102,7 +102,7 @@ def sections(lines: Sequence[str], outline: Outline | None = None) -> list[dict[
 
 def split_body(text: str) -> tuple[str, str]:
     """(frontmatter part including the closing line, body) of a spec file."""
-    from .frontmatter import Document
+    from ..core.frontmatter import Document
 
     doc = Document.parse(text)
     if not doc.has_frontmatter:
@@ -238,7 +238,7 @@ class _Locked:
 def _read_locked(project: Project, ref: str, expected_hash: str | None) -> _Locked:
     """Read the README under the caller's transaction and apply the store's own
     expected-hash check (a stale hash is a conflict; nothing is written)."""
-    from .store import content_hash
+    from ..store.store import content_hash
 
     spec = project.get(ref)
     _n, rel, text = project.read(spec.name)

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInput, LeanSpecError
-from .frontmatter import Document, emit_scalar
-from .model import as_str, as_str_list, checklist_counts, first_h1
+from ..core.errors import InvalidInput, LeanSpecError
+from ..core.frontmatter import Document, emit_scalar
+from ..core.model import as_str, as_str_list, checklist_counts, first_h1
 
 if TYPE_CHECKING:
-    from .model import Spec
-    from .project import Project
+    from ..core.model import Spec
+    from ..project import Project
 
 FORMATS = ("speckit", "openspec", "adr", "backlog")
 ADR_DIRS = ("doc/adr", "docs/adr", "docs/decisions", "doc/decisions", "adr", "decisions")
@@ -454,7 +454,7 @@ def _backlog(path: Path, src: Callable[[Path], str]) -> list[Candidate]:
 
 
 def _slug_of(title: str) -> str:
-    from .refs import slugify
+    from ..core.refs import slugify
 
     try:
         return slugify(title)[:60].strip("-")

@@ -33,8 +33,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import SearchSyntaxError
-from .model import PRIORITIES, STATUSES, Spec
+from ..core.errors import SearchSyntaxError
+from ..core.model import PRIORITIES, STATUSES, Spec
 
 if TYPE_CHECKING:
     from .searchindex import SearchIndex
@@ -827,7 +827,7 @@ def search(
     is read for them.
     """
     if limit is not None and limit < 0:
-        from .errors import InvalidInput
+        from ..core.errors import InvalidInput
 
         raise InvalidInput("limit must be zero or more")
     ast = parse_query(query)

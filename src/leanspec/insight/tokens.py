@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Spec
-    from .project import Project
+    from ..core.model import Spec
+    from ..project import Project
     from .tokencache import TokenCache
 
 ENCODING = "cl100k_base"
@@ -89,8 +89,8 @@ def _spec_row(project: Project, spec: Spec, include_sub_specs: bool, cache: Toke
     """``spec_tokens`` for a loaded spec: files are read by the paths the store's scan
     found (``Spec.path``, ``Spec.sub_specs``), with no folder scan per spec, and counts
     come from ``cache`` when the bytes were counted before."""
-    from .errors import LeanSpecError
-    from .store import read_spec_file as _read
+    from ..core.errors import LeanSpecError
+    from ..store.store import read_spec_file as _read
 
     default = project.config.default_file
     data, text = _read(root, spec.path, spec.name, default)

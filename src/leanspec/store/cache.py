@@ -47,10 +47,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .model import Spec, checklist_counts, first_h1
+from ..core.model import Spec, checklist_counts, first_h1
 
 if TYPE_CHECKING:
-    from .refs import Entry
+    from ..core.refs import Entry
     from .store import Store
     from .watch import Journal
 
@@ -82,7 +82,7 @@ def enabled() -> bool:
 
 
 def _header(default_file: str) -> tuple[Any, ...]:
-    from . import __version__
+    from .. import __version__
 
     return (FORMAT, sys.version_info[:2], __version__, default_file)
 
@@ -251,7 +251,7 @@ class CachedSpec(Spec):
         return body
 
     def _load_body(self) -> str:
-        from .errors import LeanSpecError
+        from ..core.errors import LeanSpecError
 
         store, e = self._store, self._entry
         # Fast path: the bytes are the listed version (same SHA-256): only split off
@@ -357,7 +357,7 @@ class _Allowed(pickle.Unpickler):
 
 
 def _fresh_frontmatter(spec: CachedSpec) -> dict[str, Any]:
-    from .errors import LeanSpecError
+    from ..core.errors import LeanSpecError
 
     try:
         return spec._store._load_entry(spec._entry).frontmatter  # type: ignore[no-any-return]
@@ -672,7 +672,7 @@ class Session:
             return parsed
         meta["sub_specs"] = None  # filled per listing (the folder has its own key)
         spec._meta = meta
-        from .stats import facts_key
+        from ..insight.stats import facts_key
 
         try:
             # Computed by the function a spec read without the cache uses (stats.spec_facts).
@@ -778,7 +778,7 @@ def rebuild(store: Store) -> dict[str, Any]:
     c.files.clear()
     c.dirs.clear()
     s = Session(store, c)
-    from .errors import LeanSpecError
+    from ..core.errors import LeanSpecError
 
     problems = 0
     entries = store.entries()

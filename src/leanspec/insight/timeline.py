@@ -12,8 +12,8 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import InvalidInput
-from .model import Spec
+from ..core.errors import InvalidInput
+from ..core.model import Spec
 from .stats import PRIORITY_ORDER, as_now, card_key, completed_us, date_of_us, effective_status, spec_facts
 
 BYS = ("none", "tag", "assignee")

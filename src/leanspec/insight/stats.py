@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .model import STATUSES, Spec
-from .values import Value
+from ..core.model import STATUSES, Spec
+from ..core.values import Value
 
 UTC = _dt.UTC
 DAY = 86400.0
@@ -82,7 +82,7 @@ def as_now(now: _dt.datetime | _dt.date | str | None) -> _dt.datetime:
         return _dt.datetime.now(UTC)
     t = parse_time(now)
     if t is None:
-        from .errors import InvalidInput
+        from ..core.errors import InvalidInput
 
         raise InvalidInput(f"invalid time {now!r}")
     return t

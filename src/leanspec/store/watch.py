@@ -378,8 +378,8 @@ class WarmState:
         folder keeps its last result when its container was watched all along (the
         same watch descriptor: the kernel gives any other directory a new one), the
         container reported nothing about its name and the folder had no events."""
-        from .errors import LeanSpecError
-        from .model import LoadProblem
+        from ..core.errors import LeanSpecError
+        from ..core.model import LoadProblem
 
         j = self.journal
         late = j.drain()  # queued since the caller's drain: covered below too
@@ -466,8 +466,8 @@ class WarmState:
 
     def _recheck(self, store: Any, sess: Any, d: str) -> bool:
         """Re-validate one spec folder that had events. False: not a listed folder."""
-        from .errors import LeanSpecError
-        from .model import LoadProblem
+        from ..core.errors import LeanSpecError
+        from ..core.model import LoadProblem
 
         i = self.index.get(d)
         if i is None:
@@ -489,7 +489,7 @@ class WarmState:
         return True
 
     def _result(self, store: Any, include_archived: bool) -> Any:
-        from .model import LoadProblem
+        from ..core.model import LoadProblem
         from .store import ListResult
 
         specs: list[Any] = []

@@ -30,13 +30,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import body as bodyops
+from ..core import body as bodyops
+from ..core.errors import LeanSpecError
+from ..core.frontmatter import Document, _same
 from . import gitutil
-from .errors import LeanSpecError
-from .frontmatter import Document, _same
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ..project import Project
 
 DRIVER_NAME = "leanspec"
 DRIVER_LABEL = "LeanSpec spec files (field-aware frontmatter merge)"
@@ -77,7 +77,7 @@ def merge_spec_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
 
 
 def _header_for(fm: dict[str, Any]) -> list[str]:
-    from .model import as_str_list
+    from ..core.model import as_str_list
 
     created = fm.get("created")
     return bodyops.header_lines(
@@ -162,7 +162,7 @@ def _as_list(v: Any) -> list[Any]:
     if isinstance(v, list):
         return list(v)
     if isinstance(v, str):
-        from .model import as_str_list
+        from ..core.model import as_str_list
 
         return list(as_str_list(v))
     return [v]

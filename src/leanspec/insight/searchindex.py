@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Spec
+    from ..core.model import Spec
 
 CACHE_DIR = ".lean-spec/cache"
 BASE_FILE = "search.idx"
@@ -96,7 +96,7 @@ class _NoGlobals(pickle.Unpickler):
 
 
 def _header_id() -> tuple[Any, ...]:
-    from . import __version__
+    from .. import __version__
 
     return (FORMAT, sys.version_info[:2], __version__, sys.byteorder)
 
@@ -113,7 +113,7 @@ def record_of(spec: Spec) -> Record:
     """What the index keeps of one spec version. The body is read first: if the file
     changed since the listing, the spec object moves to the new version, and the hash,
     frontmatter and body read after it all describe that one version."""
-    from .model import as_str_list, first_h1
+    from ..core.model import as_str_list, first_h1
     from .search import _date_of, _Doc
 
     body = spec.body
@@ -482,7 +482,7 @@ class SearchIndex:
         self._reset_views()
 
     def _write(self, path: str, seg: Segment) -> Any:
-        from .cache import _read_only, write_cache_file
+        from ..store.cache import _read_only, write_cache_file
 
         if _read_only(self.dir) or not write_cache_file(path, *seg.to_parts()):
             return None

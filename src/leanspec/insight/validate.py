@@ -25,13 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import InvalidInput, LeanSpecError, MalformedSpec
+from ..core.model import PRIORITIES, STATUSES, LoadProblem, Spec
+from ..store.store import read_spec_file as _read  # the store owns spec file reads
 from .analysis import scan, sections
-from .errors import InvalidInput, LeanSpecError, MalformedSpec
-from .model import PRIORITIES, STATUSES, LoadProblem, Spec
-from .store import read_spec_file as _read  # the store owns spec file reads
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ..project import Project
 
 RULES = (
     "frontmatter",
@@ -140,7 +140,7 @@ class _Ctx:
 
 
 def _fm_positions(text: str) -> tuple[int, dict[str, int]]:
-    from .frontmatter import Document
+    from ..core.frontmatter import Document
 
     doc = Document.parse(text)
     if not doc.has_frontmatter:

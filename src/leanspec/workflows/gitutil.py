@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import LeanSpecError
-from .refs import SPEC_DIR
+from ..core.errors import LeanSpecError
+from ..core.refs import SPEC_DIR
 
 
 class GitError(LeanSpecError):
@@ -344,8 +344,8 @@ def branch_conflicts(
 
 
 def _age_key(text: str | None, name: str) -> tuple[str, str, str]:
-    from .frontmatter import Document
-    from .model import jsonable
+    from ..core.frontmatter import Document
+    from ..core.model import jsonable
 
     fm: dict[str, Any] = {}
     if text is not None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import Busy, WriteFailed
+from ..core.errors import Busy, WriteFailed
 
 TMP_MARK = ".lstmp-"  # every temp name contains this; loaders skip such names
 

@@ -10,8 +10,8 @@ import datetime as _dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import InvalidInput
-from .model import Spec
+from ..core.errors import InvalidInput
+from ..core.model import Spec
 from .stats import PRIORITY_ORDER, card_key, effective_status, overview, velocity
 
 GROUP_BYS = ("status", "priority", "assignee", "tag", "parent")

@@ -24,13 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import LeanSpecError
+from ..core.model import STATUSES
+from ..core.refs import SPEC_DIR
 from . import gitutil
-from .errors import LeanSpecError
-from .model import STATUSES
-from .refs import SPEC_DIR
 
 if TYPE_CHECKING:
-    from .project import Project
+    from ..project import Project
 
 Progress = Callable[[int, int, str], None]
 
@@ -294,6 +294,6 @@ def _changes(fm: dict[str, Any], want: dict[str, Any], force: bool) -> dict[str,
 
 
 def _as_text(v: Any) -> Any:
-    from .model import jsonable
+    from ..core.model import jsonable
 
     return jsonable(v)

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import refs
-from .errors import AmbiguousSpec, InvalidInput, LeanSpecError, SpecNotFound
-from .model import Spec
+from ..core import refs
+from ..core.errors import AmbiguousSpec, InvalidInput, LeanSpecError, SpecNotFound
+from ..core.model import Spec
 
 MODES = ("complete", "upstream", "downstream", "impact")
 
