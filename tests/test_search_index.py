@@ -25,7 +25,7 @@ import pytest
 
 from conftest import cli_inprocess, cli_subprocess
 from leanspec.insight import search as search_mod
-from leanspec.insight import searchindex
+from leanspec.insight import searchindex, textmatch
 from leanspec.insight.search import search
 from leanspec.project import Project
 from leanspec.store import cache
@@ -503,7 +503,7 @@ def test_field_score_depends_only_on_count_and_first_whole_word() -> None:
 
 def test_record_chunks_are_those_of_search_lowering(tmp_path: Path) -> None:
     """The index's chunks of a body are exactly the whitespace pieces of the text search
-    scans (``_Doc.lower``), whatever the line breaks and case rules."""
+    scans (``textmatch.Doc.lower``), whatever the line breaks and case rules."""
     from collections import Counter
 
     from leanspec.core.model import Spec
@@ -518,7 +518,7 @@ def test_record_chunks_are_those_of_search_lowering(tmp_path: Path) -> None:
     for body in bodies:
         spec = Spec("001-x", 1, "specs/001-x/README.md", {}, body, "h")
         rec = searchindex.record_of(spec)
-        want = Counter(search_mod._Doc(spec, {}, body, None, None).lower.split())
+        want = Counter(textmatch.Doc(spec, {}, body, None, None).lower.split())
         assert dict(zip(rec[4], rec[5], strict=True)) == dict(want)
         assert rec[4] == list(want)  # first-occurrence order
 

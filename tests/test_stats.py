@@ -11,7 +11,8 @@ import pytest
 
 from insight_helpers import column_of, generate_project, new_project, read_frontmatters, write_spec
 from leanspec.core.errors import InvalidInput
-from leanspec.insight.stats import compute_stats, parse_time
+from leanspec.core.facts import parse_time
+from leanspec.insight.stats import compute_stats
 from leanspec.insight.timeline import gantt, timeline
 from leanspec.project import Project
 

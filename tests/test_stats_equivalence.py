@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from leanspec.core import facts
 from leanspec.core.model import Spec
 from leanspec.insight import stats
 from leanspec.project import Project
@@ -72,7 +73,7 @@ def old_facts(s: Spec) -> tuple[Any, ...]:
 
 
 def _new_facts(s: Spec) -> tuple[Any, ...]:
-    f = stats.facts(s)
+    f = facts.facts(s)
     return (f.created, f.planned, f.started, f.completed, f.last_activity, f.transitions)
 
 
@@ -80,7 +81,7 @@ def old_wip_average(specs: list[Spec], t_now: _dt.datetime) -> float | None:
     intervals = []
     for s in specs:
         created, _planned, started, completed, _last, _tr = old_facts(s)
-        st = stats.effective_status(s)
+        st = facts.effective_status(s)
         start = started or (created if st == "in-progress" else None)
         if start is not None and (completed is not None or st == "in-progress"):
             intervals.append((start, completed or t_now + _dt.timedelta(days=1)))
@@ -117,8 +118,8 @@ TIMES = [
 
 def test_parse_time_same_as_before() -> None:
     for v in TIMES:
-        assert stats.parse_time(v) == old_parse_time(v), v
-        r = stats.parse_time(v)
+        assert facts.parse_time(v) == old_parse_time(v), v
+        r = facts.parse_time(v)
         assert r is None or r.tzinfo is not None
 
 

@@ -1,4 +1,4 @@
-"""The per-spec facts the metadata cache records (``stats.facts_key``, record slot 10)
+"""The per-spec facts the metadata cache records (``facts.facts_key``, record slot 10)
 give board, stats, insights, timeline and gantt exactly the results of the same specs
 read without the cache (``LEANSPEC_NO_CACHE=1``: plain ``Spec`` objects whose facts are
 computed from the frontmatter), on the real fixture, a generated bench corpus and random
@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import REPO, cli_inprocess
+from leanspec.core import facts
 from leanspec.core.model import Spec
 from leanspec.insight import stats, timeline
 from leanspec.insight.board import build_board
@@ -147,6 +148,7 @@ def cli_outputs(root: Path, monkeypatch: pytest.MonkeyPatch, *, use_cache: bool)
         return real_as_now("2025-08-20T09:30:00.250Z" if now is None else now)
 
     monkeypatch.setattr(stats, "as_now", frozen)
+    monkeypatch.setattr(facts, "as_now", frozen)
     monkeypatch.setattr(timeline, "as_now", frozen)
     if use_cache:
         monkeypatch.delenv("LEANSPEC_NO_CACHE", raising=False)
@@ -203,8 +205,8 @@ def test_facts_key_recorded_equals_computed(tmp_path: Path, monkeypatch: pytest.
     for name, s in warm.items():
         assert isinstance(s, cache.CachedSpec) and not _frontmatter_loaded(s)  # from its record
         assert s.cached_facts is not None
-        assert s.cached_facts == stats.facts_key(plain[name]), name
-        assert stats.spec_facts(s) == stats.spec_facts(plain[name])
+        assert s.cached_facts == facts.facts_key(plain[name]), name
+        assert facts.spec_facts(s) == facts.spec_facts(plain[name])
         assert all(v is None or type(v) in (int, str) for v in s.cached_facts)  # cheap to unpickle
 
 
@@ -253,9 +255,9 @@ def test_changed_file_refreshes_facts(tmp_path: Path, monkeypatch: pytest.Monkey
     )
     assert s.body.startswith("\n# Changed")
     assert s.cached_facts is None
-    k = stats.spec_facts(s)
-    assert k[1] == stats._us(_dt.datetime(2025, 1, 1, tzinfo=UTC))
-    assert stats.completed_us(k, s.archived) == stats._us(_dt.datetime(2025, 1, 3, 12, tzinfo=UTC))
+    k = facts.spec_facts(s)
+    assert k[1] == facts.to_us(_dt.datetime(2025, 1, 1, tzinfo=UTC))
+    assert facts.completed_us(k, s.archived) == facts.to_us(_dt.datetime(2025, 1, 3, 12, tzinfo=UTC))
     assert _dt.date.fromordinal(k[6]) == _dt.date(2025, 2, 1)
 
 
@@ -265,16 +267,16 @@ def test_facts_datetimes_round_trip() -> None:
     rng = random.Random(3)
     for i in range(500):
         s = Spec(f"{i:03d}-s", i, "x", _random_frontmatter(rng), "", "", archived_dir=rng.random() < 0.2)
-        f = stats.facts(s)
-        k = stats.facts_key(s)
-        assert f.created == (None if k[1] is None else stats.EPOCH + _dt.timedelta(microseconds=k[1]))
+        f = facts.facts(s)
+        k = facts.facts_key(s)
+        assert f.created == (None if k[1] is None else facts.EPOCH + _dt.timedelta(microseconds=k[1]))
         for t in (f.created, f.planned, f.started, f.completed, f.last_activity):
             assert t is None or t.tzinfo is UTC
         if f.created is not None and f.completed is not None:
-            c = stats.completed_us(k, s.archived)
+            c = facts.completed_us(k, s.archived)
             assert c is not None and k[1] is not None
-            assert (c - k[1]) / stats.US / stats.DAY == (f.completed - f.created).total_seconds() / stats.DAY
-            assert (c - k[1]) // stats.US_DAY == (f.completed - f.created) // _dt.timedelta(days=1)
+            assert (c - k[1]) / facts.US / facts.DAY == (f.completed - f.created).total_seconds() / facts.DAY
+            assert (c - k[1]) // facts.US_DAY == (f.completed - f.created) // _dt.timedelta(days=1)
 
 
 def _frontmatter_loaded(s: Spec) -> bool:

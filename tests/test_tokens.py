@@ -108,7 +108,7 @@ def test_tokens_cli(cli, fixture_project: Path) -> None:
 
 # ------------------------------------------------------------ persistent counts
 def test_token_cache_counts_persist_and_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixture_project: Path) -> None:
-    from leanspec.insight.tokencache import FILE, TokenCache, digest
+    from leanspec.insight.tokens import FILE, TokenCache, digest
 
     monkeypatch.delenv("LEANSPEC_NO_CACHE", raising=False)
     text = (fixture_project / FIXTURE_045).read_text(encoding="utf-8")

@@ -259,8 +259,9 @@ def _alerts(specs: list[Any]) -> list[str]:
 # ====================================================================== stats
 @_without_gc
 def cmd_stats(ctx: Ctx, a: argparse.Namespace) -> Outcome:
+    from ..core.facts import as_now
     from ..core.listing import make_filter
-    from ..insight.stats import as_now, compute_stats
+    from ..insight.stats import compute_stats
     from ..insight.timeline import timeline
 
     specs, warn = _load(ctx)

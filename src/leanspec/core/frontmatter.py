@@ -245,7 +245,7 @@ class Document(Value):
 
     def set(self, key: str, value: Any) -> bool:
         """Set ``key`` to ``value``, touching only its lines. Returns True if changed."""
-        if key in self.data and _same(self.data[key], value) and key in self._spans:
+        if key in self.data and same_value(self.data[key], value) and key in self._spans:
             return False
         st = self.style()
         span = self._spans.get(key)
@@ -293,7 +293,7 @@ class Document(Value):
             if not _is_yaml_error(exc):
                 raise
             reparsed = None  # an edit that is not even YAML any more
-        if reparsed is None or not _same(reparsed, expected):
+        if reparsed is None or not same_value(reparsed, expected):
             raise MalformedSpec(
                 f"{path or 'spec'}: internal check failed, the edited frontmatter would not "
                 "round-trip; nothing was written",
@@ -322,7 +322,9 @@ def _norm(v: Any) -> Any:
     return v
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as YAML values (a date and its ISO string, 1 and 1.0 …): what a minimal-diff
+    writer may leave alone."""
     return bool(_norm(a) == _norm(b))
 
 
@@ -483,7 +485,7 @@ def _emit_key(key: str, value: Any, st: _Style, old_lines: list[str], old_value:
                     return [f"{key}: []"]
                 for v in value:
                     for j, (ov, ch) in enumerate(pool):
-                        if _same(ov, v):
+                        if same_value(ov, v):
                             out.extend(ch)
                             del pool[j]
                             break

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.errors import InvalidInput
+from ..core.facts import PRIORITY_ORDER, card_key, effective_status
 from ..core.model import Spec
-from .stats import PRIORITY_ORDER, card_key, effective_status, overview, velocity
+from .stats import overview, velocity
 
 GROUP_BYS = ("status", "priority", "assignee", "tag", "parent")
 NO_PRIORITY = "none"

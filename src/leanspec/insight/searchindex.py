@@ -8,7 +8,7 @@ it from a small vocabulary and posting lists instead.
 
 What is stored, per README content hash (``Spec.content_hash``, SHA-256 of the bytes,
 verified by the metadata cache): the description and created/updated dates search
-uses, and the body's *chunks*: the whitespace-separated pieces of ``search._Doc.lower``
+uses, and the body's *chunks*: the whitespace-separated pieces of ``textmatch.Doc.lower``
 (the body's lines lower-cased exactly as search does), each with its count and the
 rank of its first occurrence. A query term never contains whitespace, so every hit
 lies inside one chunk; two hits in different chunks are at least one character apart
@@ -114,7 +114,7 @@ def record_of(spec: Spec) -> Record:
     changed since the listing, the spec object moves to the new version, and the hash,
     frontmatter and body read after it all describe that one version."""
     from ..core.model import as_str_list, first_h1
-    from .search import _date_of, _Doc
+    from .textmatch import Doc, date_of
 
     body = spec.body
     fm = spec.frontmatter
@@ -122,12 +122,12 @@ def record_of(spec: Spec) -> Record:
     title = fm.get("title")
     title = title.strip() if isinstance(title, str) and title.strip() else (first_h1(body) or "")
     desc = fm.get("description")
-    created = _date_of(fm.get("created")) or _date_of(fm.get("created_at"))
-    updated = _date_of(fm.get("updated_at")) or _date_of(fm.get("updated")) or created
+    created = date_of(fm.get("created")) or date_of(fm.get("created_at"))
+    updated = date_of(fm.get("updated_at")) or date_of(fm.get("updated")) or created
     low = body.lower()
     if len(low) != len(body):  # İ and friends: lower-cased line by line, as search does
-        low = _Doc(spec, {}, body, None, None).lower
-    # (Otherwise ``_Doc.lower`` is these lines joined with "\n": every line break is
+        low = Doc(spec, {}, body, None, None).lower
+    # (Otherwise ``Doc.lower`` is these lines joined with "\n": every line break is
     # whitespace, so the chunks are the same.)
     cnt = Counter(low.split())  # insertion order = first occurrence: the rank
     return (
@@ -399,17 +399,17 @@ def _raw(arr: Ints, a: int, b: int) -> memoryview:
 def _chunk_stats(chunk: str, terms: Iterable[str]) -> tuple[int, int]:
     """(merged hit spans of ``terms`` in ``chunk``, index of the first whole-word one or
     -1), exactly as ``search._score`` merges and judges them."""
-    from .search import _find_all, _is_whole_word, _merge
+    from .textmatch import find_all, is_whole_word, merge_spans
 
     spans: list[tuple[int, int]] = []
     for t in terms:
         if t in chunk:
-            spans.extend(_find_all(chunk, t))
+            spans.extend(find_all(chunk, t))
     if not spans:
         return 0, -1
-    merged = _merge(spans)
+    merged = merge_spans(spans)
     for j, (a, b) in enumerate(merged):
-        if _is_whole_word(chunk, a, b):
+        if is_whole_word(chunk, a, b):
             return len(merged), j
     return len(merged), -1
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..core.errors import InvalidInput
+from ..core.facts import PRIORITY_ORDER, as_now, card_key, completed_us, date_of_us, effective_status, spec_facts
 from ..core.model import Spec
-from .stats import PRIORITY_ORDER, as_now, card_key, completed_us, date_of_us, effective_status, spec_facts
 
 BYS = ("none", "tag", "assignee")
 

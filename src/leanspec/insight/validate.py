@@ -12,7 +12,7 @@ errors. Line numbers are lines of the file (frontmatter included), so
 
 Spec files are read through the Store's paths once per file (never one folder scan
 per spec: that made a 10,000-spec project take minutes); sub-spec names come from
-``Spec.sub_specs``. Token counts are remembered by content hash (``tokencache``).
+``Spec.sub_specs``. Token counts are remembered by content hash (``tokens.TokenCache``).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ class _Ctx:
     fm_lines: dict[str, int]  # key -> file line
     body_lines: list[str]
     issues: list[Issue]
-    tokens: Any = None  # tokencache.TokenCache
+    tokens: Any = None  # tokens.TokenCache
     root: str = ""  # str(project.root), computed once (str(Path) per file adds up)
 
     def add(self, rule: str, severity: str, message: str, line: int | None = None, suggestion: str | None = None, path: str | None = None) -> None:
@@ -584,7 +584,7 @@ def validate_project(
 ) -> Report:
     """Validate every spec (archived included) or just ``refs``. ``progress(i, total,
     name)`` is called before each spec (front ends show it on a terminal)."""
-    from .tokencache import TokenCache
+    from .tokens import TokenCache
     from .validatecache import ResultCache
 
     wanted = normalize_rules(rules)

@@ -3,7 +3,7 @@
 What is cached, per README (keyed by its root-relative path): the stat key
 ``(size, mtime_ns, ino, ctime_ns)``, the SHA-256 of the bytes, the parsed frontmatter,
 the first ``# H1``, the checklist counts and the per-spec facts board/stats/timeline
-use (``stats.facts_key``: status and timestamps as plain ints, so those commands never
+use (``facts.facts_key``: status and timestamps as plain ints, so those commands never
 unpickle a frontmatter); per spec folder: its sub-spec file names
 (keyed by the folder's own stat, which changes whenever a file is added, removed or
 renamed in it). That is everything ``Spec.to_dict()`` needs, so ``list`` and ``board``
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".lean-spec/cache"
 CACHE_FILE = "specs.pickle"
-FORMAT = 4  # 4: record slot 10 = stats.facts_key
+FORMAT = 4  # 4: record slot 10 = facts.facts_key
 MAGIC = b"LEANSPEC-CACHE\n"
 # Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
@@ -105,7 +105,7 @@ class CachedSpec(Spec):
     _fm_blob: bytes | None
     _session: Session
     _json: bytes | None
-    # stats.facts_key of this file version (stats.spec_facts reads it); None: compute it.
+    # facts.facts_key of this file version (facts.spec_facts reads it); None: compute it.
     cached_facts: tuple[Any, ...] | None
 
     @property  # type: ignore[override]
@@ -379,7 +379,7 @@ class MetaCache:
         self.path = path
         self.default_file = default_file
         # rel README -> record: (size, mtime_ns, ino, ctime_ns, verified_ns, sha256,
-        # frontmatter pickle, first H1, checklist, to_dict() meta, stats.facts_key)
+        # frontmatter pickle, first H1, checklist, to_dict() meta, facts.facts_key)
         self.files: dict[str, tuple[Any, ...]] = {}
         self.dirs: dict[str, tuple[Any, ...]] = {}  # rel folder -> (mtime_ns, ino, ctime_ns, verified_ns, names)
         # The spec-folder listing with its containers' stamps (Store._listing_state):
@@ -672,10 +672,10 @@ class Session:
             return parsed
         meta["sub_specs"] = None  # filled per listing (the folder has its own key)
         spec._meta = meta
-        from ..insight.stats import facts_key
+        from ..core.facts import facts_key
 
         try:
-            # Computed by the function a spec read without the cache uses (stats.spec_facts).
+            # Computed by the function a spec read without the cache uses (facts.spec_facts).
             fk: tuple[Any, ...] | None = facts_key(parsed)
         except Exception:  # whatever it is, stats meets it again from the frontmatter
             fk = None
@@ -753,7 +753,7 @@ def status(store: Store) -> dict[str, Any]:
     }
 
 
-# Content-keyed caches kept beside the metadata cache (tokencache, validatecache).
+# Content-keyed caches kept beside the metadata cache (tokens.TokenCache, validatecache).
 SIBLING_FILES = ("tokens.bin", "validate.pickle", "search.idx", "search-delta.idx")
 
 

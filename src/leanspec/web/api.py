@@ -415,7 +415,7 @@ def deps(call: Call) -> dict[str, Any]:
 
 
 def _cycle_times(specs: list[Spec]) -> list[dict[str, Any]]:
-    from ..insight.stats import facts
+    from ..core.facts import facts
 
     out = []
     for s in specs:
@@ -435,7 +435,8 @@ def _cycle_times(specs: list[Spec]) -> list[dict[str, Any]]:
 
 
 def stats(call: Call) -> dict[str, Any]:
-    from ..insight.stats import compute_stats, facts
+    from ..core.facts import facts
+    from ..insight.stats import compute_stats
     from ..insight.timeline import timeline
 
     q = call.query

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import body as bodyops
 from ..core.errors import LeanSpecError
-from ..core.frontmatter import Document, _same
+from ..core.frontmatter import Document, same_value
 from . import gitutil
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def merge_spec_text(base: str, ours: str, theirs: str) -> tuple[str, bool]:
     for k in [k for k in out.data if k not in merged]:
         out.delete(k)
     for k, v in merged.items():
-        if k not in out.data or not _same(out.data[k], v):
+        if k not in out.data or not same_value(out.data[k], v):
             out.set(k, v)
     bodies = [db.body, do.body, dt.body]
     if any(bodyops._HEADER.search(b) for b in bodies):
@@ -134,7 +134,7 @@ def merge_frontmatter(base: dict[str, Any], ours: dict[str, Any], theirs: dict[s
 def _eq(a: Any, b: Any) -> bool:
     if a is _MISSING or b is _MISSING:
         return a is b
-    return _same(a, b)
+    return same_value(a, b)
 
 
 def _merge_scalar(b: Any, o: Any, t: Any, theirs_newer: bool) -> Any:
