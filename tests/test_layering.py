@@ -66,3 +66,132 @@ def test_list_does_not_import_heavy_front_ends(fixture_project: Path) -> None:
     mods = set(json.loads(out.strip().splitlines()[-1]))
     heavy = {m for m in mods if m.split(".")[0] in {"mcp", "starlette", "uvicorn", "pydantic", "markdown_it", "tiktoken", "anyio"}}
     assert not heavy, f"`list` imported {sorted(heavy)}"
+
+
+# ---------------------------------------------------------------- layers
+# Each subpackage is a layer; a module may import only from its own layer or lower
+# ones (docs/architecture.md, "Layers"). The CLI launches the other front ends.
+LAYERS = {
+    "core": 0,
+    "rules": 1,
+    "store": 2,
+    "project": 3,
+    "insight": 4,
+    "workflows": 5,
+    "mcp": 6,
+    "web": 6,
+    "tui": 6,
+    "cli": 7,
+    "__main__": 8,
+    "__init__": 0,
+}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _internal_imports(path: Path) -> list[tuple[str, str, int]]:
+    """(target module, imported name or "", line) for every import of a leanspec module,
+    lazy and TYPE_CHECKING ones included."""
+    mod = _module_name(path)
+    is_pkg = path.name == "__init__.py"
+    modules = {_module_name(p) for p in SRC.rglob("*.py")}
+    out: list[tuple[str, str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = mod.split(".") if is_pkg else mod.split(".")[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not target.startswith("leanspec"):
+                continue
+            for a in node.names:
+                sub = f"{target}.{a.name}"
+                if sub in modules:
+                    out.append((sub, "", node.lineno))
+                else:
+                    out.append((target, a.name, node.lineno))
+        elif isinstance(node, ast.Import):
+            out.extend((a.name, "", node.lineno) for a in node.names if a.name.startswith("leanspec."))
+    return out
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    key = parts[1] if len(parts) > 1 else "__init__"
+    return LAYERS[key]
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    unknown = sorted({_module_name(p) for p in SRC.rglob("*.py") if (_module_name(p).split(".") + ["__init__"])[1] not in LAYERS})
+    assert not unknown, f"modules outside the known layers (add them to LAYERS and docs/architecture.md): {unknown}"
+
+
+def test_layers_import_only_downward() -> None:
+    bad = []
+    for path in SRC.rglob("*.py"):
+        mod = _module_name(path)
+        for target, _name, line in _internal_imports(path):
+            if target == "leanspec":  # the package itself: __version__ only
+                continue
+            if _layer(target) > _layer(mod):
+                bad.append(f"{path.relative_to(SRC)}:{line} imports {target} (a higher layer)")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_private_name_imported_across_modules() -> None:
+    bad = []
+    for path in SRC.rglob("*.py"):
+        mod = _module_name(path)
+        for target, name, line in _internal_imports(path):
+            if name.startswith("_") and not name.startswith("__") and target != mod:
+                bad.append(f"{path.relative_to(SRC)}:{line} imports {name} from {target}")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_import_cycles() -> None:
+    graph: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        mod = _module_name(path)
+        graph[mod] = {t for t, _n, _l in _internal_imports(path) if t != mod and t != "leanspec"}
+    # A cycle is a strongly connected component of more than one module (Tarjan).
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    cycles: list[list[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                cycles.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)

@@ -1,5 +1,5 @@
 """Number, name and highest-number lookups that filter ``os.listdir`` output with one
-regex (``Store._lookup``) answer exactly what the per-folder scan (``Store._collect``)
+regex (``Scanner.lookup``) answer exactly what the per-folder scan (``Scanner.collect``)
 answers, on random trees full of look-alike names: date prefixes, group folders named
 with digits, files named like spec folders, temp and hidden names, non-ASCII digits,
 archived folders, deep groups. The temp sweep removes exactly the temp names."""
@@ -63,19 +63,19 @@ def test_listdir_lookups_equal_the_scan(tmp_path: Path) -> None:
         _build(root / "specs", rng)
         store = Store(root)
         for ref in [0, 1, 5, 7, 50, 500, 12345678, 20250101, 2]:
-            store._containers = None
+            store.scanner.memo = None
             want = lambda _name, num, ref=ref: num == ref  # noqa: E731
-            fast = store._lookup(refs.number_finder(ref), want)
-            store._containers = None
-            assert fast == store._collect(want), (i, ref)
+            fast = store.scanner.lookup(refs.number_finder(ref), want)
+            store.scanner.memo = None
+            assert fast == store.collect(want), (i, ref)
         for e in store.entries()[:10]:
-            store._containers = None
-            fast = store._lookup(refs.name_finder(e.name), lambda name, _n, e=e: name == e.name)
-            store._containers = None
-            assert fast == store._collect(lambda name, _n, e=e: name == e.name)
-        store._containers = None
+            store.scanner.memo = None
+            fast = store.scanner.lookup(refs.name_finder(e.name), lambda name, _n, e=e: name == e.name)
+            store.scanner.memo = None
+            assert fast == store.collect(lambda name, _n, e=e: name == e.name)
+        store.scanner.memo = None
         nums = [e.number for e in store.entries() if e.number is not None]
-        store._containers = None
+        store.scanner.memo = None
         assert store.max_number() == (max(nums) if nums else None), i
 
 
@@ -85,7 +85,7 @@ def test_a_name_with_a_newline_falls_back_to_the_scan(tmp_path: Path) -> None:
     (specs / "005-a\n006-b").mkdir(parents=True)
     (specs / "006-c").mkdir()
     store = Store(tmp_path)
-    assert store._lookup(refs.number_finder(6), lambda _n, num: num == 6) is None
+    assert store.scanner.lookup(refs.number_finder(6), lambda _n, num: num == 6) is None
     assert store.resolve("6").name == "006-c"
     assert store.max_number() == 6
 
@@ -119,7 +119,7 @@ def _project(tmp_path: Path) -> Store:
 
 
 def test_update_uses_the_sweep_listing_and_still_sees_the_tree(tmp_path: Path) -> None:
-    from leanspec.store.store import UpdateOps
+    from leanspec.rules.update import UpdateOps
 
     store = _project(tmp_path)
     specs = tmp_path / "specs"

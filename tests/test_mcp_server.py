@@ -362,7 +362,7 @@ def test_update_every_operation(srv: Session, root: Path) -> None:
     assert e["code"] == "completion_blocked" and "force" in e["hint"] and path.read_bytes() == before
     done = srv.ok("update", {"spec": name, "status": "complete", "force": True})
     assert frontmatter(path)["status"] == "complete" and done["spec"]["status"] == "complete"
-    assert "✅" in path.read_text()  # the header line follows the status
+    assert "**Status**" not in path.read_text()  # none was there, so none is added (statusHeader.insert)
 
     srv.ok("update", {"spec": name, "assignee": "", "fields": {"epic": None}})
     fm = frontmatter(path)

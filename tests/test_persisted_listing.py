@@ -32,13 +32,13 @@ def _fresh_listing(root: Path) -> tuple[list[str], bool]:
     store = Store(root)
     cache.forget(store)
     scanned: list[bool] = []
-    real_scan = store._scan
+    real_scan = store.scanner.walk
 
     def spy(*a: object, **k: object) -> None:
         scanned.append(True)
         real_scan(*a, **k)  # type: ignore[arg-type]
 
-    store._scan = spy  # type: ignore[method-assign]
+    store.scanner.walk = spy  # type: ignore[method-assign]
     res = store.load_all()
     return [s.path for s in res.specs], not scanned
 
@@ -146,5 +146,5 @@ def test_damaged_listing_state_is_ignored(fixture_project: Path, monkeypatch: py
         (root, conts, stamps, "junk"),
         "junk",
     ):
-        assert Store(fixture_project)._adopt_listing(bad) is None
+        assert Store(fixture_project).scanner.adopt_listing(bad) is None
     assert [s.path for s in store.load_all().specs] == _truth(fixture_project, monkeypatch)

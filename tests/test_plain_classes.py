@@ -22,9 +22,9 @@ import pytest
 
 from leanspec.core.frontmatter import Document
 from leanspec.core.listing import Filter
-from leanspec.core.model import LoadProblem, Spec
+from leanspec.core.model import ListResult, LoadProblem, Spec
 from leanspec.core.refs import Entry
-from leanspec.store.store import ListResult, UpdateOps
+from leanspec.rules.update import UpdateOps
 
 F = dataclasses.field
 M = dataclasses.MISSING

@@ -18,7 +18,8 @@ import pytest
 
 from conftest import FIXTURE
 from leanspec.core.frontmatter import Document
-from leanspec.store.store import Store, UpdateOps
+from leanspec.rules.update import UpdateOps
+from leanspec.store.store import Store
 
 ALL_MD = sorted(p.relative_to(FIXTURE).as_posix() for p in FIXTURE.rglob("*.md")) if FIXTURE.is_dir() else []
 

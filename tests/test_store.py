@@ -13,8 +13,9 @@ import pytest
 from leanspec.core.errors import Conflict, InvalidInput, MalformedSpec, SpecNotFound, TemplateError, WriteFailed
 from leanspec.core.frontmatter import Document
 from leanspec.project import Project
+from leanspec.rules.update import UpdateOps
 from leanspec.store import fsutil
-from leanspec.store.store import Store, UpdateOps
+from leanspec.store.store import Store
 
 
 def sha(p: Path) -> str:

@@ -56,7 +56,7 @@ def test_fast_resolve_matches_full_listing(fixture_project: Path) -> None:
     full = store.entries()
     for ref in _refs(store):
         fast = _outcome(store.resolve, ref)
-        slow = _outcome(lambda r: refs.resolve(r, full, lambda e: store._load_entry(e).title), ref)
+        slow = _outcome(lambda r: refs.resolve(r, full, lambda e: store.load_entry(e).title), ref)
         assert fast == slow, ref
     # The ambiguous pairs really are reported as such.
     assert _outcome(store.resolve, "038")[:2] == ("error", "ambiguous_spec")
@@ -71,7 +71,7 @@ def test_name_lookup_sees_changes_behind_its_back(fixture_project: Path) -> None
     _age(fixture_project)
     store = Store(fixture_project)
     store.entries()  # remembers the folders
-    assert store._containers is not None
+    assert store.scanner.memo is not None
     assert store.resolve("045-unified-dashboard").rel == "045-unified-dashboard"
     # Another process moves it into a new group folder and adds a duplicate in archived/.
     (specs / "grp").mkdir()
@@ -189,9 +189,9 @@ def test_long_lived_store_sees_folder_changes(fixture_project: Path) -> None:
     _age(fixture_project)
     store = Store(fixture_project)
     first = store.entries()
-    assert store._containers is not None and store._containers[2] == first
+    assert store.scanner.memo is not None and store.scanner.memo[2] == first
     assert store.entries() == first  # reused: nothing changed
-    assert [e.name for e in store._collect(lambda _n, num: num == 45)] == ["045-unified-dashboard"]
+    assert [e.name for e in store.collect(lambda _n, num: num == 45)] == ["045-unified-dashboard"]
     # Behind its back: a new spec, a rename into a group, an archive move, a deletion.
     shutil.copytree(specs / "018-spec-validation", specs / "300-new")
     assert "300-new" in [e.name for e in store.entries()]

@@ -1,4 +1,6 @@
-"""The façade every front end uses: ``Project.open(root)`` and one method per operation.
+"""Layer 3, the façade every front end uses: ``Project.open(root)`` and one method per
+operation. May import ``core``, ``rules`` and ``store``; the insight modules (search,
+board, stats, …) sit above it and take the specs it lists.
 
 Reads and writes go to the store; analysis (search, board, stats, graph, validate,
 tokens) lives in pure modules over lists of specs, imported lazily so the CLI's
@@ -13,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .core.listing import make_filter, sort_specs
-from .core.model import LoadProblem, Spec, WriteResult
-from .store.store import ListResult, Store, UpdateOps
+from .core.model import ListResult, LoadProblem, Spec, WriteResult
+from .rules.update import UpdateOps
+from .store.store import Store
 
 __all__ = ["Project", "UpdateOps"]
 
@@ -129,7 +132,7 @@ class Project:
         e = self.store.resolve(ref)
         out = []
         readme = self.store.readme_path(e)
-        for name in [self.config.default_file, *self.store._sub_files(e.dir)]:
+        for name in [self.config.default_file, *self.store.sub_files(e.dir)]:
             p = readme if name == self.config.default_file else e.dir / name
             try:
                 size = p.stat().st_size

@@ -196,7 +196,7 @@ def cmd_create(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def _ops(a: argparse.Namespace) -> Any:
-    from ..store.store import UpdateOps
+    from ..rules.update import UpdateOps
 
     mode = "all" if a.match_all else "first" if a.match_first else "unique"
     sections: list[tuple[str, str, str]] = []
@@ -378,7 +378,7 @@ def cmd_unlink(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 def cmd_rel(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..core.errors import InvalidInput
-    from ..store.store import UpdateOps
+    from ..rules.update import UpdateOps
 
     p = ctx.project
     if a.action == "view":

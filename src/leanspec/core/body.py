@@ -54,8 +54,10 @@ def _split(body: str) -> tuple[list[str], str]:
     return body.split(nl), nl
 
 
-def sync_header(body: str, new_lines: list[str]) -> str:
-    """Replace the header line (and its optional Assignee line) or insert it after the H1."""
+def sync_header(body: str, new_lines: list[str], *, insert: bool = True) -> str:
+    """Replace the header line (and its optional Assignee line); where there is none,
+    insert it after the H1 only when ``insert`` (LeanSpec 2026 specs have no header
+    line, and their metadata changes never touch the body)."""
     lines, nl = _split(body)
     in_fence = False
     for i, line in enumerate(lines):
@@ -72,6 +74,8 @@ def sync_header(body: str, new_lines: list[str]) -> str:
                 return body
             lines[i:end] = new_lines
             return nl.join(lines)
+    if not insert:
+        return body
     for i, line in enumerate(lines):
         if line.startswith("# "):
             lines[i + 1 : i + 1] = ["", *new_lines]

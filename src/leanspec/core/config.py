@@ -34,6 +34,12 @@ FIELDS: tuple[tuple[str, Any, str], ...] = (
     ("validation.enforceCompletionChecklist", True, "Refuse 'complete' with open checklist items."),
     ("validation.requiredSections", [], "Sections every spec should have."),
     ("lockTimeout", 10.0, "Seconds a writer waits for the project lock (env LEANSPEC_LOCK_TIMEOUT)."),
+    (
+        "statusHeader.insert",
+        False,
+        "Add a `> **Status**: …` header line to specs that have none when metadata changes "
+        "(the line is always kept in sync where it exists; LeanSpec 2026 specs have none).",
+    ),
 )
 
 _YAML_KEYS: dict[str, str] = {
@@ -70,6 +76,7 @@ class Config(Value):
         "enforce_checklist",
         "required_sections",
         "lock_timeout",
+        "status_header_insert",
         "source",
         "raw",
     )
@@ -90,6 +97,7 @@ class Config(Value):
     enforce_checklist: bool
     required_sections: tuple[str, ...]
     lock_timeout: float
+    status_header_insert: bool
     source: str | None  # the file it came from
     raw: dict[str, Any]
 
@@ -110,6 +118,7 @@ class Config(Value):
         enforce_checklist: bool = True,
         required_sections: tuple[str, ...] = (),
         lock_timeout: float = 10.0,
+        status_header_insert: bool = False,
         source: str | None = None,
         raw: dict[str, Any] | None = None,
     ) -> None:
@@ -133,6 +142,7 @@ class Config(Value):
             enforce_checklist,
             required_sections,
             lock_timeout,
+            status_header_insert,
             source,
             raw,
         )
@@ -169,6 +179,7 @@ class Config(Value):
                 "requiredSections": list(self.required_sections),
             },
             "lockTimeout": self.lock_timeout,
+            "statusHeader": {"insert": self.status_header_insert},
             "source": self.source,
         }
 
@@ -267,6 +278,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
         enforce_checklist=bool(pick("validation.enforceCompletionChecklist", True, bool)),
         required_sections=tuple(pick("validation.requiredSections", [], list)),
         lock_timeout=float(timeout) if timeout else float(pick("lockTimeout", 10.0, float)),
+        status_header_insert=bool(pick("statusHeader.insert", False, bool)),
         source=source,
         raw=raw,
     )

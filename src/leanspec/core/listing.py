@@ -159,7 +159,7 @@ def json_array(specs: Sequence[Spec]) -> bytes:
     """``[s.to_dict() for s in specs]`` as compact JSON bytes (ensure_ascii off, the web
     API's encoding). A warm server's specs keep their encoded form between calls, so
     this is mostly a join."""
-    from ..store.cache import dumps_compact
+    from .model import dumps_compact
 
     parts = []
     for s in specs:

@@ -420,3 +420,25 @@ class WriteResult(Value):
             "written": self.written,
             "message": self.message,
         }
+
+
+class ListResult(Value):
+    """A listing: the specs that loaded and the folders that did not.
+
+    A plain class, not @dataclass (see ``values.Value``): same init, repr, equality, unhashable."""
+
+    __match_args__ = ("specs", "problems")
+    _FIELDS = __match_args__
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, specs: list[Spec], problems: list[LoadProblem]) -> None:
+        self.specs = specs
+        self.problems = problems
+
+
+def dumps_compact(value: Any) -> bytes:
+    """JSON exactly as starlette's JSONResponse renders it (so joined pieces equal one
+    encoding of the whole)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")

@@ -80,7 +80,7 @@ def parse_dir_name(name: str) -> tuple[int, str] | None:
     return int(m.group(2)), m.group(3)
 
 
-# Finders for Store._lookup: each takes the names of one folder, each preceded by a
+# Finders for Scanner.lookup: each takes the names of one folder, each preceded by a
 # newline (no name holds one), and returns a superset of the names it is after, by
 # one regex pass in C. Callers re-check every name with parse_dir_name. The patterns
 # start with a literal newline, which the regex engine skips to quickly.

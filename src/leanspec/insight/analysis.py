@@ -238,7 +238,7 @@ class _Locked:
 def _read_locked(project: Project, ref: str, expected_hash: str | None) -> _Locked:
     """Read the README under the caller's transaction and apply the store's own
     expected-hash check (a stale hash is a conflict; nothing is written)."""
-    from ..store.store import content_hash
+    from ..store.specfile import content_hash
 
     spec = project.get(ref)
     _n, rel, text = project.read(spec.name)

@@ -482,9 +482,9 @@ class SearchIndex:
         self._reset_views()
 
     def _write(self, path: str, seg: Segment) -> Any:
-        from ..store.cache import _read_only, write_cache_file
+        from ..store.cache import read_only, write_cache_file
 
-        if _read_only(self.dir) or not write_cache_file(path, *seg.to_parts()):
+        if read_only(self.dir) or not write_cache_file(path, *seg.to_parts()):
             return None
         try:
             st = os.stat(path)

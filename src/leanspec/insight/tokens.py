@@ -91,7 +91,7 @@ def _spec_row(project: Project, spec: Spec, include_sub_specs: bool, cache: Toke
     found (``Spec.path``, ``Spec.sub_specs``), with no folder scan per spec, and counts
     come from ``cache`` when the bytes were counted before."""
     from ..core.errors import LeanSpecError
-    from ..store.store import read_spec_file as _read
+    from ..store.specfile import read_spec_file as _read
 
     default = project.config.default_file
     data, text = _read(root, spec.path, spec.name, default)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import InvalidInput, LeanSpecError, MalformedSpec
 from ..core.model import PRIORITIES, STATUSES, LoadProblem, Spec
-from ..store.store import read_spec_file as _read  # the store owns spec file reads
+from ..store.specfile import read_spec_file as _read  # the store owns spec file reads
 from .analysis import scan, sections
 
 if TYPE_CHECKING:

@@ -45,14 +45,26 @@ import pickle
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from ..core.model import Spec, checklist_counts, first_h1
+from ..core.config import Config
+from ..core.model import Spec, checklist_counts, dumps_compact, first_h1
+from ..core.refs import Entry
 
-if TYPE_CHECKING:
-    from ..core.refs import Entry
-    from .store import Store
-    from .watch import Journal
+
+class Store(Protocol):
+    """What the cache needs of the store (``store.Store`` is one): the cache sits below
+    the store, which calls it from ``load_all``, so it names no store module."""
+
+    root: Path
+    config: Config
+
+    def entries(self) -> list[Entry]: ...
+    def readme_path(self, e: Entry) -> Path: ...
+    def load_entry(self, e: Entry) -> Spec: ...
+    def parse(self, e: Entry, path: Path, data: bytes, size: int, mtime: float) -> Spec: ...
+    def sub_files(self, d: Path) -> list[str]: ...
 
 CACHE_DIR = ".lean-spec/cache"
 CACHE_FILE = "specs.pickle"
@@ -62,9 +74,9 @@ MAGIC = b"LEANSPEC-CACHE\n"
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
 RACY_NS = 2_000_000_000
 MAX_CACHE_BYTES = 512 * 1024 * 1024
-MAX_READ = 64 * 1024 * 1024  # = store.MAX_SPEC_BYTES; bigger files take the store's path
+MAX_READ = 64 * 1024 * 1024  # = specfile.MAX_SPEC_BYTES; bigger files take the store's path
 
-_BODY = Spec.__dict__["body"]  # the slot descriptors CachedSpec's properties wrap
+BODY_SLOT = Spec.__dict__["body"]  # the slot descriptors CachedSpec's properties wrap
 _FM = Spec.__dict__["frontmatter"]
 _SUBS = Spec.__dict__["sub_specs"]
 _new_cached = object.__new__
@@ -145,13 +157,13 @@ class CachedSpec(Spec):
     @property  # type: ignore[override]
     def body(self) -> str:
         try:
-            return _BODY.__get__(self, Spec)  # type: ignore[no-any-return]
+            return BODY_SLOT.__get__(self, Spec)  # type: ignore[no-any-return]
         except AttributeError:
             return self._load_body()
 
     @body.setter
     def body(self, value: str) -> None:
-        _BODY.__set__(self, value)
+        BODY_SLOT.__set__(self, value)
 
     @property
     def title(self) -> str:
@@ -244,10 +256,10 @@ class CachedSpec(Spec):
         # budget (then re-read them on each use). One-shot processes keep them all.
         budget = self._session.body_budget
         if budget is None:
-            _BODY.__set__(self, body)
+            BODY_SLOT.__set__(self, body)
         elif budget[0] > len(body):
             budget[0] -= len(body)
-            _BODY.__set__(self, body)
+            BODY_SLOT.__set__(self, body)
         return body
 
     def _load_body(self) -> str:
@@ -264,11 +276,11 @@ class CachedSpec(Spec):
         except (OSError, UnicodeDecodeError):
             pass
         try:
-            fresh = store._load_entry(e)
+            fresh = store.load_entry(e)
         except (LeanSpecError, OSError):
             # Deleted or broken since the listing: keep the listed metadata; there is
             # no body of that version left to show.
-            _BODY.__set__(self, "")
+            BODY_SLOT.__set__(self, "")
             return ""
         if fresh.content_hash != self.content_hash:
             # Changed since the listing: move the whole object to the new version.
@@ -281,16 +293,8 @@ class CachedSpec(Spec):
             self._checks = checklist_counts(fresh.body)
             self._meta = None
             self._json = None
-        _BODY.__set__(self, fresh.body)
+        BODY_SLOT.__set__(self, fresh.body)
         return fresh.body
-
-
-def dumps_compact(value: Any) -> bytes:
-    """JSON exactly as starlette's JSONResponse renders it (so joined pieces equal one
-    encoding of the whole)."""
-    import json
-
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
 
 
 def body_of(text: str) -> str:
@@ -360,7 +364,7 @@ def _fresh_frontmatter(spec: CachedSpec) -> dict[str, Any]:
     from ..core.errors import LeanSpecError
 
     try:
-        return spec._store._load_entry(spec._entry).frontmatter  # type: ignore[no-any-return]
+        return spec._store.load_entry(spec._entry).frontmatter  # type: ignore[no-any-return]
     except (LeanSpecError, OSError):
         return {}
 
@@ -382,7 +386,7 @@ class MetaCache:
         # frontmatter pickle, first H1, checklist, to_dict() meta, facts.facts_key)
         self.files: dict[str, tuple[Any, ...]] = {}
         self.dirs: dict[str, tuple[Any, ...]] = {}  # rel folder -> (mtime_ns, ino, ctime_ns, verified_ns, names)
-        # The spec-folder listing with its containers' stamps (Store._listing_state):
+        # The spec-folder listing with its containers' stamps (Scanner.listing_state):
         # a fresh process that finds every container unchanged skips the folder scan.
         self.listing: tuple[Any, ...] | None = None
         self.lock = threading.Lock()
@@ -437,7 +441,7 @@ class MetaCache:
     def save(self) -> bool:
         """Write atomically; any OS error (read-only project, full disk) is ignored."""
         d = os.path.dirname(self.path)
-        if _read_only(d):
+        if read_only(d):
             return False
         try:
             blob = pickle.dumps(
@@ -472,7 +476,7 @@ class MetaCache:
                     self.loaded_stat = other.loaded_stat
 
 
-def _read_only(cache_dir: str) -> bool:
+def read_only(cache_dir: str) -> bool:
     """A folder whose mode has no write bit at all is read-only by intent, even for
     root (who bypasses permission checks): never create the cache inside it."""
     d = cache_dir
@@ -537,7 +541,7 @@ class Session:
         # Set by a warm (journaled) listing: bodies kept within this many bytes, and
         # the folders whose README the change journal cannot vouch for.
         self.body_budget: list[int] | None = None
-        self.journal: Journal | None = None
+        self.journal: Any = None  # watch.Journal, set by a warm listing
         self.untrusted: set[str] = set()
 
     def load(self, e: Entry) -> Spec:
@@ -545,7 +549,7 @@ class Session:
         if not dpath.startswith(self.root_prefix):
             if self.journal is not None:
                 self.untrusted.add(dpath)
-            return self.store._load_entry(e)  # specs folder outside the root: no cache
+            return self.store.load_entry(e)  # specs folder outside the root: no cache
         rel_dir = dpath[self.root_len :]
         rel = rel_dir + self.suffix
         rec = self.files.get(rel)
@@ -558,7 +562,7 @@ class Session:
         except OSError:
             if self.journal is not None:
                 self.untrusted.add(dpath)
-            return self.store._load_entry(e)  # let the store report the problem
+            return self.store.load_entry(e)  # let the store report the problem
         j = self.journal
         if j is not None and (st.st_nlink != 1 or not j.local(st.st_dev, dpath)):
             # Another hard link's folder, or a file system whose changes may bypass
@@ -602,7 +606,7 @@ class Session:
         try:
             st = os.stat(dpath)
         except OSError:
-            return self.store._sub_files(e.dir)
+            return self.store.sub_files(e.dir)
         if (
             d is not None
             and d[0] == st.st_mtime_ns
@@ -612,7 +616,7 @@ class Session:
         ):
             return list(d[4])
         now = time.time_ns()
-        names = self.store._sub_files(e.dir)  # listed AFTER the stat (see _miss)
+        names = self.store.sub_files(e.dir)  # listed AFTER the stat (see _miss)
         self._record_dir(rel_dir, st, now, names)
         return names
 
@@ -639,10 +643,10 @@ class Session:
                 verified = time.time_ns()
                 data = f.read(MAX_READ)
         except OSError:
-            return self.store._load_entry(e)  # the store words the problem
+            return self.store.load_entry(e)  # the store words the problem
         if len(data) != st.st_size or len(data) >= MAX_READ:
-            return self.store._load_entry(e)  # changing under us, or huge: no record
-        parsed = self.store._parse(e, self.store.readme_path(e), data, st.st_size, st.st_mtime)
+            return self.store.load_entry(e)  # changing under us, or huge: no record
+        parsed = self.store.parse(e, self.store.readme_path(e), data, st.st_size, st.st_mtime)
         self._record_dir(rel_dir, dst, verified, parsed.sub_specs)
         body = parsed.body
         spec = CachedSpec(

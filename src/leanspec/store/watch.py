@@ -273,7 +273,7 @@ class WarmState:
 
         Holds the lock for the whole call: two threads of a server never validate the
         same folders at once, and ``results`` is never seen half-updated."""
-        from .store import ListResult
+        from ..core.model import ListResult
 
         with self.lock:
             self.seen.version = None  # until this call has an answer of a known version
@@ -408,7 +408,7 @@ class WarmState:
                 new_containers.add(path)
             return True
 
-        entries = store._collect(None, watch=on_container)
+        entries = store.collect(None, watch=on_container)
         if not containers or unwatched or j.broken:
             return False  # no specs folder yet, or a container we cannot watch
         items: list[list[Any]] = []
@@ -439,9 +439,9 @@ class WarmState:
             try:
                 r: Any = sess.load(e)
             except LeanSpecError as exc:
-                if store._moved_to_archive(e) is not None:
+                if store.scanner.moved_to_archive(e) is not None:
                     return False  # moved while we listed: the plain path retries
-                r = LoadProblem(store._rel(store.readme_path(e)), exc.code, exc.message)
+                r = LoadProblem(store.rel(store.readme_path(e)), exc.code, exc.message)
             index[d] = len(items)
             items.append([e, r])
         j.prune(set(index) | set(containers))
@@ -478,7 +478,7 @@ class WarmState:
         try:
             r: Any = sess.load(e)
         except LeanSpecError as exc:
-            r = LoadProblem(store._rel(store.readme_path(e)), exc.code, exc.message)
+            r = LoadProblem(store.rel(store.readme_path(e)), exc.code, exc.message)
         if sess.untrusted:
             self.always.add(d)
         else:
@@ -489,8 +489,7 @@ class WarmState:
         return True
 
     def _result(self, store: Any, include_archived: bool) -> Any:
-        from ..core.model import LoadProblem
-        from .store import ListResult
+        from ..core.model import ListResult, LoadProblem
 
         specs: list[Any] = []
         problems: list[Any] = []
@@ -510,10 +509,10 @@ SAVE_EVERY = 30.0  # seconds between cache-file writes of a warm server
 
 
 def _refund(budget: list[int], old: Any) -> None:
-    from .cache import _BODY
+    from .cache import BODY_SLOT
 
     try:
-        body = _BODY.__get__(old, type(old))
+        body = BODY_SLOT.__get__(old, type(old))
     except (AttributeError, TypeError):
         return
     if getattr(old, "_session", None) is not None and old._session.body_budget is budget:

@@ -277,7 +277,7 @@ def list_specs(call: Call) -> Response:
     if limit is not None:
         specs = specs[:limit]
     from ..core.listing import json_array
-    from ..store.cache import dumps_compact
+    from ..core.model import dumps_compact
 
     # The same bytes JSONResponse would render for {"ok", "total", "specs", "problems"},
     # assembled from each spec's kept encoding (a warm listing re-encodes only changes).

@@ -613,7 +613,7 @@ class _Seen:
                 continue
             self.rels.add(e.rel)
             try:
-                self.add(self.store._load_entry(e))
+                self.add(self.store.load_entry(e))
             except LeanSpecError:
                 continue  # a malformed spec is reported by `list`/`validate`, not here
 
