@@ -35,7 +35,6 @@ from ..core.errors import (
 from ..core.frontmatter import Document
 from ..core.model import ListResult, LoadProblem, Spec, WriteResult
 from ..core.refs import Entry
-from ..rules import create as create_rules
 from ..rules import update as update_rules
 from ..rules.update import UpdateOps
 from . import fsutil, specfile
@@ -416,6 +415,8 @@ class Store:
     ) -> WriteResult:
         """Create a spec all-or-nothing: the number is allocated under the project lock and
         the folder is built hidden, then renamed into place."""
+        from ..rules import create as create_rules  # only create pays for it
+
         req = create_rules.NewSpec(
             name,
             title=title,
