@@ -101,7 +101,7 @@ class _Parser(argparse.ArgumentParser):
         if "--json" in argv or ("json" in argv and ("-o" in argv or "--output" in argv)):
             print(json.dumps({"ok": False, "error": {"code": "usage", "message": message}}))
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {terminal_safe(message)}", file=sys.stderr)
         raise SystemExit(2)
 
 

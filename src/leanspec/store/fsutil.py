@@ -164,18 +164,21 @@ def file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
     """An exclusive advisory lock (flock). The kernel releases it when the holder dies,
     so a ``kill -9`` never leaves a stale lock; the lock file itself stays (harmless)."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         # O_NOFOLLOW: a lock file that is a symlink (from a cloned repository) must not
-        # create or touch a file elsewhere.
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
+        # create or touch a file elsewhere. The lock file is local state: such a link
+        # is replaced by a plain file (its target is never touched).
+        try:
+            fd = os.open(lock_path, flags, 0o644)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP or not os.path.islink(lock_path):
+                raise
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock_path)
+            fd = os.open(lock_path, flags, 0o644)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise WriteFailed(
-                f"cannot open lock file {lock_path}: it is a symlink; nothing was written",
-                hint="remove the symlink (the lock file is local state, never committed)",
-                details={"path": str(lock_path)},
-            ) from None
-        raise WriteFailed(f"cannot open lock file {lock_path}: {exc.strerror}") from None
+        raise WriteFailed(f"cannot open lock file {lock_path}: {exc.strerror}", details={"path": str(lock_path)}) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise WriteFailed(f"cannot open lock file {lock_path}: not a regular file", details={"path": str(lock_path)})
