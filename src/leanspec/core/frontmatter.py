@@ -67,6 +67,7 @@ def load_yaml(text: str) -> Any:
     yaml = _yaml()
     # yaml.load is get_single_node + construct_document; the composed node graph is
     # checked in between (an alias is the same node object reached twice).
+    assert _Loader is not None  # set by _yaml()
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

@@ -26,10 +26,10 @@ from ..core import confine, refs, templates, untrusted
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
 from ..core.errors import (
     CompletionBlocked,
+    ConfigError,
     Conflict,
     FileNotFoundInSpec,
     InvalidInput,
-    ConfigError,
     LeanSpecError,
     MalformedSpec,
     ProjectNotFound,
