@@ -4,6 +4,7 @@ cleaned up, all-or-nothing create, numbering, group folders, sub-spec writes."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -23,20 +24,26 @@ def sha(p: Path) -> str:
 
 
 # ----------------------------------------------------------- symlink, mode
-def test_symlinked_readme_replaced_at_target(cli, fixture_project: Path, tmp_path: Path) -> None:
+def test_symlinked_readme_outside_is_refused(cli, fixture_project: Path, tmp_path: Path) -> None:
+    """Containment (docs/security.md): a README that is a symlink out of the project is
+    a load problem, never read nor written through; the target is untouched."""
     sdir = fixture_project / "specs/150-tag-management"
     real = tmp_path / "elsewhere" / "real-150.md"
     real.parent.mkdir()
     (sdir / "README.md").rename(real)
     (sdir / "README.md").symlink_to(real)
+    before = real.read_bytes()
     r = cli(fixture_project, "update", "150", "--add-tags", "via-link")
-    assert r.code == 0, r.err
+    assert r.code == 1 and "leads outside the project" in r.err, r.err
+    assert real.read_bytes() == before
+    assert [p.name for p in real.parent.iterdir()] == ["real-150.md"]
     link = sdir / "README.md"
     assert link.is_symlink() and os.readlink(link) == str(real)
-    assert "via-link" in Document.parse(real.read_text(encoding="utf-8")).data["tags"]
-    # The temp file was made beside the target (same filesystem), and is gone.
-    assert [p.name for p in real.parent.iterdir()] == ["real-150.md"]
-    assert [p.name for p in sdir.iterdir()] == ["README.md"]
+    listed = cli(fixture_project, "list", "--json")
+    assert listed.code == 0
+    data = json.loads(listed.out)
+    assert "150-tag-management" not in [s["name"] for s in data["specs"]]
+    assert any("150-tag-management" in p["path"] for p in data["problems"])
 
 
 def test_relative_symlink_kept(cli, fixture_project: Path) -> None:
@@ -77,17 +84,17 @@ def test_atomic_write_refuses_read_only_even_for_root(tmp_path: Path) -> None:
     p.write_text("x")
     p.chmod(0o444)
     with pytest.raises(WriteFailed) as ei:
-        fsutil.atomic_write(p, b"y")
+        fsutil.atomic_write(p, b"y", folder=str(tmp_path))
     assert "read-only" in ei.value.message
     assert p.read_text() == "x" and os.listdir(tmp_path) == ["f.md"]
 
 
 def test_atomic_write_reports_os_errors(tmp_path: Path) -> None:
     with pytest.raises(WriteFailed) as ei:
-        fsutil.atomic_write(tmp_path / "missing-dir" / "f.md", b"y")
+        fsutil.atomic_write(tmp_path / "missing-dir" / "f.md", b"y", folder=str(tmp_path))
     assert "cannot write" in ei.value.message
     with pytest.raises(WriteFailed) as ei:
-        fsutil.atomic_write(tmp_path / ("n" * 300), b"y")
+        fsutil.atomic_write(tmp_path / ("n" * 300), b"y", folder=str(tmp_path))
     assert "file name too long" in ei.value.message
 
 

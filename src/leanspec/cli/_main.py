@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
+from ..core.untrusted import terminal_safe
 from ._app import Ctx, Outcome
 
 # Command modules, each with ``register(subparsers, common)``. Kept light: heavy
@@ -100,7 +101,7 @@ class _Parser(argparse.ArgumentParser):
         if "--json" in argv or ("json" in argv and ("-o" in argv or "--output" in argv)):
             print(json.dumps({"ok": False, "error": {"code": "usage", "message": message}}))
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {terminal_safe(message)}", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -182,14 +183,20 @@ def _dumps(data: Any, stream: Any) -> str:
 def _emit(ctx: Ctx, out: Outcome) -> None:
     stream = ctx.stdout
     if ctx.json:
-        stream.write(_dumps(out.data, stream) + "\n")
+        js = _dumps(out.data, stream)
+        try:
+            stream.write(js + "\n")
+        except UnicodeEncodeError:  # a lone surrogate from a YAML escape: ASCII JSON
+            stream.write(json.dumps(out.data, separators=(",", ":"), default=str) + "\n")
     else:
         text = out.text if isinstance(out.text, str) else "\n".join(out.text)
         if text:
+            # Spec-supplied values never reach the terminal raw (docs/security.md).
+            text = terminal_safe(text, keep_sgr=ctx.color)
             stream.write(text if text.endswith("\n") else text + "\n")
     for line in out.stderr:
         if not ctx.quiet:
-            print(line, file=sys.stderr)
+            print(terminal_safe(line), file=sys.stderr)
     stream.flush()
 
 
@@ -205,10 +212,10 @@ def _error(ctx: Ctx | None, exc: Any) -> int:
     if ctx is not None and ctx.json:
         sys.stdout.write(_dumps({"ok": False, "error": payload}, sys.stdout) + "\n")
         sys.stdout.flush()
-    msg = payload["message"]
+    msg = terminal_safe(str(payload["message"]))
     print(f"error: {msg}", file=sys.stderr)
     if payload.get("hint"):
-        print(f"hint: {payload['hint']}", file=sys.stderr)
+        print(f"hint: {terminal_safe(str(payload['hint']))}", file=sys.stderr)
     return code
 
 

@@ -30,6 +30,13 @@ def header_lines(
     reviewer: str | None = None,
 ) -> list[str]:
     """The TS-era header: ``> **Status**: ✅ Complete · **Priority**: High · ...``."""
+    # Values from the file are made one line each, so that a hostile value (a line
+    # break in an assignee) cannot add lines and the re-sync stays idempotent.
+    from .untrusted import one_line
+
+    status, created, assignee, reviewer = one_line(status), created and one_line(created), assignee and one_line(assignee), reviewer and one_line(reviewer)
+    priority = priority and one_line(priority)
+    tags = [one_line(t) for t in tags]
     emoji = STATUS_EMOJI.get(status, "📄")
     parts = [f"**Status**: {emoji} {_label(status)}"]
     if priority:

@@ -215,12 +215,23 @@ def read_config_file(root: Path) -> tuple[dict[str, Any], str | None]:
     base = root / CONFIG_DIR
     for name in ("config.json", "config.yaml", "config.yml"):
         p = base / name
-        if not p.is_file():
+        if not os.path.lexists(p):
             continue
         try:
-            text = p.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{p}: cannot read config: {exc}") from None
+            # Containment (docs/security.md): a config that is a symlink out of the
+            # project is refused, never read (its content could show in an error).
+            from . import confine
+
+            data_b = confine.read_file(str(p), str(base), os.path.realpath(root), 1 << 20)[0]
+            if len(data_b) > 1 << 20:
+                raise ConfigError(f"{p}: config file too large")
+            text = data_b.decode("utf-8-sig")
+        except IsADirectoryError:
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read config: {exc.strerror}", details={"path": str(p)}) from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{p}: cannot read config: not UTF-8 text", details={"path": str(p)}) from None
         try:
             if name.endswith(".json"):
                 data = json.loads(text) if text.strip() else {}
@@ -257,18 +268,30 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
         except (TypeError, ValueError):
             raise ConfigError(f"{source or 'config'}: {dotted} must be a {typ.__name__}") from None
 
+    where = source or "config"
     specs_dir = str(pick("specsDir", "specs", str)).strip() or "specs"
-    if Path(specs_dir).is_absolute() or ".." in Path(specs_dir).parts:
-        raise ConfigError(f"{source or 'config'}: specsDir must stay inside the project: {specs_dir!r}")
+    _check_name(where, "specsDir", specs_dir, nested=True)
+    if Path(specs_dir).parts[0] == CONFIG_DIR:
+        raise ConfigError(f"{where}: specsDir must not be inside {CONFIG_DIR}: {specs_dir!r}", details={"key": "specsDir"})
     templates = merged.get("templates")
+    templates = dict(templates) if isinstance(templates, dict) else {"default": "spec-template.md"}
+    for name, ref in templates.items():
+        _check_name(where, f"templates.{name}", str(ref), nested=True)
+    template = str(pick("template", "spec-template.md", str))
+    _check_name(where, "template", template, nested=True)
+    default_file = str(pick("structure.defaultFile", "README.md", str))
+    _check_name(where, "structure.defaultFile", default_file, nested=False)
+    prefix = str(pick("structure.prefix", "", str) or "")
+    if prefix:
+        _check_name(where, "structure.prefix", prefix, nested=False)
     timeout = os.environ.get("LEANSPEC_LOCK_TIMEOUT")
     return Config(
         specs_dir=specs_dir,
-        template=str(pick("template", "spec-template.md", str)),
-        templates=dict(templates) if isinstance(templates, dict) else {"default": "spec-template.md"},
-        sequence_digits=max(1, int(pick("structure.sequenceDigits", 3, int))),
-        default_file=str(pick("structure.defaultFile", "README.md", str)),
-        prefix=str(pick("structure.prefix", "", str) or ""),
+        template=template,
+        templates={str(k): str(v) for k, v in templates.items()},
+        sequence_digits=max(1, min(12, int(pick("structure.sequenceDigits", 3, int)))),
+        default_file=default_file,
+        prefix=prefix,
         draft_enabled=bool(pick("draftStatus.enabled", False, bool)),
         archive_mode=str(pick("archive.mode", "move", str)),
         max_lines=int(pick("validation.maxLines", 400, int)),
@@ -282,6 +305,29 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
         source=source,
         raw=raw,
     )
+
+
+def _check_name(where: str, key: str, value: str, *, nested: bool) -> None:
+    """Config values that name files are plain relative names inside the project
+    (``nested``: sub-folders allowed, never ``..``); ConfigError naming the key."""
+    bad = (
+        not value.strip()
+        or value != value.strip()
+        or "\\" in value
+        or any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value)
+        or value.startswith("/")
+        or Path(value).is_absolute()
+        or any(part in ("", ".", "..") for part in value.split("/"))
+        or (not nested and ("/" in value or value.startswith(".")))
+        or len(value.encode("utf-8", "surrogatepass")) > 200
+    )
+    if bad:
+        what = "a plain file name" if not nested else "a relative path inside the project (no '..')"
+        raise ConfigError(
+            f"{where}: {key} must be {what}: {value!r}",
+            hint=f"fix {key} in the config file",
+            details={"key": key, "value": value},
+        )
 
 
 def find_root(start: Path) -> Path | None:

@@ -42,14 +42,63 @@ _KEY_LINE = LazyRe(r"""^(?P<key>[A-Za-z_][\w.-]*|"[^"]+"|'[^']+')[ \t]*:(?:[ \t]
 _DATE_LIKE = LazyRe(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
+#: Bounds on frontmatter YAML (docs/security.md): a spec's header is a few hundred
+#: bytes; these refuse alias bombs and nesting that would take the process down.
+MAX_YAML_BYTES = 256 * 1024
+MAX_YAML_DEPTH = 64
+MAX_YAML_NODES = 100_000
+
+
+class YamlLimit(ValueError):
+    """Frontmatter YAML over the bounds (size, depth, nodes) or with aliases."""
+
+
 def load_yaml(text: str) -> Any:
-    """``yaml.load(text, CSafeLoader)``: the same value, the same errors."""
+    """``yaml.load(text, CSafeLoader)``: the same value, the same errors, within bounds:
+    at most ``MAX_YAML_BYTES`` of text, no alias (``*name``: no expansion bombs, no
+    recursive values), at most ``MAX_YAML_DEPTH`` levels and ``MAX_YAML_NODES`` nodes.
+    Over a bound: ``YamlLimit``."""
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlLimit(f"frontmatter too large ({len(text)} characters, at most {MAX_YAML_BYTES})")
     try:
         return yamlsubset.load(text)
     except yamlsubset.Unsupported:
         pass
     yaml = _yaml()
-    return yaml.load(text, Loader=_Loader)
+    # yaml.load is get_single_node + construct_document; the composed node graph is
+    # checked in between (an alias is the same node object reached twice).
+    assert _Loader is not None  # set by _yaml()
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(yaml, node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_nodes(yaml: Any, root: Any) -> None:
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise YamlLimit("YAML aliases (*name) are not supported in frontmatter")
+        seen.add(id(node))
+        count += 1
+        if count > MAX_YAML_NODES:
+            raise YamlLimit(f"frontmatter has more than {MAX_YAML_NODES} values")
+        if depth > MAX_YAML_DEPTH:
+            raise YamlLimit(f"frontmatter nested deeper than {MAX_YAML_DEPTH} levels")
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.append((k, depth + 1))
+                stack.append((v, depth + 1))
 
 
 def _is_yaml_error(exc: BaseException) -> bool:
@@ -180,10 +229,13 @@ class Document(Value):
         body = text[close_end + 1 :] if close_newline else ""
         try:
             data = load_yaml(fm_text) if fm_text is not None else None
-        except Exception as exc:
-            if not _is_yaml_error(exc):
-                raise
+        except (Exception, RecursionError) as exc:
+            # Any failure is this spec's problem only (docs/security.md): YAML errors,
+            # and what PyYAML's constructors raise on hostile values (2025-13-45:
+            # ValueError; a 5,000-digit int: ValueError; !!float overflow, ...).
             reason = str(exc).replace("\n", " ")
+            if not _is_yaml_error(exc) and not isinstance(exc, YamlLimit):
+                reason = f"{type(exc).__name__}: {reason}"
             raise MalformedSpec(
                 f"{path or 'file'}: invalid YAML frontmatter: {reason}",
                 details={"path": path},
@@ -289,9 +341,7 @@ class Document(Value):
         """
         try:
             reparsed = load_yaml("\n".join(self.fm_lines)) or {}
-        except Exception as exc:
-            if not _is_yaml_error(exc):
-                raise
+        except Exception:
             reparsed = None  # an edit that is not even YAML any more
         if reparsed is None or not same_value(reparsed, expected):
             raise MalformedSpec(

@@ -23,8 +23,32 @@ def builtin_files(name: str) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(base.iterdir(), key=lambda p: p.name) if p.name.endswith(".md")}
 
 
-def project_template_files(templates_dir: Path, ref: str) -> dict[str, str] | None:
-    """A project template: a file (the README) or a folder (README.md + other .md)."""
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+def _read(p: Path, folder: Path, base: str) -> str:
+    """A template file under the containment rule: inside ``folder``, whose real path
+    is inside ``base`` (docs/security.md); a symlink out is a TemplateError."""
+    import os
+
+    from . import confine
+
+    try:
+        data = confine.read_file(str(p), str(folder), base, MAX_TEMPLATE_BYTES)[0]
+    except OSError as exc:
+        raise TemplateError(f"cannot read template {p.name}: {exc.strerror}", details={"path": os.fspath(p)}) from None
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise TemplateError(f"template {p.name} is too large")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TemplateError(f"template {p.name} is not UTF-8 text") from None
+
+
+def project_template_files(templates_dir: Path, ref: str, base: str | None = None) -> dict[str, str] | None:
+    """A project template: a file (the README) or a folder (README.md + other .md).
+    Files are read under the containment rule: inside ``base`` (a real path; None:
+    the templates folder's own real path)."""
     rp = Path(ref)
     if rp.is_absolute() or ".." in rp.parts or "\\" in ref:
         # `create --template /etc/passwd` (or `../config.json`) must not copy an
@@ -33,12 +57,16 @@ def project_template_files(templates_dir: Path, ref: str) -> dict[str, str] | No
             f"invalid template name {ref!r}: a template is a name inside .lean-spec/templates/",
             hint="run `lean-spec templates` to list templates",
         )
+    import os
+
+    if base is None:
+        base = os.path.realpath(templates_dir)
     p = templates_dir / ref
-    if p.is_file():
-        return {"README.md": p.read_text(encoding="utf-8-sig")}
+    if p.is_file() or (p.is_symlink() and not p.exists()):
+        return {"README.md": _read(p, p.parent, base)}
     if p.is_dir():
         files = {
-            f.name: f.read_text(encoding="utf-8-sig")
+            f.name: _read(f, p, base)
             for f in sorted(p.iterdir())
             if f.is_file() and f.name.endswith(".md") and not f.name.startswith(".")
         }

@@ -48,6 +48,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..core import confine
 from ..core.config import Config
 from ..core.model import Spec, checklist_counts, dumps_compact, first_h1
 from ..core.refs import Entry
@@ -65,10 +66,12 @@ class Store(Protocol):
     def load_entry(self, e: Entry) -> Spec: ...
     def parse(self, e: Entry, path: Path, data: bytes, size: int, mtime: float) -> Spec: ...
     def sub_files(self, d: Path) -> list[str]: ...
+    def spec_base(self) -> str: ...
+    def read_spec_bytes(self, e: Entry, path: Path) -> tuple[bytes, os.stat_result]: ...
 
 CACHE_DIR = ".lean-spec/cache"
 CACHE_FILE = "specs.pickle"
-FORMAT = 4  # 4: record slot 10 = facts.facts_key
+FORMAT = 5  # 4: record slot 10 = facts.facts_key; 5: entries made under the containment rule
 MAGIC = b"LEANSPEC-CACHE\n"
 # Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
@@ -269,8 +272,7 @@ class CachedSpec(Spec):
         # Fast path: the bytes are the listed version (same SHA-256): only split off
         # the body, no YAML, no folder listing.
         try:
-            with open(store.readme_path(e), "rb") as f:
-                data = f.read(MAX_READ)
+            data = store.read_spec_bytes(e, store.readme_path(e))[0]
             if len(data) < MAX_READ and hashlib.sha256(data).hexdigest() == self.content_hash:
                 return self._keep_body(body_of(data.decode("utf-8")))
         except (OSError, UnicodeDecodeError):
@@ -327,9 +329,12 @@ def write_cache_file(path: str, *parts: bytes) -> bool:
     tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         os.makedirs(d, exist_ok=True)
+        if os.path.realpath(d) != os.path.abspath(d):
+            return False  # .lean-spec/ or cache/ is a symlink: never write through it
         gi = os.path.join(d, ".gitignore")
-        if not os.path.exists(gi):
-            with open(gi, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
+        if not os.path.lexists(gi):
+            fd = os.open(gi, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+            with open(fd, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
                 f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
         with open(tmp, "wb") as f:  # not-a-spec-file: cache temp file
             for part in parts:
@@ -396,12 +401,11 @@ class MetaCache:
     # ------------------------------------------------------------ persistence
     def load(self, *, freeze: bool = False) -> None:
         try:
-            with open(self.path, "rb") as f:
-                st = os.fstat(f.fileno())
-                if st.st_size > MAX_CACHE_BYTES:
-                    self.status = "corrupt"
-                    return
-                data = f.read()
+            # Containment: a cache file that is a symlink out (or a device) is not read.
+            data, st = confine.read_file(self.path, os.path.dirname(self.path), None, MAX_CACHE_BYTES)
+            if st.st_size > MAX_CACHE_BYTES or len(data) > MAX_CACHE_BYTES:
+                self.status = "corrupt"
+                return
         except OSError:
             self.status = "missing"
             return
@@ -638,10 +642,16 @@ class Session:
         # the old one and the next load sees a mismatch (never new key + old bytes).
         try:
             dst = os.stat(e.dir)
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
+            # The containment rule (confine.open_read): a README or spec folder that is
+            # a symlink out of the project is the store's load problem, never read.
+            fd = confine.open_read(path, str(e.dir), self.store.spec_base())
+            try:
+                st = os.fstat(fd)
                 verified = time.time_ns()
-                data = f.read(MAX_READ)
+                with open(fd, "rb", closefd=False) as f:
+                    data = f.read(MAX_READ)
+            finally:
+                os.close(fd)
         except OSError:
             return self.store.load_entry(e)  # the store words the problem
         if len(data) != st.st_size or len(data) >= MAX_READ:

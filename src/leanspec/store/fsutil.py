@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..core import confine
 from ..core.errors import Busy, WriteFailed
 
 TMP_MARK = ".lstmp-"  # every temp name contains this; loaders skip such names
@@ -47,16 +48,18 @@ def _os_error(exc: OSError, path: Path) -> WriteFailed:
     return WriteFailed(f"cannot write {path}: {reason}", details={"path": str(path)})
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, folder: str, base: str | None = None) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file, never
     a mix, and the new content is on disk before this returns.
 
-    A symlinked target is replaced at its real path (the link stays a link); the file's
-    permission bits are kept.
+    ``path`` must resolve inside ``folder`` (whose real path is inside ``base``; None:
+    ``folder`` is real): ``confine.check_write_target``, the containment rule. A
+    symlinked target inside is replaced at its real path (the link stays a link); one
+    leading out is refused. The file's permission bits are kept.
     """
     try:
-        target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    except OSError as exc:  # ENAMETOOLONG and friends: a clean error, not a traceback
+        target = Path(confine.check_write_target(str(path), folder, base))
+    except OSError as exc:  # ENAMETOOLONG, a symlink out of the project, ...
         raise _os_error(exc, path) from None
     directory = target.parent
     mode: int | None = None
@@ -161,10 +164,24 @@ def file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
     """An exclusive advisory lock (flock). The kernel releases it when the holder dies,
     so a ``kill -9`` never leaves a stale lock; the lock file itself stays (harmless)."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        # O_NOFOLLOW: a lock file that is a symlink (from a cloned repository) must not
+        # create or touch a file elsewhere. The lock file is local state: such a link
+        # is replaced by a plain file (its target is never touched).
+        try:
+            fd = os.open(lock_path, flags, 0o644)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP or not os.path.islink(lock_path):
+                raise
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock_path)
+            fd = os.open(lock_path, flags, 0o644)
     except OSError as exc:
-        raise WriteFailed(f"cannot open lock file {lock_path}: {exc.strerror}") from None
+        raise WriteFailed(f"cannot open lock file {lock_path}: {exc.strerror}", details={"path": str(lock_path)}) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise WriteFailed(f"cannot open lock file {lock_path}: not a regular file", details={"path": str(lock_path)})
     try:
         deadline = time.monotonic() + timeout
         delay = 0.0005

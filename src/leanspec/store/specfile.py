@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from pathlib import Path
+from typing import Any
 
-from ..core.errors import FileNotFoundInSpec, MalformedSpec
+from ..core import confine
+from ..core.errors import FileNotFoundInSpec, InvalidInput, MalformedSpec
 from ..core.frontmatter import Document
 from ..core.model import Spec
 from ..core.refs import Entry
@@ -35,7 +36,12 @@ def sub_files(d: Path, default_file: str) -> list[str]:
         names = [
             de.name
             for de in os.scandir(d)
-            if de.is_file() and not de.name.startswith(".") and not fsutil.is_tmp(de.name) and de.name != default_file
+            if de.is_file()
+            and not de.name.startswith(".")
+            and not fsutil.is_tmp(de.name)
+            and de.name != default_file
+            # a symlink that leads out of the folder is no sub-spec (docs/security.md)
+            and (not de.is_symlink() or confine.inside(os.path.realpath(de.path), os.path.realpath(d)))
         ]
     except OSError:
         return []
@@ -49,6 +55,8 @@ def parse_spec(e: Entry, rel: str, data: bytes, size: int, mtime: float, sub_spe
     except UnicodeDecodeError:
         raise MalformedSpec(f"{rel}: not UTF-8 text (binary file?)", details={"path": rel}) from None
     doc = Document.parse(text, path=rel, has_nul=b"\x00" in data)
+    if doc.has_frontmatter:
+        check_loaded(doc.data, rel)
     return Spec(
         name=e.name,
         number=e.number,
@@ -64,18 +72,32 @@ def parse_spec(e: Entry, rel: str, data: bytes, size: int, mtime: float, sub_spe
     )
 
 
-def load_spec(root: Path, default_file: str, e: Entry) -> Spec:
-    """Read and parse one spec folder's README; every failure is ``MalformedSpec``."""
+def check_loaded(data: dict[str, Any], rel: str) -> None:
+    """Frontmatter read from a file holds no NUL and no lone surrogate (a YAML escape
+    can make both): such a spec is a load problem, not a value that breaks every
+    later JSON answer or write."""
+    from ..core.untrusted import check_value
+
+    try:
+        check_value(data, "frontmatter value")
+    except InvalidInput as exc:
+        raise MalformedSpec(f"{rel}: {exc.message}", details={"path": rel}) from None
+
+
+def load_spec(root: Path, default_file: str, e: Entry, base: str) -> Spec:
+    """Read and parse one spec folder's README; every failure is ``MalformedSpec``.
+    ``base``: the real path of the specs folder, which the spec folder must stay in."""
     path = e.dir / default_file
     try:
-        data = path.read_bytes()
-        st = path.stat()
+        data, st = confine.read_file(str(path), str(e.dir), base, MAX_SPEC_BYTES)
     except FileNotFoundError:
         raise MalformedSpec(f"{rel_path(root, e.dir)}: no {default_file} in the spec folder") from None
     except IsADirectoryError:
         raise MalformedSpec(f"{rel_path(root, path)}: is a folder, not a file") from None
     except OSError as exc:
         raise MalformedSpec(f"{rel_path(root, path)}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise MalformedSpec(f"{rel_path(root, path)}: file too large")
     return parse_spec(e, rel_path(root, path), data, st.st_size, st.st_mtime, sub_files(e.dir, default_file))
 
 
@@ -85,11 +107,9 @@ def read_spec_file(root: str, rel: str, spec: str, name: str) -> tuple[bytes, st
     scan (``Spec.path``, ``Spec.sub_specs``), so no folder scan per file is needed."""
     p = os.path.join(root, rel)
     try:
-        if not stat.S_ISREG(os.stat(p).st_mode):  # a folder, a FIFO (would block), ...
-            raise FileNotFoundInSpec(f"{spec} has no file {name}")
-        with open(p, "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, NotADirectoryError):
+        # Containment: inside the spec folder, whose real path is inside the project.
+        data = confine.read_file(p, os.path.dirname(p), os.path.realpath(root), MAX_SPEC_BYTES)[0]
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         raise FileNotFoundInSpec(f"{spec} has no file {name}") from None
     except OSError as exc:
         raise MalformedSpec(f"{rel}: cannot read: {exc.strerror}") from None

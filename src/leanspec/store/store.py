@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core import refs, templates
+from ..core import confine, refs, templates, untrusted
 from ..core.clock import iso_ms, utc_now
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
 from ..core.errors import (
+    ConfigError,
     Conflict,
     FileNotFoundInSpec,
     InvalidInput,
@@ -102,10 +103,30 @@ class Store:
         """``p`` relative to the project root (what messages and ``Spec.path`` use)."""
         return specfile.rel_path(self.root, p)
 
+    def spec_base(self) -> str:
+        """The real path of the specs folder, which must be inside the project: every
+        spec folder must resolve inside it (docs/security.md, containment)."""
+        base = self.__dict__.get("_spec_base")
+        if base is None:
+            base = os.path.realpath(self.specs_dir)
+            if not confine.inside(base, str(self.root)):
+                raise ConfigError(
+                    f"specsDir: {self.config.specs_dir} is a symlink that leads outside the project",
+                    hint="replace the symlink by a folder inside the project",
+                    details={"key": "specsDir"},
+                )
+            self.__dict__["_spec_base"] = base
+        return base
+
+    def read_spec_bytes(self, e: Entry, path: Path) -> tuple[bytes, os.stat_result]:
+        """(bytes, stat) of a file of spec folder ``e`` under the containment rule
+        (``confine.read_file``): OSError (``confine.Escape`` for a symlink out)."""
+        return confine.read_file(str(path), str(e.dir), self.spec_base(), MAX_SPEC_BYTES)
+
     def load_entry(self, e: Entry) -> Spec:
         """Read and parse one spec. The single place where the read path hits the disk
         (the metadata cache slots in behind ``load_all``, and calls this on a miss)."""
-        return specfile.load_spec(self.root, self.config.default_file, e)
+        return specfile.load_spec(self.root, self.config.default_file, e, self.spec_base())
 
     def parse(self, e: Entry, path: Path, data: bytes, size: int, mtime: float) -> Spec:
         """The ``Spec`` of README bytes just read (or written) at ``path``."""
@@ -243,12 +264,15 @@ class Store:
         """(entry, relative path, text) of a spec's README or one of its sub-spec files."""
         e = self.resolve(ref)
         p = self.readme_path(e) if filename is None else self.safe_file(e, filename)
-        if not p.is_file():
+        try:
+            data = self.read_spec_bytes(e, p)[0]
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise FileNotFoundInSpec(
                 f"{e.name} has no file {filename}",
                 details={"files": self.sub_files(e.dir)},
-            )
-        data = p.read_bytes()
+            ) from None
+        except OSError as exc:
+            raise MalformedSpec(f"{self.rel(p)}: cannot read: {exc.strerror}", details={"path": self.rel(p)}) from None
         if len(data) > MAX_SPEC_BYTES:
             raise MalformedSpec(f"{self.rel(p)}: file too large")
         try:
@@ -280,12 +304,19 @@ class Store:
             finally:
                 held[key] -= 1
             return
-        (self.root / CONFIG_DIR).mkdir(exist_ok=True)
-        gi = self.root / CONFIG_DIR / ".gitignore"
-        if not gi.exists():
+        cfg_dir = self.root / CONFIG_DIR
+        cfg_dir.mkdir(exist_ok=True)
+        if os.path.realpath(cfg_dir) != str(cfg_dir):
+            raise WriteFailed(
+                f"{CONFIG_DIR} is a symlink; nothing was written",
+                hint=f"replace {self.root / CONFIG_DIR} by a folder inside the project",
+                details={"path": CONFIG_DIR},
+            )
+        gi = cfg_dir / ".gitignore"
+        if not os.path.lexists(gi):  # lexists: a (dangling) symlink is left alone
             # The lock file and the cache are local state; keep them out of git.
-            with contextlib.suppress(OSError):
-                fsutil.atomic_write(gi, b"*.lock\ncache/\n")
+            with contextlib.suppress(LeanSpecError, OSError):
+                fsutil.atomic_write(gi, b"*.lock\ncache/\n", folder=str(cfg_dir))
         with fsutil.file_lock(self.lock_path, self.config.lock_timeout):
             held[key] = 1
             # A writer killed mid-create leaves a hidden temp folder in specs/; the next
@@ -328,7 +359,7 @@ class Store:
         path = self.readme_path(e)
         doc.verify(expected, path=self.rel(path))
         data = doc.render().encode("utf-8")
-        fsutil.atomic_write(path, data)
+        fsutil.atomic_write(path, data, folder=str(e.dir), base=self.spec_base())
         return data
 
     def _check_hash(self, path: Path, current: bytes, expected_hash: str | None) -> None:
@@ -356,6 +387,7 @@ class Store:
     ) -> WriteResult:
         """Apply ``ops`` to one spec in one transaction. Field-level: concurrent updates
         of different fields (or tags) all land, because each re-reads under the lock."""
+        untrusted.check_update(ops)  # before anything is written (docs/security.md)
         with self.transaction():
             # Entered the lock here (not nested in another write), so its sweep just
             # listed specs/ and nothing ran since: the lookup uses that listing instead
@@ -367,7 +399,7 @@ class Store:
             path = self.readme_path(e)
             self._cleanup_temps(e.dir)
             try:
-                current = path.read_bytes()
+                current = self.read_spec_bytes(e, path)[0]
             except FileNotFoundError:
                 raise MalformedSpec(f"{self.rel(e.dir)}: no {self.config.default_file}") from None
             except OSError as exc:  # a folder named README.md, no read permission, ...
@@ -415,6 +447,11 @@ class Store:
     ) -> WriteResult:
         """Create a spec all-or-nothing: the number is allocated under the project lock and
         the folder is built hidden, then renamed into place."""
+        untrusted.check_create(
+            name, title=title, description=description, tags=tags, priority=priority, status=status,
+            assignee=assignee, template=template, fields=fields, depends_on=depends_on, parent=parent,
+            content=content,
+        )
         from ..rules import create as create_rules  # only create pays for it
 
         req = create_rules.NewSpec(
@@ -479,6 +516,10 @@ class Store:
     def templates_dir(self) -> Path:
         return self.root / CONFIG_DIR / "templates"
 
+    def templates_base(self) -> str:
+        """Template files resolve inside ``.lean-spec/`` (a real folder of the project)."""
+        return str(self.root / CONFIG_DIR)
+
     def _template_files(self, template: str | None) -> dict[str, str]:
         tdir = self.templates_dir()
         cfg_templates = self.config.templates
@@ -486,9 +527,9 @@ class Store:
             if template in templates.BUILTIN and not (tdir / template).exists() and template not in cfg_templates:
                 return templates.builtin_files(template)
             ref = cfg_templates.get(template, template)
-            files = templates.project_template_files(tdir, ref)
+            files = templates.project_template_files(tdir, ref, self.templates_base())
             if files is None:
-                files = templates.project_template_files(tdir, ref + ".md") if not ref.endswith(".md") else None
+                files = templates.project_template_files(tdir, ref + ".md", self.templates_base()) if not ref.endswith(".md") else None
             if files is None:
                 from ..core.errors import TemplateError
 
@@ -499,7 +540,7 @@ class Store:
             return files
         for cand in (cfg_templates.get("default"), self.config.template, "spec-template.md", "README.md"):
             if cand:
-                files = templates.project_template_files(tdir, cand)
+                files = templates.project_template_files(tdir, cand, self.templates_base())
                 if files is not None:
                     return files
         return templates.builtin_files("standard")
@@ -514,11 +555,17 @@ class Store:
     ) -> WriteResult:
         """Set raw frontmatter keys (``None`` deletes), for tools such as backfill and
         merge that own timestamps themselves. Same transaction as every other write."""
+        for k, v in values.items():
+            untrusted.check_line(k, "field name")
+            untrusted.check_value(v, f"field {k}")
         with self.transaction():
             e = self.resolve(ref)
             path = self.readme_path(e)
             self._cleanup_temps(e.dir)
-            current = path.read_bytes()
+            try:
+                current = self.read_spec_bytes(e, path)[0]
+            except OSError as exc:
+                raise MalformedSpec(f"{self.rel(path)}: cannot read: {exc.strerror}") from None
             self._check_hash(path, current, expected_hash)
             try:
                 text = current.decode("utf-8")
@@ -542,14 +589,20 @@ class Store:
     # =========================================================== raw writes
     def write_file(self, ref: str, filename: str | None, text: str, *, expected_hash: str | None = None) -> WriteResult:
         """Replace a spec's README (validated) or write one of its sub-spec files."""
+        untrusted.check_text(text, "content")
         with self.transaction():
             e = self.resolve(ref)
             target = self.readme_path(e) if filename is None else self.safe_file(e, filename)
             self._cleanup_temps(e.dir)
             try:
-                current = target.read_bytes()
+                current = self.read_spec_bytes(e, target)[0]
             except FileNotFoundError:
                 current = b""
+            except OSError as exc:  # a symlink out of the project, a folder, a FIFO, ...
+                raise MalformedSpec(
+                    f"{self.rel(target)}: cannot write: {exc.strerror}; nothing was written",
+                    details={"path": self.rel(target)},
+                ) from None
             if expected_hash is not None:
                 self._check_hash(target, current, expected_hash)
             data = text.encode("utf-8")
@@ -563,7 +616,7 @@ class Store:
             if data == current:
                 spec = self.load_entry(e)
                 return WriteResult(spec, [], False, "no changes")
-            fsutil.atomic_write(target, data)
+            fsutil.atomic_write(target, data, folder=str(e.dir), base=self.spec_base())
             if filename is not None:
                 fsutil.fsync_dir(e.dir)
             spec = self.load_entry(e)
@@ -578,7 +631,7 @@ class Store:
             path = self.readme_path(e)
             self._cleanup_temps(e.dir)  # do not carry a dead writer's temp file into archived/
             try:
-                current = path.read_bytes()
+                current = self.read_spec_bytes(e, path)[0]
             except OSError as exc:
                 raise MalformedSpec(f"{self.rel(path)}: cannot read: {exc.strerror}") from None
             self._check_hash(path, current, expected_hash)
@@ -673,7 +726,7 @@ class Store:
             for e in self.entries():
                 path = self.readme_path(e)
                 try:
-                    doc = Document.parse(path.read_text(encoding="utf-8"), path=self.rel(path))
+                    doc = Document.parse(self.read_spec_bytes(e, path)[0].decode("utf-8"), path=self.rel(path))
                 except (LeanSpecError, OSError, UnicodeDecodeError):
                     continue
                 touched = False
@@ -709,7 +762,7 @@ class Store:
             if p.exists() and not overwrite:
                 return False
             p.parent.mkdir(parents=True, exist_ok=True)
-            fsutil.atomic_write(p, data)
+            fsutil.atomic_write(p, data, folder=str(self.root))
             return True
 
     def symlink_project_file(self, rel: str, target: str) -> bool:

@@ -1,0 +1,179 @@
+"""Values that come from outside: checked before they are written, escaped before
+they reach a terminal (docs/security.md).
+
+- ``check_line(value, what)``: a single-line value (title, tag, assignee, status,
+  priority, field name, link target) with no control character (C0, DEL, C1: NUL, CR,
+  LF, ESC, ...), no lone surrogate, no bidirectional override. ``InvalidInput`` else.
+- ``check_text(value, what)``: a multi-line value (body content, a field value, a
+  replacement): no NUL and no lone surrogate (they cannot be stored as UTF-8 text, or
+  make the file binary); other characters are the author's business.
+- ``one_line(value)``: a stored single-line value for a generated line (the status
+  header line): every control character becomes a space, so a hostile file cannot
+  make the header line span two lines.
+- ``terminal_safe(text, keep_sgr=...)``: text for a terminal: every control character
+  but newline and tab is shown escaped (``\\x1b``, ``\\r``); with ``keep_sgr`` the
+  colour sequences this tool writes (``ESC [ n ; n m``) pass through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import InvalidInput
+from .lazyre import LazyRe
+
+# C0 and C1 controls, DEL, lone surrogates, bidi embeddings/overrides/isolates, the
+# Unicode line and paragraph separators.
+_LINE_BAD = LazyRe("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TEXT_BAD = LazyRe("[\x00\ud800-\udfff]")
+# What the terminal must not interpret: controls other than \n and \t, bidi controls.
+_TERM_BAD = LazyRe("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# The tool's own colour codes (cli._app): SGR with only digits and semicolons.
+_TERM_BAD_SGR = LazyRe(
+    "\x1b\\[(?:0|1|2|3[1-6]|90)(?:;(?:0|1|2|3[1-6]|90))*m"
+    "|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _describe(ch: str) -> str:
+    o = ord(ch)
+    if o == 0:
+        return "a NUL character"
+    if 0xD800 <= o <= 0xDFFF:
+        return f"a lone surrogate (U+{o:04X})"
+    if ch in "\r\n":
+        return "a line break"
+    return f"a control character (U+{o:04X})"
+
+
+def check_line(value: Any, what: str) -> str:
+    """``value`` as a str if it is a clean single line, else ``InvalidInput`` naming ``what``."""
+    s = value if isinstance(value, str) else str(value)
+    m = _LINE_BAD.search(s)
+    if m is not None:
+        raise InvalidInput(
+            f"invalid {what}: {_describe(m.group(0))} is not allowed in a single-line value",
+            hint="remove control characters and line breaks",
+            details={"field": what},
+        )
+    return s
+
+
+def check_text(value: Any, what: str) -> str:
+    s = value if isinstance(value, str) else str(value)
+    m = _TEXT_BAD.search(s)
+    if m is not None:
+        raise InvalidInput(
+            f"invalid {what}: {_describe(m.group(0))} cannot be stored in a spec file",
+            details={"field": what},
+        )
+    return s
+
+
+def check_value(value: Any, what: str) -> Any:
+    """A frontmatter value of any shape: every string in it (keys too) is checked as
+    text; returns the value unchanged."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            check_text(v, what)
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                check_text(k, what)
+                stack.append(item)
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return value
+
+
+def one_line(value: str) -> str:
+    if _LINE_BAD.search(value) is None:
+        return value
+    return _LINE_BAD.sub(" ", value)
+
+
+def _escape(m: Any) -> str:
+    s = m.group(0)
+    if len(s) > 1:  # an allowed colour sequence
+        return str(s)
+    o = ord(s)
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
+def terminal_safe(text: str, *, keep_sgr: bool = False) -> str:
+    if _TERM_BAD.search(text) is None:
+        return text
+    return (_TERM_BAD_SGR if keep_sgr else _TERM_BAD).sub(_escape, text)
+
+
+def _lines(values: Any, what: str) -> None:
+    if values is None:
+        return
+    if isinstance(values, str):
+        values = [values]
+    for v in values:
+        check_line(v, what)
+
+
+def check_update(ops: Any) -> None:
+    """Every value of an update (``store.UpdateOps``, read by attribute) before
+    anything is written: single-line values by ``check_line``, text by
+    ``check_text``. The store calls this for every front end."""
+    for name in ("status", "priority", "assignee", "title", "parent"):
+        v = getattr(ops, name, None)
+        if v is not None:
+            check_line(v, name)
+    _lines(ops.tags, "tag")
+    _lines(ops.add_tags, "tag")
+    _lines(ops.remove_tags, "tag")
+    _lines(ops.add_depends, "link target")
+    _lines(ops.remove_depends, "link target")
+    for k, v in ops.fields.items():
+        check_line(k, "field name")
+        if v is not None:
+            check_value(v, f"field {k}")
+    for old, new, mode in ops.replacements:
+        check_text(old, "replacement text")
+        check_text(new, "replacement text")
+        check_line(mode, "match mode")
+    for item, _checked in ops.checks:
+        check_line(item, "checklist item")
+    for heading, content, mode in ops.sections:
+        check_line(heading, "section heading")
+        check_text(content, "section content")
+        check_line(mode, "section mode")
+    if ops.content is not None:
+        check_text(ops.content, "content")
+
+
+def check_create(
+    name: str,
+    *,
+    title: str | None,
+    description: str | None,
+    tags: Any,
+    priority: str | None,
+    status: str | None,
+    assignee: str | None,
+    template: str | None,
+    fields: dict[str, Any] | None,
+    depends_on: Any,
+    parent: str | None,
+    content: str | None,
+) -> None:
+    """``check_update``'s rules for a new spec's values."""
+    check_line(name, "name")
+    for what, v in (("title", title), ("priority", priority), ("status", status), ("assignee", assignee), ("template", template), ("parent", parent)):
+        if v is not None:
+            check_line(v, what)
+    _lines(list(tags or ()), "tag")
+    _lines(list(depends_on or ()), "link target")
+    for k, v in (fields or {}).items():
+        check_line(k, "field name")
+        if v is not None:
+            check_value(v, f"field {k}")
+    if description is not None:
+        check_text(description, "description")
+    if content is not None:
+        check_text(content, "content")
