@@ -61,6 +61,8 @@ EXIT_CODES = {
     "conflict": 5,
     "busy": 6,
     "completion_blocked": 7,
+    "draft_transition": 7,
+    "duplicate_slug": 8,
 }
 
 

@@ -562,6 +562,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
                 "ok": not dups and not problems,
                 "has_conflicts": bool(dups),
                 "conflicts": dups,
+                "duplicate_slugs": p.duplicate_slugs(),
                 "problems": [x.to_dict() for x in problems],
             }
         )

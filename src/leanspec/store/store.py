@@ -25,8 +25,6 @@ from ..core import body as bodyops
 from ..core import refs, templates
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
 from ..core.errors import (
-    CompletionBlocked,
-    Conflict,
     FileNotFoundInSpec,
     InvalidInput,
     LeanSpecError,
@@ -36,6 +34,7 @@ from ..core.errors import (
     WriteFailed,
 )
 from ..core.frontmatter import Document
+from ..core.guards import check_expected_hash, completion_error, draft_transition_error, duplicate_slug_error
 from ..core.model import PRIORITIES, STATUSES, LoadProblem, Spec, WriteResult, checklist_counts
 from ..core.refs import Entry
 from ..core.values import Value
@@ -490,6 +489,16 @@ class Store:
             self._collect(see)
         return top[0] if top else None
 
+    def with_slug(self, slug: str) -> list[Entry]:
+        """The spec folders (archived ones too) whose slug is ``slug``, ignoring case."""
+        low = slug.lower()
+
+        def want(name: str, _num: int) -> bool:
+            return refs.Entry.slug_of(name).lower() == low
+
+        found = self._lookup(refs.slug_finder(slug), want)
+        return found if found is not None else self._collect(want)
+
     def readme_path(self, e: Entry) -> Path:
         return e.dir / self.config.default_file
 
@@ -772,18 +781,7 @@ class Store:
         return data
 
     def _check_hash(self, path: Path, current: bytes, expected_hash: str | None) -> None:
-        if expected_hash is None:
-            return
-        actual = content_hash(current)
-        want = expected_hash.strip().lower()
-        # A full SHA-256, or an unambiguous prefix of at least 12 hex digits.
-        if not (want == actual or (len(want) >= 12 and actual.startswith(want))):
-            raise Conflict(
-                f"{self._rel(path)} changed since you read it (expected hash {expected_hash[:12]}…, "
-                f"current {actual[:12]}…); nothing was written",
-                hint="re-read the spec and apply your change again",
-                details={"current_hash": actual, "expected_hash": expected_hash},
-            )
+        check_expected_hash(content_hash(current), expected_hash, where=self._rel(path))
 
     # ================================================================ validation
     def allowed_statuses(self) -> tuple[str, ...]:
@@ -968,12 +966,10 @@ class Store:
         if ops.status is not None:
             st = self.check_status(ops.status)
             if st != old_status:
+                if old_status == "draft" and st in ("in-progress", "complete") and not force:
+                    raise draft_transition_error(e.name, st)
                 if st == "complete" and not force:
                     self._completion_guard(doc, e)
-                if old_status == "draft" and st in ("in-progress", "complete") and not force:
-                    raise CompletionBlocked(
-                        "cannot skip 'planned' from draft", hint="set status planned first, or pass --force"
-                    )
                 doc.set("status", st)
                 now = self.clock()
                 trans = fm.get("transitions")
@@ -1085,22 +1081,15 @@ class Store:
         doc.body = bodyops.sync_header(doc.body, lines)
 
     def _completion_guard(self, doc: Document, e: Entry) -> None:
-        if self.config.enforce_checklist:
-            done, total = checklist_counts(doc.body)
-            if total - done > 0:
-                raise CompletionBlocked(
-                    f"{e.name} has {total - done} open checklist item(s)",
-                    hint="check them off, or pass --force to complete anyway",
-                    details={"open_items": total - done, "code_detail": "INCOMPLETE_CHECKLIST"},
-                )
-        specs = self.load_all().specs
-        kids = [s for s in self.children_of(e.name, specs) if s.status not in ("complete", "archived")]
-        if kids:
-            raise CompletionBlocked(
-                f"{e.name} has {len(kids)} incomplete child spec(s): {', '.join(k.name for k in kids)}",
-                hint="complete the children first, or pass --force",
-                details={"children": [k.name for k in kids], "code_detail": "INCOMPLETE_CHILDREN"},
-            )
+        # Every open item and every open child in one refusal (core/guards.py).
+        kids = [s for s in self.children_of(e.name, self.load_all().specs) if s.status not in ("complete", "archived")]
+        done, total = checklist_counts(doc.body) if self.config.enforce_checklist else (0, 0)
+        err = completion_error(
+            e.name, doc.body, [(k.name, k.status) for k in kids],
+            check_items=self.config.enforce_checklist, open_count=total - done,
+        )  # fmt: skip
+        if err is not None:
+            raise err
 
     # ================================================================== create
     def next_number(self, entries: Sequence[Entry] | None = None) -> int:
@@ -1125,6 +1114,7 @@ class Store:
         depends_on: Sequence[str] = (),
         parent: str | None = None,
         content: str | None = None,
+        allow_duplicate: bool = False,
     ) -> WriteResult:
         """Create a spec all-or-nothing: the number is allocated under the project lock and
         the folder is built hidden, then renamed into place."""
@@ -1141,6 +1131,8 @@ class Store:
             entries = self.entries() if (depends_on or parent) else None
             deps = self._resolve_targets(depends_on, entries, None) if depends_on else []
             par = self.resolve(parent, entries).name if parent else None
+            if not allow_duplicate and (same := self.with_slug(slug)):
+                raise duplicate_slug_error(slug, [e.rel for e in same])
             number = self.next_number(entries)
             folder = f"{self.config.prefix}{number:0{self.config.sequence_digits}d}-{slug}"
             final = self.specs_dir / folder
@@ -1374,6 +1366,15 @@ class Store:
             if e.number is not None:
                 by.setdefault(e.number, []).append(e)
         return {n: v for n, v in sorted(by.items()) if len(v) > 1}
+
+    def duplicate_slugs(self, entries: Sequence[Entry] | None = None) -> dict[str, list[Entry]]:
+        """Slugs (ignoring case) used by more than one spec folder: a slug reference to
+        them is ambiguous."""
+        by: dict[str, list[Entry]] = {}
+        for e in entries if entries is not None else self.entries():
+            if e.number is not None:
+                by.setdefault(e.slug.lower(), []).append(e)
+        return {k: v for k, v in sorted(by.items()) if len(v) > 1}
 
     def fix_duplicates(self, *, avoid: Sequence[int] | set[int] = (), also: Sequence[str] = ()) -> list[dict[str, str]]:
         """Renumber the later spec of each duplicate number and rewrite every reference.
