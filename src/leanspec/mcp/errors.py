@@ -20,6 +20,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from ..core.errors import LeanSpecError
+from .shape import lean
 
 log = logging.getLogger("leanspec.mcp")
 
@@ -91,10 +92,9 @@ def error_payload(exc: BaseException, tool: str, tool_names: Iterable[str] = ())
 
 
 def tool_error(payload: dict[str, Any]) -> CallToolResult:
-    body = {"error": payload}
+    body = {"error": lean(payload)}
     return CallToolResult(
         content=[TextContent(type="text", text=json.dumps(body, ensure_ascii=False, separators=(",", ":")))],
-        structured_content=body,
         is_error=True,
     )
 
