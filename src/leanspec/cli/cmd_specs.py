@@ -13,7 +13,7 @@ from ._render import spec_line, status_icon
 # register() accepts only=COMMAND (cli._main passes it when the run's command is known).
 REGISTER_ONE = True
 
-HASH_HELP = "refuse to write unless the file's current SHA-256 (or a 12+ digit prefix) matches"
+HASH_HELP = "refuse to write unless the file's current SHA-256 (or a prefix of 8+ hex digits) matches"
 
 
 def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None) -> None:
