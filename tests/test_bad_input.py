@@ -163,7 +163,10 @@ def test_unicode_names_work(cli, fixture_project: Path) -> None:
     for ref in ("156-ünïcødé-spec-日本語", "ünïcødé-spec-日本語"):
         v = cli(fixture_project, "view", unicodedata.normalize("NFD", ref), "--json")
         assert v.code == 0 and v.json["name"] == s["name"]
-    r2 = cli(fixture_project, "create", unicodedata.normalize("NFD", "Ünïcødé spec 日本語"), "--json")
+    nfd = unicodedata.normalize("NFD", "Ünïcødé spec 日本語")
+    # The NFD name is the same name: a second spec with it is refused unless asked for.
+    assert cli(fixture_project, "create", nfd, "--json").json["error"]["code"] == "duplicate_slug"
+    r2 = cli(fixture_project, "create", nfd, "--allow-duplicate", "--json")
     assert r2.code == 0 and r2.json["spec"]["name"] == "157-ünïcødé-spec-日本語"
 
 

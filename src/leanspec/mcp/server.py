@@ -29,9 +29,10 @@ from .tools import register_tools
 INSTRUCTIONS = """\
 LeanSpec: spec-driven development. Specs are markdown folders (specs/NNN-name/README.md) \
 with YAML frontmatter (status planned|in-progress|complete|archived, priority, tags, \
-depends_on, parent). Find specs with `list` or `search`, read one with `view`, change it \
-with `update` (pass the content_hash you read as expected_hash to refuse stale edits). \
-Every write is atomic and returns the new content_hash. Errors carry a stable `code` and a `hint`."""
+depends_on, parent). Find specs with `list` or `search` (`fields` picks the keys), read one \
+with `view`, change it with `update` (pass the content_hash you read as expected_hash to \
+refuse stale edits). Every write is atomic and returns the new content_hash (12 hex). \
+Errors carry a stable `code`, a `hint` and `details` (open items, candidates, valid names)."""
 
 
 def slim_schema(node: Any) -> Any:
