@@ -271,8 +271,9 @@ def test_expected_hash(cli, fixture_project: Path) -> None:
     err = refused(cli, root, "update", "150", "--add-tags", "x", "--expected-hash", stale, exit_code=5, code="conflict", says="changed since you read it")
     assert err["details"]["current_hash"] == current
     assert err["details"]["expected_hash"] == stale
-    # A short prefix (< 12 digits) is not enough to prove anything.
-    refused(cli, root, "update", "150", "--add-tags", "x", "--expected-hash", current[:8], exit_code=5, code="conflict")
+    # A prefix shorter than 8 hex digits proves nothing: invalid input, not a conflict
+    # (an 8+ digit prefix of the current hash is accepted: tests/test_agent_errors.py).
+    refused(cli, root, "update", "150", "--add-tags", "x", "--expected-hash", current[:7], exit_code=1, code="invalid_input")
     refused(cli, root, "archive", "150", "--expected-hash", stale, exit_code=5, code="conflict")
     refused(cli, root, "link", "150", "147", "--expected-hash", stale, exit_code=5, code="conflict")
     refused(cli, root, "unlink", "150", "--all", "--expected-hash", stale, exit_code=5, code="conflict")
