@@ -163,7 +163,10 @@ def test_unicode_names_work(cli, fixture_project: Path) -> None:
     for ref in ("156-ünïcødé-spec-日本語", "ünïcødé-spec-日本語"):
         v = cli(fixture_project, "view", unicodedata.normalize("NFD", ref), "--json")
         assert v.code == 0 and v.json["name"] == s["name"]
-    r2 = cli(fixture_project, "create", unicodedata.normalize("NFD", "Ünïcødé spec 日本語"), "--json")
+    nfd = unicodedata.normalize("NFD", "Ünïcødé spec 日本語")
+    # The NFD name is the same name: a second spec with it is refused unless asked for.
+    assert cli(fixture_project, "create", nfd, "--json").json["error"]["code"] == "duplicate_slug"
+    r2 = cli(fixture_project, "create", nfd, "--allow-duplicate", "--json")
     assert r2.code == 0 and r2.json["spec"]["name"] == "157-ünïcødé-spec-日本語"
 
 
@@ -268,8 +271,9 @@ def test_expected_hash(cli, fixture_project: Path) -> None:
     err = refused(cli, root, "update", "150", "--add-tags", "x", "--expected-hash", stale, exit_code=5, code="conflict", says="changed since you read it")
     assert err["details"]["current_hash"] == current
     assert err["details"]["expected_hash"] == stale
-    # A short prefix (< 12 digits) is not enough to prove anything.
-    refused(cli, root, "update", "150", "--add-tags", "x", "--expected-hash", current[:8], exit_code=5, code="conflict")
+    # A prefix shorter than 8 hex digits proves nothing: invalid input, not a conflict
+    # (an 8+ digit prefix of the current hash is accepted: tests/test_agent_errors.py).
+    refused(cli, root, "update", "150", "--add-tags", "x", "--expected-hash", current[:7], exit_code=1, code="invalid_input")
     refused(cli, root, "archive", "150", "--expected-hash", stale, exit_code=5, code="conflict")
     refused(cli, root, "link", "150", "147", "--expected-hash", stale, exit_code=5, code="conflict")
     refused(cli, root, "unlink", "150", "--all", "--expected-hash", stale, exit_code=5, code="conflict")

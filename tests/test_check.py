@@ -158,6 +158,6 @@ def test_fix_moves_the_newer_branch_spec_and_is_a_no_op_on_the_older_branch(bran
 def test_outside_git_branches_are_skipped_by_default(empty_project: Path, cli) -> None:
     spec(empty_project, "001-a", "2025-01-01")
     r = cli(empty_project, "check", "--json")
-    assert r.code == 0 and r.json == {"ok": True, "duplicates": [], "branch_conflicts": []}
+    assert r.code == 0 and r.json == {"ok": True, "duplicates": [], "branch_conflicts": [], "duplicate_slugs": []}
     r = cli(empty_project, "check", "--branches", "--json")
     assert r.code != 0 and "git" in r.json["error"]["message"]

@@ -139,7 +139,7 @@ def test_written_config_starts_a_working_server(empty_project: Path, tmp_path: P
         async with Client(params, mode="legacy", cache=None, read_timeout_seconds=120) as c:
             res = await c.call_tool("list", {})
             assert not res.is_error
-            return res.structured_content or {}
+            return json.loads(res.content[0].text)  # results are sent once, as JSON text (docs/mcp.md)
 
     out = asyncio.run(go())
     assert [s["name"] for s in out["specs"]] == ["001-configured-spec"]

@@ -40,4 +40,7 @@ def test_cli_http_and_mcp_agree(fixture_project: Path, tmp_path: Path, ref: str)
     shared = {k: v for k, v in from_http.items() if k in from_cli}
     assert set(from_cli) <= set(from_http)
     assert shared == from_cli
-    assert from_mcp == from_cli
+    # MCP sends the same object leaner: no empty values, the 12-hex short hash.
+    lean = {k: v for k, v in from_cli.items() if v is not None}
+    lean["content_hash"] = from_cli["content_hash"][:12]
+    assert from_mcp == lean

@@ -157,6 +157,9 @@ class Project:
             {"number": n, "specs": [e.rel for e in group]} for n, group in self.store.duplicates().items()
         ]
 
+    def duplicate_slugs(self) -> builtins.list[dict[str, Any]]:
+        return [{"slug": k, "specs": [e.rel for e in group]} for k, group in self.store.duplicate_slugs().items()]
+
     # ----------------------------------------------------------------- writes
     def create(self, name: str, **kw: Any) -> WriteResult:
         return self.store.create(name, **kw)

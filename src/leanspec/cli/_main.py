@@ -41,7 +41,7 @@ COMMANDS: dict[str, str] = {
         ("create", "update", "view", "list", "archive", "link", "unlink", "rel", "files", "children"),
         "leanspec.cli.cmd_specs",
     ),
-    **dict.fromkeys(("init", "templates", "examples"), "leanspec.cli.cmd_project"),
+    **dict.fromkeys(("init", "templates", "examples", "capabilities"), "leanspec.cli.cmd_project"),
     **dict.fromkeys(("board", "stats", "deps", "timeline", "gantt"), "leanspec.cli.cmd_insight"),
     **dict.fromkeys(("search", "validate", "tokens", "analyze", "split", "compact"), "leanspec.cli.cmd_analysis"),
     **dict.fromkeys(("backfill", "migrate", "open", "check", "merge-driver"), "leanspec.cli.cmd_history"),
@@ -62,6 +62,8 @@ EXIT_CODES = {
     "conflict": 5,
     "busy": 6,
     "completion_blocked": 7,
+    "draft_transition": 7,
+    "duplicate_slug": 8,
 }
 
 

@@ -224,7 +224,8 @@ def cmd_check(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     if use_branches:
         conflicts, _n = gitutil.branch_conflicts(p.root, p.store.specs_dir, _local_names(p))
     ok = not dups and not conflicts
-    data: dict[str, Any] = {"ok": ok, "duplicates": dups, "branch_conflicts": conflicts}
+    same_slug: Any = p.duplicate_slugs()  # a warning: `ok` is about numbers
+    data: dict[str, Any] = {"ok": ok, "duplicates": dups, "branch_conflicts": conflicts, "duplicate_slugs": same_slug}
     if a.fix:
         data["fixed"] = fixed
     lines: list[str] = []
@@ -235,6 +236,10 @@ def cmd_check(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     for c in conflicts:
         where = ", ".join(f"{e['name']} ({e['branch']})" for e in c["entries"])
         lines.append(ctx.c("✗ ", "red") + f"number {c['number']:03d} differs across branches: {where}")
+    for d in same_slug:
+        lines.append(
+            ctx.c("⚠ ", "yellow") + f"name {d['slug']} is used by: {', '.join(d['specs'])} (refer to them by number)"
+        )
     if ok:
         if not ctx.quiet:
             scope = " in this working tree or across local branches" if use_branches else ""

@@ -42,6 +42,46 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("examples", parents=[common], help="list the demo projects for init --example")
     p.set_defaults(func=cmd_examples)
 
+    p = sub.add_parser(
+        "capabilities",
+        parents=[common],
+        help="describe fields, allowed values, link types and operations (for agents: use --json)",
+        description="What this project's specs can hold (fields, allowed values, semantic roles, link types), "
+        "the status rules, and the commands and MCP tools. LeanSpec 2026's JSON shape plus workflow and operations.",
+    )
+    p.set_defaults(func=cmd_capabilities)
+
+
+def cmd_capabilities(ctx: Ctx, a: argparse.Namespace) -> Outcome:
+    from ..workflows.capabilities import describe
+
+    data = describe(ctx.project.config)
+    caps = data["capabilities"]
+    yes = {True: "yes", False: "no"}
+    ops = " ".join(f"{k}={yes[bool(caps['supports_' + k])]}" for k in ("create", "update", "delete", "search", "webhooks"))
+    lines = [f"Adapter: {data['adapter']}", f"Operations: {ops}", f"Default schema: {caps['default_schema']}", "Fields:"]
+    for f in data["schema"]["fields"]:
+        kind = f["kind"]
+        desc = kind["kind"]
+        if kind["kind"] == "enum":
+            flags = ",".join(k for k in ("multi", "allow_custom", "dynamic") if kind.get(k)).replace("allow_custom", "custom")
+            opts = ", ".join(o["value"] for o in kind.get("options", []))
+            desc = f"enum [{opts}]" + (f" ({flags})" if flags and opts else "") if opts else f"enum [{flags}]"
+        extra = (" *required*" if f.get("required") else "") + (f" ({f['semantic']})" if f.get("semantic") else "")
+        extra += " [section]" if f.get("display") == "section" else ""
+        lines.append(f"  {f['key']:<10} {f['label']:<10} {desc}{extra}")
+    lines.append("Link types:")
+    for lt in data["schema"]["link_types"]:
+        lines.append(f"  {lt['key']} {lt['label']} ⇄ {lt.get('inverse_key', '')}")
+    lines.append("Guards:")
+    for k, v in data["workflow"]["guards"].items():
+        lines.append(f"  {k}: {v}")
+    lines.append("Commands (MCP tool):")
+    for o in data["operations"]:
+        tool = f" ({o['mcp_tool']})" if o["mcp_tool"] else ""
+        lines.append(f"  {o['command']}{tool}: {o['does']}")
+    return Outcome(data, lines)
+
 
 def cmd_examples(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..workflows.examples import EXAMPLES

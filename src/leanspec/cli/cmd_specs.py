@@ -13,7 +13,7 @@ from ._render import spec_line, status_icon
 # register() accepts only=COMMAND (cli._main passes it when the run's command is known).
 REGISTER_ONE = True
 
-HASH_HELP = "refuse to write unless the file's current SHA-256 (or a 12+ digit prefix) matches"
+HASH_HELP = "refuse to write unless the file's current SHA-256 (or a prefix of 8+ hex digits) matches"
 
 
 def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None) -> None:
@@ -37,6 +37,7 @@ def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None)
         p.add_argument("--content", help="full markdown content (frontmatter optional; flags override it)")
         p.add_argument("-f", "--file", help="read the content from a file ('-' for stdin)")
         p.add_argument("--no-prefix", action="store_true", help="accepted for TS compatibility (no effect)")
+        p.add_argument("--allow-duplicate", action="store_true", help="create even if a spec with this name exists (refused by default)")
         p.set_defaults(func=cmd_create)
 
     # ------------------------------------------------------------------ update
@@ -187,6 +188,7 @@ def cmd_create(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         depends_on=_csv(a.depends_on),
         parent=a.parent,
         content=content,
+        allow_duplicate=a.allow_duplicate,
     )
     s = res.spec
     return Outcome(

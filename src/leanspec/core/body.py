@@ -144,7 +144,13 @@ def toggle_checklist(body: str, item: str, checked: bool) -> tuple[str, Toggle]:
         if m and needle in m.group(4).lower():
             hits.append((i, m))
     if not hits:
-        raise NoMatch(f"no checklist item matches {item!r}")
+        items = checklist_items(body)
+        raise NoMatch(
+            f"no checklist item matches {item!r}"
+            + (f" ({len(items)} item(s) exist, listed in details.items)" if items else " (the spec has no checklist items)"),
+            hint="use part of one item's exact text from details.items",
+            details={"items": [i.to_dict() for i in items[:MAX_LISTED]]},
+        )
     if len(hits) > 1:
         exact = [h for h in hits if h[1].group(4).strip().lower() == needle]
         if len(exact) != 1:
@@ -187,7 +193,12 @@ def update_section(body: str, heading: str, content: str, mode: str = "replace")
     else:
         end = len(lines)
     if start is None:
-        raise NoMatch(f"section not found: {heading!r}")
+        names = [h.text for h in headings(body)]
+        raise NoMatch(
+            f"section not found: {heading!r}" + (f" (sections: {', '.join(names[:MAX_LISTED])})" if names else ""),
+            hint="use one of the headings in details.sections (text without the #)",
+            details={"sections": names[:MAX_LISTED]},
+        )
     section = lines[start + 1 : end]
     # Keep the blank lines that separate this section from the next heading.
     trail = 0
@@ -207,3 +218,73 @@ def update_section(body: str, heading: str, content: str, mode: str = "replace")
     tail = section[len(section) - trail :] if trail else ([""] if end < len(lines) else [])
     lines[start + 1 : end] = core + tail
     return nl.join(lines)
+
+
+# ------------------------------------------------------------- what a body holds
+#: Errors list at most this many sections / items (a spec past it should be split).
+MAX_LISTED = 200
+
+
+class Heading(Value):
+    """One markdown heading outside code fences."""
+
+    __match_args__ = ("line", "level", "text")
+    _FIELDS = __match_args__
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, line: int, level: int, text: str) -> None:
+        self.line = line  # 1-based
+        self.level = level
+        self.text = text
+
+
+class TaskItem(Value):
+    """One checklist item: where it is, its text, whether it is ticked."""
+
+    __match_args__ = ("line", "text", "checked", "section")
+    _FIELDS = __match_args__
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, line: int, text: str, checked: bool, section: str | None) -> None:
+        self.line = line  # 1-based line number in the body
+        self.text = text
+        self.checked = checked
+        self.section = section  # nearest heading above it, None before the first
+
+    def to_dict(self) -> dict[str, object]:
+        return {"section": self.section, "line": self.line, "text": self.text, "checked": self.checked}
+
+
+def _scan(body: str) -> tuple[list[Heading], list[TaskItem]]:
+    lines, _nl = _split(body)
+    heads: list[Heading] = []
+    tasks: list[TaskItem] = []
+    in_fence = False
+    section: str | None = None
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s.startswith("```") or s.startswith("~~~"):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        m = _HEADING.match(line)
+        if m:
+            section = m.group(2).strip()
+            heads.append(Heading(i + 1, len(m.group(1)), section))
+            continue
+        t = _TASK.match(line)
+        if t:
+            tasks.append(TaskItem(i + 1, t.group(4).strip(), t.group(2) != " ", section))
+    return heads, tasks
+
+
+def headings(body: str) -> list[Heading]:
+    """Every heading outside code fences, in order (what a section edit can name)."""
+    return _scan(body)[0]
+
+
+def checklist_items(body: str, *, open_only: bool = False) -> list[TaskItem]:
+    """Every checklist item outside code fences, with its section and line."""
+    items = _scan(body)[1]
+    return [i for i in items if not i.checked] if open_only else items

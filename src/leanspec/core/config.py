@@ -33,6 +33,11 @@ FIELDS: tuple[tuple[str, Any, str], ...] = (
     ("validation.warnTokens", 3500, "Token count above which validate warns."),
     ("validation.enforceCompletionChecklist", True, "Refuse 'complete' with open checklist items."),
     ("validation.requiredSections", [], "Sections every spec should have."),
+    (
+        "validation.openItemsOnComplete",
+        "warning",
+        "How validate reports open checklist items on complete (and archived-complete) specs: error, warning or off.",
+    ),
     ("lockTimeout", 10.0, "Seconds a writer waits for the project lock (env LEANSPEC_LOCK_TIMEOUT)."),
     (
         "statusHeader.insert",
@@ -50,6 +55,7 @@ _YAML_KEYS: dict[str, str] = {
     "warn_tokens": "validation.warnTokens",
     "enforce_completion_checklist": "validation.enforceCompletionChecklist",
     "required_sections": "validation.requiredSections",
+    "open_items_on_complete": "validation.openItemsOnComplete",
 }
 
 
@@ -191,6 +197,12 @@ def _get(d: dict[str, Any], dotted: str) -> Any:
             return None
         cur = cur[part]
     return cur
+
+
+def raw_setting(config: Config, dotted: str, default: Any) -> Any:
+    """A documented key (``FIELDS``) that has no ``Config`` attribute, read from the file."""
+    v = _get(config.raw, dotted)
+    return default if v is None else v
 
 
 def _flatten_yaml(data: dict[str, Any]) -> dict[str, Any]:

@@ -103,6 +103,22 @@ class CompletionBlocked(LeanSpecError):
     http_status = 409
 
 
+class DraftTransition(LeanSpecError):
+    """Moving a draft straight to in-progress or complete: a draft is approved by
+    moving it to planned first."""
+
+    code = "draft_transition"
+    http_status = 409
+
+
+class DuplicateSlug(LeanSpecError):
+    """``create`` of a name another spec already uses (the reference would become
+    ambiguous)."""
+
+    code = "duplicate_slug"
+    http_status = 409
+
+
 class NoMatch(LeanSpecError):
     """A replace/check/section edit found nothing to change (or too much)."""
 

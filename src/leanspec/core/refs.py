@@ -69,8 +69,12 @@ class Entry(Value):
 
     @property
     def slug(self) -> str:
-        m = SPEC_DIR.match(self.name)
-        return m.group(3) if m else self.name
+        return Entry.slug_of(self.name)
+
+    @staticmethod
+    def slug_of(name: str) -> str:
+        m = SPEC_DIR.match(name)
+        return m.group(3) if m else name
 
 
 def parse_dir_name(name: str) -> tuple[int, str] | None:
@@ -110,6 +114,12 @@ def number_finder(n: int) -> Callable[[str], list[str]]:
         return _pattern(ascii_src if joined.isascii() else _ANY_SPEC).findall(joined)
 
     return find
+
+
+def slug_finder(slug: str) -> Callable[[str], list[str]]:
+    """Names that may be spec folders with this slug (any number, case-insensitive)."""
+    src = r"(?i)\n((?:\d{8}-)?\d{2,}-" + re.escape(slug) + r")(?=\n|\Z)"
+    return lambda joined: _pattern(src).findall(joined)
 
 
 def name_finder(name: str) -> Callable[[str], list[str]]:
@@ -225,12 +235,32 @@ def resolve(
             return hits[0]
         if hits:
             _ambiguous(ref, hits)
-    near = [e.name for e in entries if low in e.name.lower()][:8]
+    near = suggest(low, entries)
     raise SpecNotFound(
         f"spec not found: {ref}",
         hint=("did you mean: " + ", ".join(near)) if near else "run `lean-spec list` to see spec names",
         details={"suggestions": near} if near else None,
     )
+
+
+def suggest(ref: str, entries: Sequence[Entry], limit: int = 8) -> list[str]:
+    """Folder names a mistyped reference probably meant: the ones containing it, then
+    close spellings of the slug or folder name (``rate-limitr`` -> ``012-rate-limiter``)."""
+    low = ref.strip().lower()
+    if not low:
+        return []
+    near = [e.name for e in entries if low in e.name.lower()][:limit]
+    if len(near) < limit:
+        import difflib
+
+        by_key: dict[str, str] = {}
+        for e in entries:
+            by_key.setdefault(e.slug.lower(), e.name)
+            by_key.setdefault(e.name.lower(), e.name)
+        for key in difflib.get_close_matches(low, list(by_key), n=limit, cutoff=0.75):
+            if by_key[key] not in near:
+                near.append(by_key[key])
+    return near[:limit]
 
 
 def _ambiguous(ref: str, hits: Sequence[Entry]) -> None:

@@ -25,7 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import InvalidInput, LeanSpecError, MalformedSpec
+from ..core.config import Config
+from ..core.errors import ConfigError, InvalidInput, LeanSpecError, MalformedSpec
 from ..core.model import PRIORITIES, STATUSES, LoadProblem, Spec
 from ..store.specfile import read_spec_file as _read  # the store owns spec file reads
 from .analysis import scan, sections
@@ -543,15 +544,16 @@ def _completion(
     all_specs: Sequence[Spec],
     children: dict[str, list[tuple[int, Spec]]] | None = None,
     open_tasks: tuple[int, int | None] | None = None,
+    open_severity: str = "warning",
 ) -> None:
     if c.spec.status != "complete":
         return
     n_open, first_open = open_tasks if open_tasks is not None else _open_tasks(c.body_lines)
-    if n_open:
+    if n_open and open_severity != "off":
         assert first_open is not None
         c.add(
             "completion",
-            "error",
+            open_severity,
             f"status is complete but {n_open} checklist item(s) are open",
             c.fline(first_open),
             f"check them off (lean-spec update {c.spec.name} --check TEXT) or set the status back",
@@ -572,6 +574,21 @@ def _completion(
 
 
 # ======================================================================== entry
+def open_items_severity(cfg: Config) -> str:
+    """``validation.openItemsOnComplete``: how open checklist items on a complete spec
+    are reported (old finished specs often keep unticked items; a real project should
+    be able to pass validate)."""
+    from ..core.config import raw_setting
+
+    v = str(raw_setting(cfg, "validation.openItemsOnComplete", "warning")).strip().lower()
+    if v not in ("error", "warning", "off"):
+        raise ConfigError(
+            f"validation.openItemsOnComplete must be error, warning or off, not {v!r}",
+            hint="fix .lean-spec/config.json",
+        )
+    return v
+
+
 def validate_project(
     project: Project,
     refs: Sequence[str] | None = None,
@@ -593,6 +610,7 @@ def validate_project(
         return wanted is None or rule in wanted
 
     cfg = project.config
+    open_severity = open_items_severity(cfg)
     max_l = int(max_lines) if max_lines is not None else cfg.max_lines
     if max_l < 1:
         raise InvalidInput("max lines must be positive")
@@ -696,7 +714,7 @@ def validate_project(
         if need_mentions:
             _dependency_alignment(c, by_number, strict, rec["mentions"])
         if on("completion"):
-            _completion(c, all_specs, children, rec.get("open"))
+            _completion(c, all_specs, children, rec.get("open"), open_severity)
     results.save()
     tokens.save()
     if strict:

@@ -20,6 +20,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from ..core.errors import LeanSpecError
+from .shape import lean
 
 log = logging.getLogger("leanspec.mcp")
 
@@ -33,7 +34,10 @@ DEFAULT_HINTS: dict[str, str] = {
     "conflict": "the spec changed since you read it: call `view` again and redo the edit with the new content_hash",
     "busy": "another writer holds the project lock; retry in a moment",
     "invalid_relationship": "call `deps` or `relationships` to see the current links",
-    "completion_blocked": "finish the open items / children first, or pass force: true",
+    "completion_blocked": "tick the items in details.items (update checklist_toggles) and complete the children in "
+    "details.open_children first, or pass force: true",
+    "draft_transition": "set status planned first (that approves the draft), or pass force: true",
+    "duplicate_slug": "use the existing spec (details.existing), pick another name, or pass allow_duplicate: true",
     "no_match": "call `view` and copy the exact text, heading or checklist item",
     "write_failed": "check the file's permissions and free disk space",
     "search_syntax": "quote phrases, balance parentheses, and use AND/OR/NOT between terms",
@@ -88,10 +92,9 @@ def error_payload(exc: BaseException, tool: str, tool_names: Iterable[str] = ())
 
 
 def tool_error(payload: dict[str, Any]) -> CallToolResult:
-    body = {"error": payload}
+    body = {"error": lean(payload)}
     return CallToolResult(
         content=[TextContent(type="text", text=json.dumps(body, ensure_ascii=False, separators=(",", ":")))],
-        structured_content=body,
         is_error=True,
     )
 

@@ -156,7 +156,7 @@ def register_prompts(server: MCPServer, holder: ProjectHolder) -> None:
         done, total = s.checklist
         lines = [
             f'Update spec {s.name} ("{s.title}") from {s.status} to {status}.',
-            f"Its content_hash is {s.content_hash}; checklist {done}/{total} checked.",
+            f"Its content_hash is {s.content_hash[:12]}; checklist {done}/{total} checked.",
         ]
         if status == "complete" and done < total:
             lines.append(
@@ -166,7 +166,7 @@ def register_prompts(server: MCPServer, holder: ProjectHolder) -> None:
         if s.depends_on:
             lines.append("It depends on: " + ", ".join(s.depends_on) + ". Check they are complete with `deps`.")
         lines.append(
-            f'Then call `update` with {{"spec": "{s.name}", "status": "{status}", "expected_hash": "{s.content_hash}"}}. '
+            f'Then call `update` with {{"spec": "{s.name}", "status": "{status}", "expected_hash": "{s.content_hash[:12]}"}}. '
             "If it answers `conflict`, re-read the spec and try again."
         )
         return "\n\n".join(lines)

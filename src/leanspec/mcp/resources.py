@@ -9,17 +9,18 @@ import json
 from typing import Any
 
 from mcp.server import MCPServer
-from mcp.types import Resource as MCPResource
 
 from ..core.errors import LeanSpecError
 from .context import ProjectHolder
 from .errors import resource_error
 
+#: Cards per column in ``board://kanban`` (the `board` tool pages further).
+BOARD_CAP = 30
 RESOURCE_URIS = ("spec://{spec}", "spec://{spec}/{file}", "board://kanban", "stats://overview")
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1, default=str)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def register_resources(server: MCPServer, holder: ProjectHolder) -> None:
@@ -55,23 +56,18 @@ def register_resources(server: MCPServer, holder: ProjectHolder) -> None:
         "board://kanban",
         name="board",
         title="Kanban board",
-        description="Specs grouped by status (JSON, same shape as the `board` tool).",
+        description="Specs grouped by status (JSON, the `board` tool's default answer: complete specs counted, "
+        f"at most {BOARD_CAP} cards a column).",
         mime_type="application/json",
     )
     def board_resource() -> str:
-        from ..insight.board import build_board
-        from .tools import card
+        from .tools import board_view
 
         try:
             specs = holder.get().load(include_archived=True).specs
         except LeanSpecError as exc:
             raise resource_error(exc) from None
-        b = dict(build_board(specs, group_by="status"))
-        b["groups"] = [
-            {**g, "specs": [card(s.to_dict() if hasattr(s, "to_dict") else s) for s in g.get("specs", [])]}
-            for g in b.get("groups", [])
-        ]
-        return _json(b)
+        return _json(board_view(specs, limit_per_group=BOARD_CAP))
 
     @server.resource(
         "stats://overview",
@@ -89,21 +85,3 @@ def register_resources(server: MCPServer, holder: ProjectHolder) -> None:
             raise resource_error(exc) from None
         st = compute_stats(specs)
         return _json(st.to_dict() if hasattr(st, "to_dict") else st)
-
-
-def spec_resources(holder: ProjectHolder, limit: int = 500) -> list[MCPResource]:
-    """The current (non-archived) specs as concrete resources for resources/list."""
-    try:
-        specs = holder.get().load(include_archived=False).specs
-    except LeanSpecError:
-        return []
-    return [
-        MCPResource(
-            uri=f"spec://{s.name}",
-            name=s.name,
-            title=s.title,
-            description=f"{s.status}{' · ' + s.priority if s.priority else ''}",
-            mime_type="text/markdown",
-        )
-        for s in specs[:limit]
-    ]

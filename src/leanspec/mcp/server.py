@@ -13,32 +13,34 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
-from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 
 from .. import __version__
 from .context import ProjectHolder
 from .errors import error_payload, tool_error
 from .prompts import register_prompts
-from .resources import register_resources, spec_resources
+from .resources import register_resources
+from .shape import lean, unknown_arguments
 from .tools import register_tools
 
 INSTRUCTIONS = """\
 LeanSpec: spec-driven development. Specs are markdown folders (specs/NNN-name/README.md) \
 with YAML frontmatter (status planned|in-progress|complete|archived, priority, tags, \
-depends_on, parent). Find specs with `list` or `search`, read one with `view`, change it \
-with `update` (pass the content_hash you read as expected_hash to refuse stale edits). \
-Every write is atomic and returns the new content_hash. Errors carry a stable `code` and a `hint`."""
+depends_on, parent). Find specs with `list` or `search` (`fields` picks the keys), read one \
+with `view`, change it with `update` (pass the content_hash you read as expected_hash to \
+refuse stale edits). Every write is atomic and returns the new content_hash (12 hex). \
+Errors carry a stable `code`, a `hint` and `details` (open items, candidates, valid names)."""
 
 
 def slim_schema(node: Any) -> Any:
     """Drop what pydantic adds but an agent does not need (titles, ``anyOf [X, null]``
-    with a null default): the tool list is read on every session, so it is kept small.
-    Validation still runs on the full model, so nothing is loosened or tightened."""
+    with a null default, ``type`` next to ``enum``, ``minLength: 1``, ``default: false``)
+    and write "X or a list of X" once: the tool list is read on every session, so it is
+    kept small. Validation still runs on the full model, so nothing is loosened or
+    tightened."""
     if isinstance(node, list):
         return [slim_schema(v) for v in node]
     if not isinstance(node, dict):
@@ -59,37 +61,58 @@ def slim_schema(node: Any) -> Any:
             out = {**rest[0], **out}
         elif len(rest) != len(variants):
             out["anyOf"] = rest
+        rest = out.get("anyOf", [])
+        # "X or a list of X" (status, tags, depends_on...): one type list, X stated once.
+        if len(rest) == 2 and all(isinstance(x, dict) for x in rest):
+            arr = next((x for x in rest if x.get("type") == "array"), None)
+            one = next((x for x in rest if x is not arr), None)
+            if arr is not None and one is not None and arr.get("items") == one and isinstance(one.get("type"), str):
+                del out["anyOf"]
+                out = {"type": [one["type"], "array"], "items": one, **out}
+    if out.get("default") is False and out.get("type") == "boolean":
+        del out["default"]  # absent means false
+    if "enum" in out and out.get("type") == "string":
+        del out["type"]  # the values say it
+    if out.get("minLength") == 1:
+        del out["minLength"]  # the server refuses empty strings anyway (invalid_input)
     return out
 
 
 class LeanSpecServer(MCPServer):
-    """``MCPServer`` with one error funnel and compact JSON results."""
+    """``MCPServer`` with one error funnel, argument-name checks and lean text results."""
 
     tool_names: list[str]
     holder: ProjectHolder
+    _params: dict[str, list[str]] | None = None
+
+    async def tool_params(self) -> dict[str, list[str]]:
+        if self._params is None:
+            self._params = {t.name: list((t.input_schema or {}).get("properties", {})) for t in await self.list_tools()}
+        return self._params
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        valid = (await self.tool_params()).get(name)
+        if valid is not None:
+            refused = unknown_arguments(name, arguments or {}, valid)
+            if refused is not None:
+                return tool_error(refused)
         try:
             result = await super().call_tool(name, arguments, context)
         except ToolError as exc:
             return tool_error(error_payload(exc, name, self.tool_names))
         if isinstance(result, CallToolResult) and result.structured_content is not None and not result.is_error:
-            # The SDK pretty-prints the text copy; agents pay for every space.
-            text = json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"), default=str)
-            result = CallToolResult(
-                content=[TextContent(type="text", text=text)], structured_content=result.structured_content
-            )
+            # Sent once, as compact JSON text (see docs/mcp.md "Results"): every client
+            # reads text blocks; a structured copy would double the tokens.
+            text = json.dumps(lean(result.structured_content), ensure_ascii=False, separators=(",", ":"), default=str)
+            result = CallToolResult(content=[TextContent(type="text", text=text)])
         return result
 
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
-        return [t.model_copy(update={"input_schema": slim_schema(t.input_schema)}) for t in tools]
-
-    async def list_resources(self) -> list[MCPResource]:
-        static = await super().list_resources()
-        # Reading the specs is blocking file I/O: keep it off the event loop.
-        specs = await anyio.to_thread.run_sync(spec_resources, self.holder)
-        return [*static, *specs]
+        # No output schemas: results are JSON text only, and the schemas cost tokens.
+        return [
+            t.model_copy(update={"input_schema": slim_schema(t.input_schema), "output_schema": None}) for t in tools
+        ]
 
 
 def build_server(root: str | Path | None = None, *, specs_dir: str | None = None) -> LeanSpecServer:

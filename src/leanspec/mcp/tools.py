@@ -11,7 +11,7 @@ Read tools return metadata, never bodies, except ``view``. Every write returns t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
@@ -19,7 +19,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..core.errors import InvalidInput, LeanSpecError
-from ..core.model import Spec
+from ..core.model import Spec, WriteResult
 from ..project import Project, UpdateOps
 from .context import ProjectHolder
 
@@ -29,59 +29,112 @@ Priority = Literal["low", "medium", "high", "critical"]
 SpecRef = Annotated[
     str,
     Field(
-        description="Spec reference: number (45 or 045), folder name (045-unified-dashboard), slug or exact title",
+        description="number (45), folder name or slug",
         min_length=1,
     ),
 ]
 FileRef = Annotated[
     str,
     Field(
-        description="Spec reference (045, 045-unified-dashboard, slug) or a sub-spec file as 045/DESIGN.md",
+        description="number, folder name, slug, or 045/DESIGN.md",
         min_length=1,
     ),
 ]
 ExpectedHash = Annotated[
     str | None,
     Field(
-        description="content_hash you last read (full SHA-256 or 12+ hex prefix); if the file changed since, "
-        "nothing is written and a `conflict` error carries details.current_hash",
+        description="content_hash you read; a changed spec is refused (conflict)",
     ),
 ]
-Limit = Annotated[int, Field(ge=1, le=500, description="page size (1-500)")]
-Offset = Annotated[int, Field(ge=0, description="skip this many results; pass the previous next_offset")]
+Limit = Annotated[int, Field(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Field(ge=0, description="the previous page's next_offset")]
 SpecList = Annotated[
     list[str] | str | None,
-    Field(description="spec references, as a list or a comma-separated string"),
+    Field(description="comma-separated or a list"),
 ]
 
 
 class Replacement(BaseModel):
-    old_string: str = Field(min_length=1, description="exact text to find in the body")
-    new_string: str = Field(description="replacement text")
-    match_mode: Literal["unique", "all", "first"] = Field(
-        "unique", description="unique: exactly one occurrence must exist (default); all; first"
-    )
+    old_string: str = Field(min_length=1, description="exact body text")
+    new_string: str
+    match_mode: Literal["unique", "all", "first"] = Field("unique", description="unique: must occur once")
 
 
 class SectionUpdate(BaseModel):
-    section: str = Field(min_length=1, description="heading text of the section, e.g. Plan or '## Plan'")
-    content: str = Field(description="markdown for the section body")
-    mode: Literal["replace", "append", "prepend"] = Field("replace", description="replace (default), append or prepend")
+    section: str = Field(min_length=1, description="heading text, e.g. Plan")
+    content: str
+    mode: Literal["replace", "append", "prepend"] = "replace"
 
 
 class ChecklistToggle(BaseModel):
-    item_text: str = Field(min_length=1, description="text identifying one checklist item (substring match)")
-    checked: bool = Field(True, description="true checks the box, false unchecks it")
+    item_text: str = Field(min_length=1, description="part of one item's text")
+    checked: bool = True
 
 
 # ----------------------------------------------------------------- result helpers
 MAX_MATCHES = 5
 CARD_KEYS = ("name", "number", "title", "status", "priority", "tags", "assignee", "parent", "depends_on", "checklist")
+#: What `list` and `children` show per spec unless `fields` says otherwise (context
+#: economy: ~40 tokens a spec; empty values are left out).
+LIST_FIELDS = ("name", "title", "status", "priority", "tags", "assignee", "parent", "content_hash")
+#: What a `search` hit shows of its spec by default.
+SEARCH_FIELDS = ("name", "title", "status", "priority", "tags")
+FieldsArg = Annotated[
+    list[str] | str | dict[str, str] | None,
+    Field(
+        description="keys per spec: any spec key (depends_on, checklist, created, updated_at, path...) or custom "
+        "field; default name,title,status,priority,tags,assignee,parent,content_hash"
+    ),
+]
 
 
-def compact(spec: Spec) -> dict[str, Any]:
-    """The list shape: ``Spec.to_dict()`` without content (metadata only)."""
-    return spec.to_dict()
+def select(d: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """The ``fields`` of one spec dict, empty values left out; a name that is no Spec
+    key is looked up among the custom frontmatter fields."""
+    custom = d.get("fields") or {}
+    out: dict[str, Any] = {}
+    for k in fields:
+        v = d[k] if k in d else custom.get(k)
+        if v is None or v == [] or v == {}:
+            continue
+        out[k] = v
+    return out
+
+
+def field_list(fields: list[str] | str | None, default: Sequence[str]) -> list[str]:
+    chosen = _csv(fields)
+    if not chosen:
+        return list(default)
+    return ["name", *[f for f in chosen if f != "name"]]  # the name identifies the spec
+
+
+def compact(spec: Spec, fields: Sequence[str] = LIST_FIELDS) -> dict[str, Any]:
+    """The list shape: the ``fields`` of ``Spec.to_dict()`` (metadata only, no empty values)."""
+    return select(spec.to_dict(), fields)
+
+
+def written(res: WriteResult) -> dict[str, Any]:
+    """What a write returns to an agent: the spec's name, its new hash, what changed and
+    the changed fields' new values (not the whole spec: the agent knows the rest)."""
+    d = res.spec.to_dict()
+    out: dict[str, Any] = {"name": d["name"], "content_hash": d["content_hash"], "written": res.written}
+    out["changed"] = list(res.changed)
+    values = {}
+    for k in res.changed:
+        if k == "created":
+            values.update(select(d, ("title", "status", "priority", "tags", "path")))
+        elif k == "moved":
+            values["path"] = d["path"]
+        elif k in d and k not in ("content", "name"):
+            values[k] = d[k]
+        elif k in (d.get("fields") or {}):
+            values[k] = d["fields"][k]
+    if "content" in res.changed or "checklist" in res.changed:
+        values["checklist"] = d["checklist"]
+    out.update(values)
+    if res.message:
+        out["message"] = res.message
+    return out
 
 
 def card(d: dict[str, Any]) -> dict[str, Any]:
@@ -127,12 +180,12 @@ def _sha(text: str) -> str:
 
 
 # ----------------------------------------------------------------- registration
-READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
-IDEMPOTENT_WRITE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
+# Only what differs from the protocol's defaults (readOnly false, destructive true,
+# idempotent false, openWorld true): tools/list is paid for on every session.
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(destructive_hint=False, open_world_hint=False)
+IDEMPOTENT_WRITE = ToolAnnotations(destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+DESTRUCTIVE = ToolAnnotations(idempotent_hint=True, open_world_hint=False)
 
 
 def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
@@ -153,38 +206,40 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ list
     @tool(
         "list",
-        "List specs as compact metadata (no bodies), newest first. Filters combine with AND; `tags` must all match. "
-        "Paginated: returns `total` and `next_offset` (null on the last page). Use `view` to read a spec.",
+        "List specs as compact metadata (no bodies). Filters combine with AND; `tags` must all match. "
+        "Paginated: `total`, and `next_offset` until the last page. `fields` picks the keys per spec.",
         READ,
     )
     def list_specs(
         status: Annotated[
-            Status | list[Status] | None, Field(description="keep specs with any of these statuses")
+            Status | list[Status] | None, Field(description="any of these")
         ] = None,
-        tags: Annotated[list[str] | str | None, Field(description="keep specs having all these tags")] = None,
-        priority: Annotated[Priority | list[Priority] | None, Field(description="keep any of these priorities")] = None,
-        assignee: Annotated[str | None, Field(description="keep specs assigned to this person")] = None,
-        fields: Annotated[
-            dict[str, str] | None, Field(description="custom frontmatter field filters {key: value}")
-        ] = None,
-        include_archived: Annotated[bool, Field(description="also list archived specs")] = False,
+        tags: Annotated[list[str] | str | None, Field(description="all of these")] = None,
+        priority: Annotated[Priority | list[Priority] | None, Field(description="any of these")] = None,
+        assignee: Annotated[str | None, Field()] = None,
+        where: Annotated[dict[str, str] | None, Field(description="custom field filters {key: value}")] = None,
+        fields: FieldsArg = None,
+        include_archived: Annotated[bool, Field()] = False,
         sort: Literal["id", "created", "updated", "name", "title", "status", "priority"] = "id",
         order: Literal["asc", "desc"] | None = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> dict[str, Any]:
+        if isinstance(fields, dict):  # before `where`, `fields` was the filter: still accepted
+            where, fields = {**fields, **(where or {})}, None
+        keys = field_list(fields, LIST_FIELDS)
         specs, problems = project().list(
             status=status,
             tags=tags,
             priority=priority,
             assignee=assignee,
-            fields=fields,
+            fields=where,
             include_archived=include_archived,
             sort=sort,
             order=order,
         )
         pg = page(specs, limit, offset)  # page first: only the page's specs become dicts
-        out = {"specs": [compact(s) for s in pg.pop("items")], **pg}
+        out = {"specs": [compact(s, keys) for s in pg.pop("items")], **pg}
         if problems:
             out["problems"] = [p.to_dict() for p in problems]
         return out
@@ -192,13 +247,13 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ view
     @tool(
         "view",
-        "Read one spec: metadata plus its markdown body (`content`) and `content_hash` (pass it as expected_hash "
-        "to `update`). `045/DESIGN.md` reads a sub-spec file. raw: true adds the file exactly as stored.",
+        "Read one spec: metadata, markdown body (`content`) and content_hash (pass it to `update` as "
+        "expected_hash). `045/DESIGN.md` reads a sub-spec file.",
         READ,
     )
     def view(
         spec: FileRef,
-        raw: Annotated[bool, Field(description="include the whole file (frontmatter too) as `raw`")] = False,
+        raw: Annotated[bool, Field(description="add the file as stored as `raw`")] = False,
     ) -> dict[str, Any]:
         p = project()
         spec_ref, filename = p.store.split_file_ref(spec)
@@ -220,29 +275,30 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ create
     @tool(
         "create",
-        "Create a spec. The next number is allocated atomically (never a duplicate); status defaults to planned and "
-        "an explicit status is honoured. Returns the new spec and its content_hash.",
+        "Create a spec (number allocated atomically; status planned unless given). A name an existing spec uses is "
+        "refused (`duplicate_slug`) unless allow_duplicate. Returns its name and content_hash.",
         WRITE,
     )
     def create(
         name: Annotated[
-            str, Field(min_length=1, description="short kebab-case name, becomes the folder slug (no number)")
+            str, Field(min_length=1, description="kebab-case name: the folder slug")
         ],
-        title: Annotated[str | None, Field(description="human title (default: from the name)")] = None,
+        title: Annotated[str | None, Field()] = None,
         description: Annotated[str | None, Field(description="fills the Overview section")] = None,
         status: Status | None = None,
         priority: Priority | None = None,
-        tags: Annotated[list[str] | str | None, Field(description="tags, as a list or comma-separated")] = None,
+        tags: Annotated[list[str] | str | None, Field()] = None,
         assignee: str | None = None,
         template: Annotated[
-            str | None, Field(description="template name (standard, detailed, or a project template)")
+            str | None, Field(description="standard, detailed or a project template")
         ] = None,
         depends_on: SpecList = None,
-        parent: Annotated[str | None, Field(description="umbrella spec this one belongs to")] = None,
+        parent: Annotated[str | None, Field(description="umbrella spec")] = None,
         content: Annotated[
-            str | None, Field(description="full markdown instead of the template (frontmatter optional)")
+            str | None, Field(description="markdown instead of the template")
         ] = None,
-        fields: Annotated[dict[str, Any] | None, Field(description="custom frontmatter fields {key: value}")] = None,
+        fields: Annotated[dict[str, Any] | None, Field(description="custom fields")] = None,
+        allow_duplicate: Annotated[bool, Field(description="even if the name exists")] = False,
     ) -> dict[str, Any]:
         res = project().create(
             name,
@@ -257,17 +313,16 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
             parent=parent,
             content=content,
             fields=fields,
+            allow_duplicate=allow_duplicate,
         )
-        return res.to_dict()
+        return written(res)
 
     # ------------------------------------------------------------------ update
     @tool(
         "update",
-        "Change one spec in one atomic write: metadata (status, priority, assignee, tags, fields), exact-text "
-        "replacements, section edits, checklist toggles, or the whole content. Pass expected_hash (the "
-        "content_hash from `view`) to refuse stale edits. Completing with open checklist items or incomplete "
-        "children needs force: true. Returns the new content_hash. For a sub-spec file (045/DESIGN.md) only "
-        "`content` is allowed.",
+        "Change one spec in one atomic write: metadata, text replacements, section edits, checklist toggles or "
+        "the whole content. Completing with open items or children is refused (the error lists them) unless "
+        "force. Returns the changed fields and the new content_hash. 045/DESIGN.md: `content` only.",
         WRITE,
     )
     def update(
@@ -276,28 +331,28 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         priority: Priority | None = None,
         assignee: Annotated[str | None, Field(description="new assignee; empty string clears it")] = None,
         title: str | None = None,
-        tags: Annotated[list[str] | None, Field(description="replace all tags with these")] = None,
-        add_tags: Annotated[list[str] | str | None, Field(description="tags to add (kept if present)")] = None,
-        remove_tags: Annotated[list[str] | str | None, Field(description="tags to remove")] = None,
+        tags: Annotated[list[str] | None, Field(description="replaces all tags")] = None,
+        add_tags: Annotated[list[str] | str | None, Field()] = None,
+        remove_tags: Annotated[list[str] | str | None, Field()] = None,
         fields: Annotated[
             dict[str, Any] | None,
-            Field(description="custom frontmatter fields to set {key: value}; null deletes a key"),
+            Field(description="custom fields to set; null deletes"),
         ] = None,
         replacements: Annotated[
-            list[Replacement] | None, Field(description="exact-text replacements in the body, in order")
+            list[Replacement] | None, Field(description="in order")
         ] = None,
         section_updates: Annotated[
-            list[SectionUpdate] | None, Field(description="replace/append/prepend section bodies")
+            list[SectionUpdate] | None, Field()
         ] = None,
         checklist_toggles: Annotated[
-            list[ChecklistToggle] | None, Field(description="check or uncheck checklist items")
+            list[ChecklistToggle] | None, Field()
         ] = None,
         content: Annotated[
-            str | None, Field(description="replace the whole body (or the whole file if it starts with ---)")
+            str | None, Field(description="the whole body (whole file if it starts with ---)")
         ] = None,
         expected_hash: ExpectedHash = None,
         force: Annotated[
-            bool, Field(description="complete despite open checklist items or incomplete children")
+            bool, Field(description="complete despite open items/children")
         ] = False,
     ) -> dict[str, Any]:
         p = project()
@@ -321,7 +376,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
                     f"{spec} is a sub-spec file: only `content` (and expected_hash) can be written",
                     hint="pass the whole new file as content, or drop the /FILE part to edit the README",
                 )
-            return p.write_content(spec, content, expected_hash=expected_hash).to_dict()
+            return written(p.write_content(spec, content, expected_hash=expected_hash))
         ops = UpdateOps(
             status=status,
             priority=priority,
@@ -341,22 +396,25 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
                 "nothing to update: pass at least one change",
                 hint='e.g. {"spec": "045", "status": "in-progress"}',
             )
-        return p.update(spec_ref, ops, expected_hash=expected_hash, force=force).to_dict()
+        return written(p.update(spec_ref, ops, expected_hash=expected_hash, force=force))
 
     # ------------------------------------------------------------------ search
     @tool(
         "search",
-        "Full-text search over titles, names, tags and content, best match first. Syntax: words (AND), "
-        '"exact phrase", OR, NOT, parentheses, term~ (fuzzy), field filters status: tag: priority: assignee: '
-        "title: created:>2025-11-01. Results carry up to 5 matching lines per spec (total_matches counts all), not bodies.",
+        'Full-text search, best first. Syntax: words (AND), "phrase", OR, NOT, (), term~ (fuzzy), status: tag: '
+        "priority: assignee: title: created:>2025-11-01. Each hit has up to 5 matching lines.",
         READ,
     )
     def search(
-        query: Annotated[str, Field(min_length=1, description="search query")],
-        include_archived: Annotated[bool, Field(description="also search archived specs")] = False,
-        limit: Annotated[int, Field(ge=1, le=100, description="page size (1-100)")] = 10,
+        query: Annotated[str, Field(min_length=1)],
+        include_archived: Annotated[bool, Field()] = False,
+        fields: Annotated[
+            list[str] | str | None, Field(description="keys per spec (default name,title,status,priority,tags)")
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=100, description="page size")] = 10,
         offset: Offset = 0,
     ) -> dict[str, Any]:
+        keys = field_list(fields, SEARCH_FIELDS)
         from ..insight.search import search as run_search
         from ..insight.searchindex import synced
 
@@ -368,7 +426,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         res = dict(run_search(specs, query, include_archived=include_archived, limit=offset + limit, index=index))
         # Cards instead of full metadata, and the best few matching lines per spec.
         results = [
-            {**r, "spec": card(_as_dict(r["spec"])), "matches": list(r.get("matches", []))[:MAX_MATCHES]}
+            {**r, "spec": select(_as_dict(r["spec"]), keys), "matches": list(r.get("matches", []))[:MAX_MATCHES]}
             for r in res.get("results", [])[offset:]
         ]
         total = int(res["total"])
@@ -385,8 +443,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ deps
     @tool(
         "deps",
-        "Dependencies of one spec: what it depends on (upstream), what depends on it (downstream), or both; "
-        "mode impact adds everything affected by a change to it.",
+        "Dependencies of one spec: upstream (what it needs), downstream (what needs it), both (complete), or "
+        "impact (everything a change affects).",
         READ,
     )
     def deps(
@@ -403,23 +461,22 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ link / unlink
     @tool(
         "link",
-        "Add depends_on links: `spec` depends on each of `depends_on`. Targets must exist; self links and cycles are "
-        "refused. Stores canonical folder names.",
+        "Make `spec` depend on each of `depends_on` (must exist; self links and cycles refused).",
         IDEMPOTENT_WRITE,
     )
     def link(
         spec: SpecRef,
-        depends_on: Annotated[list[str] | str, Field(description="specs it depends on, as a list or comma-separated")],
+        depends_on: Annotated[list[str] | str, Field(description="specs, list or comma-separated")],
         expected_hash: ExpectedHash = None,
     ) -> dict[str, Any]:
         targets = _csv(depends_on)
         if not targets:
             raise InvalidInput("depends_on is empty: name at least one spec to depend on")
-        return project().link(spec, targets, expected_hash=expected_hash).to_dict()
+        return written(project().link(spec, targets, expected_hash=expected_hash))
 
     @tool(
         "unlink",
-        "Remove depends_on links from `spec`: the listed ones, or all of them with all: true.",
+        "Remove depends_on links from `spec`: the listed ones, or all.",
         IDEMPOTENT_WRITE,
     )
     def unlink(
@@ -431,51 +488,45 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         targets = _csv(depends_on)
         if not targets and not all:
             raise InvalidInput("pass depends_on (the links to remove) or all: true")
-        return project().unlink(spec, targets, all=all, expected_hash=expected_hash).to_dict()
+        return written(project().unlink(spec, targets, all=all, expected_hash=expected_hash))
 
     # ------------------------------------------------------------------ archive
     @tool(
         "archive",
-        "Archive a spec: status archived (with a transition) and, by default, move it into specs/archived/. "
-        "Archived specs are hidden from list/board unless include_archived is set.",
+        "Archive a spec: status archived, moved to specs/archived/ (hidden unless include_archived).",
         DESTRUCTIVE,
     )
     def archive(spec: SpecRef, expected_hash: ExpectedHash = None) -> dict[str, Any]:
-        return project().archive(spec, expected_hash=expected_hash).to_dict()
+        return written(project().archive(spec, expected_hash=expected_hash))
 
     # ------------------------------------------------------------------ board
     @tool(
         "board",
-        "Kanban view: specs grouped by status (or priority, assignee, tag, parent) as small cards "
-        "(name, title, status, priority, tags, assignee), with counts and a summary.",
+        'Kanban: specs grouped by status (or other) as lines "NNN Title (priority) @assignee #tags", with a '
+        "summary. Complete specs are counted, not listed, unless show_complete.",
         READ,
     )
     def board(
         group_by: Literal["status", "priority", "assignee", "tag", "parent"] = "status",
         include_archived: bool = False,
-        limit_per_group: Annotated[int, Field(ge=1, le=500, description="at most this many cards per column")] = 50,
+        show_complete: Annotated[bool, Field()] = False,
+        cards: Annotated[Literal["line", "object"], Field()] = "line",
+        limit_per_group: Annotated[int, Field(ge=1, le=500, description="max cards per column")] = 50,
     ) -> dict[str, Any]:
-        from ..insight.board import build_board
-
         specs = project().load(include_archived=True).specs
-        # Cards straight from the specs (the CARD_KEYS fields): no full to_dict() per spec.
-        b = dict(build_board(specs, group_by=group_by, include_archived=include_archived, card=spec_card))
-        groups = []
-        for g in b.get("groups", []):
-            g = dict(g)
-            cards = [card(_as_dict(s)) for s in g.get("specs", [])]
-            g["specs"] = cards[:limit_per_group]
-            if len(cards) > limit_per_group:
-                g["truncated"] = len(cards) - limit_per_group
-            groups.append(g)
-        b["groups"] = groups
-        return b
+        return board_view(
+            specs,
+            group_by=group_by,
+            include_archived=include_archived,
+            show_complete=show_complete,
+            cards=cards,
+            limit_per_group=limit_per_group,
+        )
 
     # ------------------------------------------------------------------ stats
     @tool(
         "stats",
-        "Project statistics: totals by status, priority and tag, completion rate, velocity, and insights "
-        "(overdue, stale in-progress, critical not started).",
+        "Project statistics: counts by status, priority, tag; completion rate, velocity, insights.",
         READ,
     )
     def stats() -> dict[str, Any]:
@@ -486,8 +537,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ tokens
     @tool(
         "tokens",
-        "Token count of a spec (README plus sub-spec files by default), to judge whether it should be split "
-        "(LeanSpec: >3500 warn, >5000 too big).",
+        "Token count of a spec and its sub-spec files (>3500 warn, >5000 split it).",
         READ,
     )
     def tokens(spec: SpecRef, include_sub_specs: bool = True) -> dict[str, Any]:
@@ -498,8 +548,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ validate
     @tool(
         "validate",
-        "Check specs for problems (frontmatter, structure, size, corrupted markdown, sub-specs; check_deps adds "
-        "body mentions missing from depends_on). No specs = the whole project. `ok` is false if any error.",
+        "Check specs (frontmatter, structure, size, markdown; check_deps: mentions missing from depends_on). "
+        "No specs = all. `ok` is false on any error.",
         READ,
     )
     def validate(
@@ -507,7 +557,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         check_deps: bool = False,
         rules: Annotated[list[str] | None, Field(description="only run these rules")] = None,
         strict: Annotated[bool, Field(description="treat warnings as errors")] = False,
-        max_lines: Annotated[int | None, Field(ge=1, description="line limit per spec (default: config, 400)")] = None,
+        max_lines: Annotated[int | None, Field(ge=1, description="default: config, 400")] = None,
         limit: Annotated[int, Field(ge=1, le=1000, description="at most this many issues, errors first")] = 100,
     ) -> dict[str, Any]:
         from ..insight.validate import validate_project
@@ -529,8 +579,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ files
     @tool(
         "files",
-        "List a spec's files: README.md, sub-spec documents (*.md) and assets, with sizes. Read one with "
-        "`view` 045/FILE.md.",
+        "A spec's files (README, sub-spec documents, assets) with sizes.",
         READ,
     )
     def files(spec: SpecRef, type: Literal["all", "docs", "assets"] = "all") -> dict[str, Any]:
@@ -546,8 +595,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ check
     @tool(
         "check",
-        "Project health: duplicate spec numbers (e.g. from parallel branches) and spec files that cannot be "
-        "loaded. fix: true renumbers the later duplicate and rewrites references to it.",
+        "Project health: duplicate spec numbers and names, unloadable spec files. fix renumbers duplicates.",
         IDEMPOTENT_WRITE,
     )
     def check(fix: Annotated[bool, Field(description="renumber duplicates (writes)")] = False) -> dict[str, Any]:
@@ -562,6 +610,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
                 "ok": not dups and not problems,
                 "has_conflicts": bool(dups),
                 "conflicts": dups,
+                "duplicate_slugs": p.duplicate_slugs(),
                 "problems": [x.to_dict() for x in problems],
             }
         )
@@ -570,15 +619,15 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ relationships
     @tool(
         "relationships",
-        "View or edit one spec's relationships. action view (default) returns parent, children, depends_on and "
-        "required_by. add/remove need `type` (parent, child, depends_on) and `target`.",
+        "View (default) or add/remove one spec's relationships (`type` and `target`): parent, children, "
+        "depends_on, required_by.",
         WRITE,
     )
     def relationships(
         spec: SpecRef,
         action: Literal["view", "add", "remove"] = "view",
         type: Annotated[
-            Literal["parent", "child", "depends_on"] | None, Field(description="relationship to add or remove")
+            Literal["parent", "child", "depends_on"] | None, Field()
         ] = None,
         target: Annotated[str | None, Field(description="the other spec")] = None,
     ) -> dict[str, Any]:
@@ -608,13 +657,13 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
                 if not child.parent or p.get(child.parent).name != s.name:
                     raise InvalidInput(f"{child.name} is not a child of {s.name}")
                 res = p.set_parent(child.name, None)
-        out = res.to_dict()
+        out = written(res)
         out["relationships"] = _relationships_view(p, p.get(s.name))
         return out
 
     @tool(
         "children",
-        "The child specs of an umbrella spec (specs whose `parent` is it), as compact metadata.",
+        "The child specs of an umbrella spec, as compact metadata.",
         READ,
     )
     def children(spec: SpecRef) -> dict[str, Any]:
@@ -625,6 +674,54 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
 
     _register_backfill(tool, project)
     return names
+
+
+def card_line(s: Spec, group_by: str) -> str:
+    """One board card as a line, like the CLI's text board: ``045 Title (high) @bob #api``."""
+    head = f"{s.number:03d}" if s.number is not None else s.name
+    attrs = [x for x in (s.priority if group_by != "priority" else None, s.status if group_by != "status" else None) if x]
+    line = f"{head} {s.title}"
+    if attrs:
+        line += f" ({', '.join(attrs)})"
+    if s.assignee and group_by != "assignee":
+        line += f" @{s.assignee}"
+    if s.tags and group_by != "tag":
+        line += " " + " ".join(f"#{t}" for t in s.tags)
+    return line
+
+
+def board_view(
+    specs: Sequence[Spec],
+    *,
+    group_by: str = "status",
+    include_archived: bool = False,
+    show_complete: bool = False,
+    cards: str = "line",
+    limit_per_group: int = 50,
+) -> dict[str, Any]:
+    """The board as agents get it (tool and ``board://kanban``): complete specs counted,
+    not listed (as the CLI's board does), cards as lines, columns capped."""
+    from ..insight.board import build_board
+
+    gb = group_by
+    make: Callable[[Spec], Any] = (
+        (lambda s: card_line(s, gb)) if cards == "line" else (lambda s: select(spec_card(s), CARD_KEYS))
+    )
+    b = dict(build_board(specs, group_by=group_by, include_archived=include_archived, card=make))
+    groups = []
+    for g in b.get("groups", []):
+        g = dict(g)
+        items = list(g.get("specs", []))
+        if b.get("group_by") == "status" and g.get("name") == "complete" and not show_complete:
+            g["specs"] = []
+            g["collapsed"] = True
+        else:
+            g["specs"] = items[:limit_per_group]
+            if len(items) > limit_per_group:
+                g["truncated"] = len(items) - limit_per_group
+        groups.append(g)
+    b["groups"] = groups
+    return b
 
 
 def _relationships_view(p: Project, s: Spec) -> dict[str, Any]:
@@ -658,16 +755,15 @@ def _as_dict(value: Any) -> dict[str, Any]:
 def _register_backfill(tool: Callable[..., Any], project: Callable[[], Project]) -> None:
     @tool(
         "backfill",
-        "Fill missing timestamps (created_at, updated_at, completed_at) from git history; optionally the assignee "
-        "(first author) and status transitions. Only missing fields unless force. Try dry_run: true first.",
+        "Fill missing timestamps from git history; optionally assignee and transitions. Try dry_run first.",
         IDEMPOTENT_WRITE,
     )
     def backfill(
         specs: SpecList = None,
-        dry_run: Annotated[bool, Field(description="report what would change, write nothing")] = False,
-        force: Annotated[bool, Field(description="overwrite existing timestamps with git's")] = False,
-        include_assignee: Annotated[bool, Field(description="set assignee to the first commit's author")] = False,
-        include_transitions: Annotated[bool, Field(description="rebuild status transitions from history")] = False,
+        dry_run: Annotated[bool, Field(description="write nothing")] = False,
+        force: Annotated[bool, Field(description="overwrite timestamps")] = False,
+        include_assignee: Annotated[bool, Field(description="first author")] = False,
+        include_transitions: Annotated[bool, Field()] = False,
     ) -> dict[str, Any]:
         from ..workflows.backfill import backfill as run_backfill
 

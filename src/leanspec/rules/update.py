@@ -18,8 +18,9 @@ from typing import Any, Protocol
 from ..core import body as bodyops
 from ..core.clock import iso_ms
 from ..core.config import Config
-from ..core.errors import CompletionBlocked, InvalidInput, LeanSpecError, RelationshipError
+from ..core.errors import InvalidInput, LeanSpecError, RelationshipError
 from ..core.frontmatter import Document
+from ..core.guards import completion_error, draft_transition_error
 from ..core.model import PRIORITIES, STATUSES, ListResult, Spec, checklist_counts
 from ..core.refs import Entry, normalize_ref
 from ..core.values import Value
@@ -246,12 +247,10 @@ def apply_update(world: World, doc: Document, e: Entry, entries: Sequence[Entry]
     if ops.status is not None:
         st = check_status(ops.status)
         if st != old_status:
+            if old_status == "draft" and st in ("in-progress", "complete") and not force:
+                raise draft_transition_error(e.name, st)
             if st == "complete" and not force:
                 completion_guard(world, doc, e)
-            if old_status == "draft" and st in ("in-progress", "complete") and not force:
-                raise CompletionBlocked(
-                    "cannot skip 'planned' from draft", hint="set status planned first, or pass --force"
-                )
             doc.set("status", st)
             now = world.clock()
             trans = fm.get("transitions")
@@ -366,22 +365,16 @@ def sync_header(doc: Document, *, insert: bool = False) -> None:
     doc.body = bodyops.sync_header(doc.body, lines, insert=insert)
 
 def completion_guard(world: World, doc: Document, e: Entry) -> None:
-    if world.config.enforce_checklist:
-        done, total = checklist_counts(doc.body)
-        if total - done > 0:
-            raise CompletionBlocked(
-                f"{e.name} has {total - done} open checklist item(s)",
-                hint="check them off, or pass --force to complete anyway",
-                details={"open_items": total - done, "code_detail": "INCOMPLETE_CHECKLIST"},
-            )
-    specs = world.load_all().specs
-    kids = [s for s in children_of(e.name, specs) if s.status not in ("complete", "archived")]
-    if kids:
-        raise CompletionBlocked(
-            f"{e.name} has {len(kids)} incomplete child spec(s): {', '.join(k.name for k in kids)}",
-            hint="complete the children first, or pass --force",
-            details={"children": [k.name for k in kids], "code_detail": "INCOMPLETE_CHILDREN"},
-        )
+    """Refuse ``complete`` while checklist items or child specs are open, naming every
+    open item and every open child in one refusal (core/guards.py)."""
+    kids = [s for s in children_of(e.name, world.load_all().specs) if s.status not in ("complete", "archived")]
+    done, total = checklist_counts(doc.body) if world.config.enforce_checklist else (0, 0)
+    err = completion_error(
+        e.name, doc.body, [(k.name, k.status) for k in kids],
+        check_items=world.config.enforce_checklist, open_count=total - done,
+    )  # fmt: skip
+    if err is not None:
+        raise err
 
 
 def children_of(name: str, specs: Sequence[Spec]) -> list[Spec]:

@@ -25,7 +25,6 @@ from ..core.clock import iso_ms, utc_now
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
 from ..core.errors import (
     ConfigError,
-    Conflict,
     FileNotFoundInSpec,
     InvalidInput,
     LeanSpecError,
@@ -34,6 +33,7 @@ from ..core.errors import (
     WriteFailed,
 )
 from ..core.frontmatter import Document
+from ..core.guards import check_expected_hash, duplicate_slug_error
 from ..core.model import ListResult, LoadProblem, Spec, WriteResult
 from ..core.refs import Entry
 from ..rules import update as update_rules
@@ -95,6 +95,16 @@ class Store:
     def max_number(self) -> int | None:
         """The highest spec number in use (archived and group folders included)."""
         return self.scanner.max_number()
+
+    def with_slug(self, slug: str) -> list[Entry]:
+        """The spec folders (archived ones too) whose slug is ``slug``, ignoring case."""
+        low = slug.lower()
+
+        def want(name: str, _num: int) -> bool:
+            return refs.Entry.slug_of(name).lower() == low
+
+        found = self.scanner.lookup(refs.slug_finder(slug), want)
+        return found if found is not None else self.collect(want)
 
     def readme_path(self, e: Entry) -> Path:
         return e.dir / self.config.default_file
@@ -363,18 +373,7 @@ class Store:
         return data
 
     def _check_hash(self, path: Path, current: bytes, expected_hash: str | None) -> None:
-        if expected_hash is None:
-            return
-        actual = content_hash(current)
-        want = expected_hash.strip().lower()
-        # A full SHA-256, or an unambiguous prefix of at least 12 hex digits.
-        if not (want == actual or (len(want) >= 12 and actual.startswith(want))):
-            raise Conflict(
-                f"{self.rel(path)} changed since you read it (expected hash {expected_hash[:12]}…, "
-                f"current {actual[:12]}…); nothing was written",
-                hint="re-read the spec and apply your change again",
-                details={"current_hash": actual, "expected_hash": expected_hash},
-            )
+        check_expected_hash(content_hash(current), expected_hash, where=self.rel(path))
 
     # ================================================================== update
     def update(
@@ -444,6 +443,7 @@ class Store:
         depends_on: Sequence[str] = (),
         parent: str | None = None,
         content: str | None = None,
+        allow_duplicate: bool = False,
     ) -> WriteResult:
         """Create a spec all-or-nothing: the number is allocated under the project lock and
         the folder is built hidden, then renamed into place."""
@@ -476,6 +476,8 @@ class Store:
             entries = self.entries() if (depends_on or parent) else None
             deps = update_rules.resolve_targets(self, depends_on, entries, None) if depends_on else []
             par = self.resolve(parent, entries).name if parent else None
+            if not allow_duplicate and (same := self.with_slug(req.slug)):
+                raise duplicate_slug_error(req.slug, [e.rel for e in same])
             number = self.next_number(entries)
             folder = f"{self.config.prefix}{number:0{self.config.sequence_digits}d}-{req.slug}"
             final = self.specs_dir / folder
@@ -673,6 +675,15 @@ class Store:
             if e.number is not None:
                 by.setdefault(e.number, []).append(e)
         return {n: v for n, v in sorted(by.items()) if len(v) > 1}
+
+    def duplicate_slugs(self, entries: Sequence[Entry] | None = None) -> dict[str, list[Entry]]:
+        """Slugs (ignoring case) used by more than one spec folder: a slug reference to
+        them is ambiguous."""
+        by: dict[str, list[Entry]] = {}
+        for e in entries if entries is not None else self.entries():
+            if e.number is not None:
+                by.setdefault(e.slug.lower(), []).append(e)
+        return {k: v for k, v in sorted(by.items()) if len(v) > 1}
 
     def fix_duplicates(self, *, avoid: Sequence[int] | set[int] = (), also: Sequence[str] = ()) -> list[dict[str, str]]:
         """Renumber the later spec of each duplicate number and rewrite every reference.

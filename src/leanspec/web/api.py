@@ -490,7 +490,7 @@ def validate(call: Call) -> dict[str, Any]:
 # ===================================================================== writes
 CREATE_KEYS = {
     "name", "title", "description", "tags", "priority", "status", "assignee",
-    "template", "depends_on", "parent", "content", "fields",
+    "template", "depends_on", "parent", "content", "fields", "allow_duplicate",
 }  # fmt: skip
 PATCH_KEYS = {
     "status", "priority", "tags", "add_tags", "remove_tags", "assignee", "depends_on",
@@ -529,6 +529,7 @@ def create_spec(call: Call) -> Response:
         depends_on=_str_list(body.get("depends_on"), "depends_on"),
         parent=_opt_str(body, "parent"),
         content=_opt_str(body, "content"),
+        allow_duplicate=body.get("allow_duplicate") is True,
     )
     resp = _write_result(res, 201)
     resp.headers["Location"] = f"/api/specs/{res.spec.name}"

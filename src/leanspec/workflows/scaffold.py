@@ -18,6 +18,8 @@ AGENT_LINKS = {
     "copilot": ".github/copilot-instructions.md",
 }
 
+SKILL_PATH = ".agents/skills/leanspec/SKILL.md"
+
 AGENTS_MD = """# AI Agent Instructions
 
 Project: {project_name}
@@ -31,26 +33,110 @@ files such as `DESIGN.md`.
 
 Use the `lean-spec` CLI (or its MCP server, `lean-spec mcp`) instead of editing
 frontmatter by hand: every command is atomic and safe to run in parallel.
+`lean-spec capabilities --json` lists the fields, allowed values and operations.
 
-| Task | Command |
-| --- | --- |
-| See what is going on | `lean-spec board`, `lean-spec list --status in-progress` |
-| Find related work | `lean-spec search "query"` |
-| Read a spec | `lean-spec view 012` (or `012/DESIGN.md`) |
-| Start a spec | `lean-spec create my-feature --priority high --tags api` |
-| Change status | `lean-spec update 012 --status in-progress` |
-| Tick a checklist item | `lean-spec update 012 --check "write tests"` |
-| Record a dependency | `lean-spec link 012 --depends-on 007` |
-| Check health | `lean-spec validate`, `lean-spec check` |
+| Task | Command | MCP tool |
+| --- | --- | --- |
+| See what is going on | `lean-spec board`, `lean-spec list --status in-progress` | `board`, `list` |
+| Find related work | `lean-spec search "query"` | `search` |
+| Read a spec | `lean-spec view 012` (or `012/DESIGN.md`) | `view` |
+| Start a spec | `lean-spec create my-feature --priority high --tags api` | `create` |
+| Change status | `lean-spec update 012 --status in-progress` | `update` |
+| Tick a checklist item | `lean-spec update 012 --check "write tests"` | `update` (`checklist_toggles`) |
+| Record a dependency | `lean-spec link 012 --depends-on 007` | `link` |
+| Check health | `lean-spec validate`, `lean-spec check` | `validate`, `check` |
 
 Add `--json` to any command for machine-readable output.
 
+{agent_loop}
 ## Rules
 
-1. Before starting work, search for an existing spec; create one if the work is not trivial.
-2. Set a spec to `in-progress` when you start and `complete` when its checklist is done.
-3. Keep each spec under ~400 lines; move detail into sub-spec files.
-4. Never renumber or rename spec folders by hand; use `lean-spec check --fix` for duplicates.
+1. Before starting work, search for an existing spec; create one if the work is not trivial
+   (`create` refuses a name that already exists: update that spec instead).
+2. Claim a spec before working on it and release it when you stop (see above).
+3. Set a spec to `in-progress` when you start and `complete` when its checklist is done.
+4. Keep each spec under ~400 lines; move detail into sub-spec files.
+5. Never renumber or rename spec folders by hand; use `lean-spec check --fix` for duplicates.
+"""
+
+AGENT_LOOP = """## Agent loop: claim → work → release
+
+Several agents (and people) may work on this project at once. Claims keep two of them
+off the same spec:
+
+1. **Pick**: `lean-spec next` (MCP `next`) names a ready spec: planned, not blocked by an
+   unfinished `depends_on`, not claimed. Or choose one from `lean-spec board`.
+2. **Claim** it: `lean-spec claim 012` (MCP `claim`). The claim is a lease: it expires
+   unless renewed, so a crashed agent does not hold a spec forever. A spec someone else
+   holds is refused; pick another. `lean-spec claims` lists who holds what.
+3. **Work**: `lean-spec view 012` gives the content and its `content_hash`; move it to
+   `in-progress`; edit with `lean-spec update 012 ... --expected-hash HASH` (MCP `update`
+   with `expected_hash`) so a concurrent change is refused (`conflict`) instead of lost:
+   re-read and redo. Tick checklist items as they are done, with evidence.
+4. **Finish**: `lean-spec update 012 --status complete`. If it is refused
+   (`completion_blocked`), the error lists every open item (section, line, text) and
+   every unfinished child: finish them, or pass `--force` only if they truly no longer
+   apply.
+5. **Release**: `lean-spec release 012` (MCP `release`), also when you stop without
+   finishing, so the next agent can pick it up.
+
+Errors carry a stable `code`, a `hint` (what to do next) and `details` (candidates,
+open items, current hash): read them instead of retrying blindly.
+"""
+
+SKILL_MD = """---
+name: leanspec
+description: Spec-driven development with LeanSpec specs (markdown folders specs/NNN-name/ with YAML frontmatter). Use when planning, starting, doing or finishing work that has or needs a spec - find specs, claim one, keep it current, complete it, release it. Talks to the project through the lean-spec CLI or its MCP server.
+---
+
+# LeanSpec: spec coding
+
+Specs are durable artifacts: the plan, the decisions and the checklist of a piece of work,
+kept next to the code. This skill never hard-codes field values: the project says what
+they are.
+
+## Start every session with capability discovery
+
+Run `lean-spec capabilities --json`. Use only its status and priority values, field keys,
+link types and operations (`operations` pairs each command with its MCP tool).
+
+## Core principles
+
+- Specs are durable; keep them current as the work changes.
+- Discovery first: `board`, `search` before `create`; extend or link rather than duplicate
+  (`create` refuses a name that exists).
+- Intent before implementation; verify against the code, not memory.
+- Never edit frontmatter by hand: status, priority, tags, assignee, links go through
+  `update`, `link`, `rel`.
+
+## The loop: claim → work → release
+
+1. **Pick**: `lean-spec next` (MCP `next`) gives a ready, unclaimed spec; or choose from `lean-spec board`.
+2. **Claim**: `lean-spec claim NNN` (MCP `claim`) before touching it. Claims are leases that
+   expire; a spec held by someone else is refused - pick another. `lean-spec claims` lists them.
+3. **Work**: `lean-spec view NNN` (keep its `content_hash`); move it to the "work underway"
+   status; edit with `update` passing `--expected-hash` (MCP `expected_hash`). A `conflict`
+   means someone changed it: re-read, redo. Tick checklist items only with evidence.
+   Out-of-scope work becomes a new linked spec.
+4. **Finish**: set the "done" status. `completion_blocked` lists every open item
+   (section, line, text) and open child: finish them or justify `--force`.
+5. **Release**: `lean-spec release NNN` (MCP `release`), also when stopping early.
+
+## Relationships
+
+- `parent`: the spec is part of an umbrella (would it make sense without it? no → parent).
+- `depends_on`: it needs another spec finished first. Never both for one pair.
+
+## Context economy
+
+- Keep a spec under ~2,000 tokens (`lean-spec tokens NNN`); split detail into sub-spec files.
+- Ask for what you need: `list --json` with filters, MCP `list`/`search` with `fields`;
+  `board` counts complete specs instead of listing them.
+
+## Errors
+
+Every error has a stable `code`, a `hint` and `details` (close-match suggestions for a
+mistyped spec, the sections or checklist items that exist, the current hash). Act on them.
 """
 
 
@@ -135,12 +221,14 @@ def init_project(
         specs_dir.mkdir(parents=True)
         rep.created.append(store.config.specs_dir + "/")
     name = project_name or store.root.name
-    agents = AGENTS_MD.format(project_name=name, specs_dir=store.config.specs_dir)
+    agents = AGENTS_MD.format(project_name=name, specs_dir=store.config.specs_dir, agent_loop=AGENT_LOOP)
     if (store.root / "AGENTS.md").exists() and not force:
         rep.skipped.append("AGENTS.md")
         rep.notes.append("AGENTS.md exists and was left as is (use --force to replace it)")
     else:
         put("AGENTS.md", agents)
+    # The installable agent skill (the layout LeanSpec's own skill uses).
+    put(SKILL_PATH, SKILL_MD)
     for tool in agent_tools or []:
         rel = AGENT_LINKS[tool]
         target = "AGENTS.md" if "/" not in rel else "../AGENTS.md"
