@@ -159,9 +159,20 @@ class Project:
         return self.store.create(name, **kw)
 
     def update(
-        self, ref: str, ops: UpdateOps, *, expected_hash: str | None = None, force: bool = False
+        self,
+        ref: str,
+        ops: UpdateOps,
+        *,
+        expected_hash: str | None = None,
+        force: bool = False,
+        if_status: str | None = None,
+        if_assignee: str | None = None,
     ) -> WriteResult:
-        return self.store.update(ref, ops, expected_hash=expected_hash, force=force)
+        """``if_status`` / ``if_assignee`` (``none`` = unassigned): compare-and-set
+        preconditions checked under the lock; a mismatch is a ``conflict``."""
+        return self.store.update(
+            ref, ops, expected_hash=expected_hash, force=force, if_status=if_status, if_assignee=if_assignee
+        )
 
     def link(self, ref: str, depends_on: Sequence[str], *, expected_hash: str | None = None) -> WriteResult:
         return self.update(ref, UpdateOps(add_depends=list(depends_on)), expected_hash=expected_hash)
@@ -185,3 +196,60 @@ class Project:
 
     def fix_duplicates(self) -> builtins.list[dict[str, str]]:
         return self.store.fix_duplicates()
+
+    # ----------------------------------------------------------------- claims
+    def _claims(self, remote: str | None = None) -> Any:
+        from .workflows.claims import Claims
+
+        return Claims(self.store, remote=remote)
+
+    def claim(
+        self,
+        ref: str | None = None,
+        *,
+        holder: str,
+        lease: str | float | None = None,
+        force: bool = False,
+        renew: bool = False,
+        remote: str | None = None,
+    ) -> Any:
+        """Claim ``ref`` (or, without it, the next ready spec) for ``holder`` in one
+        locked transaction: status in-progress, assignee, lease (docs/claims.md).
+        Returns a ``ClaimResult`` (``to_dict()``: ``{ok, spec, lease, renewed, changed,
+        warnings}``). Errors: ``conflict`` (held by another), ``blocked`` (not ready),
+        ``nothing_ready``."""
+        return self._claims(remote).claim(ref, holder, lease=lease, force=force, renew=renew)
+
+    def release(
+        self,
+        ref: str,
+        *,
+        holder: str,
+        status: str | None = None,
+        force: bool = False,
+        remote: str | None = None,
+    ) -> Any:
+        """End ``holder``'s claim on ``ref``; ``status`` planned (back to the queue,
+        assignee cleared) or complete. Returns a ``ReleaseResult``."""
+        return self._claims(remote).release(ref, holder, status=status, force=force)
+
+    def next(self, *, remote: str | None = None) -> tuple[Spec | None, Any]:
+        """(the spec ``claim`` would take now or None, the ``Readiness`` it saw). No claim."""
+        return self._claims(remote).peek()  # type: ignore[no-any-return]
+
+    def claims(self, *, include_expired: bool = False, remote: str | None = None) -> builtins.list[Any]:
+        """The live leases (``Lease``; with ``include_expired`` the expired ones too)."""
+        return self._claims(remote).list(include_expired=include_expired)  # type: ignore[no-any-return]
+
+    def readiness(self, specs: Sequence[Spec] | None = None) -> Any:
+        """Dependencies, readiness and the leases this clone knows of (no git, no
+        network): what ``list --ready/--blocked``, view and board show."""
+        from .workflows.claims import Claims
+
+        return Claims(self.store, use_config=False).readiness(specs)
+
+    def start_warnings(self, spec: Spec) -> builtins.list[str]:
+        """Warnings for a spec just set in-progress: its open dependencies."""
+        if spec.status != "in-progress" or not spec.depends_on:
+            return []
+        return self.readiness().warnings_for_start(spec)  # type: ignore[no-any-return]

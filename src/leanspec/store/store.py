@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import body as bodyops
-from ..core import refs, templates
+from ..core import preconditions, refs, templates
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
 from ..core.errors import (
     CompletionBlocked,
@@ -879,9 +879,12 @@ class Store:
         *,
         expected_hash: str | None = None,
         force: bool = False,
+        if_status: str | None = None,
+        if_assignee: str | None = None,
     ) -> WriteResult:
         """Apply ``ops`` to one spec in one transaction. Field-level: concurrent updates
-        of different fields (or tags) all land, because each re-reads under the lock."""
+        of different fields (or tags) all land, because each re-reads under the lock.
+        ``if_status`` / ``if_assignee``: compare-and-set preconditions (core/preconditions.py)."""
         with self.transaction():
             # Entered the lock here (not nested in another write), so its sweep just
             # listed specs/ and nothing ran since: the lookup uses that listing instead
@@ -904,6 +907,7 @@ class Store:
             except UnicodeDecodeError:
                 raise MalformedSpec(f"{self._rel(path)}: not UTF-8 text (binary file?)") from None
             doc = Document.parse(text, path=self._rel(path))
+            preconditions.check(doc.data, e.name, if_status=if_status, if_assignee=if_assignee)
             changed = self._apply(doc, e, None, ops, force)
             if not changed:
                 spec = self._parse(e, path, current, len(current), path.stat().st_mtime)
