@@ -241,6 +241,14 @@ class Project:
         """The live leases (``Lease``; with ``include_expired`` the expired ones too)."""
         return self._claims(remote).list(include_expired=include_expired)  # type: ignore[no-any-return]
 
+    def leases(self) -> dict[str, Any]:
+        """Live leases this clone knows of, by spec name (lease files only: no git, no
+        network; in remote mode the mirror of the last fetch). For list/view/board."""
+        from .store.leases import LeaseStore
+
+        now = self.store.clock()
+        return {x.spec: x for x in LeaseStore.for_root(self.root).all() if x.live(now)}
+
     def readiness(self, specs: Sequence[Spec] | None = None) -> Any:
         """Dependencies, readiness and the leases this clone knows of (no git, no
         network): what ``list --ready/--blocked``, view and board show."""

@@ -139,6 +139,26 @@ class Readiness:
         return [f"{s.name} is in progress but depends on {len(open_)} open spec(s): {listed}"]
 
 
+def annotate_board(board: dict[str, Any], r: Readiness) -> dict[str, Any]:
+    """Mark the cards of a board (``insight.board.build_board``) in place: ``blocked:
+    true`` and ``open_dependencies`` on a card with open dependencies, ``lease`` on a
+    claimed one. Other cards are left as they are."""
+    by_name = {s.name: s for s in r.specs}
+    for g in board.get("groups", []):
+        for card in g.get("specs", []):
+            name = card.get("name") if isinstance(card, dict) else None
+            s = by_name.get(name) if isinstance(name, str) else None
+            if s is None:
+                continue
+            if s.depends_on and r.is_blocked(s):
+                card["blocked"] = True
+                card["open_dependencies"] = r.open_deps(s)
+            lease = r.lease(s.name)
+            if lease is not None:
+                card["lease"] = lease.to_dict(r.now)
+    return board
+
+
 # ====================================================================== results
 class ClaimResult(Value):
     __slots__ = ("spec", "lease", "changed", "warnings", "renewed", "now")
