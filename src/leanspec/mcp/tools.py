@@ -24,6 +24,14 @@ from ..project import Project, UpdateOps
 from .context import ProjectHolder
 
 # ----------------------------------------------------------------- argument types
+IfStatus = Annotated[
+    str | None,
+    Field(description="compare-and-set: write only if the spec's current status is this (else `conflict`)"),
+]
+IfAssignee = Annotated[
+    str | None,
+    Field(description="compare-and-set: write only if the current assignee is this; 'none' = unassigned"),
+]
 Status = Literal["draft", "planned", "in-progress", "complete", "archived"]
 Priority = Literal["low", "medium", "high", "critical"]
 SpecRef = Annotated[
@@ -299,6 +307,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         force: Annotated[
             bool, Field(description="complete despite open checklist items or incomplete children")
         ] = False,
+        if_status: IfStatus = None,
+        if_assignee: IfAssignee = None,
     ) -> dict[str, Any]:
         p = project()
         spec_ref, filename = p.store.split_file_ref(spec)
@@ -341,7 +351,13 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
                 "nothing to update: pass at least one change",
                 hint='e.g. {"spec": "045", "status": "in-progress"}',
             )
-        return p.update(spec_ref, ops, expected_hash=expected_hash, force=force).to_dict()
+        res = p.update(
+            spec_ref, ops, expected_hash=expected_hash, force=force, if_status=if_status, if_assignee=if_assignee
+        )
+        out = res.to_dict()
+        if "status" in res.changed and (warnings := p.start_warnings(res.spec)):
+            out["warnings"] = warnings
+        return out
 
     # ------------------------------------------------------------------ search
     @tool(
@@ -469,6 +485,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
                 g["truncated"] = len(cards) - limit_per_group
             groups.append(g)
         b["groups"] = groups
+        mark_board(b, project())  # blocked cards, claim holders
         return b
 
     # ------------------------------------------------------------------ stats
@@ -624,6 +641,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         return {"spec": s.name, "children": [compact(k) for k in kids], "total": len(kids)}
 
     _register_backfill(tool, project)
+    _register_claims(tool, project)
     return names
 
 
@@ -688,3 +706,79 @@ def _register_backfill(tool: Callable[..., Any], project: Callable[[], Project])
             if item.get("written"):
                 item["content_hash"] = _hash_of(project(), item["name"])
         return out
+
+
+# ====================================================================== claims
+# Part A of issue 11: atomic claims with leases (workflows/claims.py, docs/claims.md).
+def mark_board(board: dict[str, Any], p: Project) -> None:
+    """Blocked markers and claim holders on board cards (in place)."""
+    from ..workflows.claims import annotate_board
+
+    annotate_board(board, p.readiness())
+
+
+def _register_claims(tool: Callable[..., Any], project: Callable[[], Project]) -> None:
+    Holder = Annotated[
+        str, Field(min_length=1, description="who claims: your agent name (lease holder and assignee)")
+    ]
+    Remote = Annotated[
+        str | None,
+        Field(description="git remote to publish/check claims on (default: claims.remote in the config)"),
+    ]
+
+    @tool(
+        "claim",
+        "Claim a spec for yourself in one atomic step: status in-progress, assignee = holder, and a lease "
+        "(default 30m). Without `spec` it takes the next ready spec (planned, dependencies complete, not "
+        "claimed; highest priority, then lowest number). Errors: `conflict` (claimed by another: details.holder, "
+        "details.expires_at), `blocked` (open dependencies), `nothing_ready`. renew: true extends your lease.",
+        WRITE,
+    )
+    def claim(
+        holder: Holder,
+        spec: Annotated[str | None, Field(description="spec to claim (default: the next ready one)")] = None,
+        lease: Annotated[str | None, Field(description="lease length: 30m, 1h, 45s, 2h30m")] = None,
+        renew: Annotated[bool, Field(description="extend your existing lease on `spec`")] = False,
+        force: Annotated[bool, Field(description="take it despite another live lease or open dependencies")] = False,
+        remote: Remote = None,
+    ) -> dict[str, Any]:
+        res = project().claim(spec, holder=holder, lease=lease, force=force, renew=renew, remote=remote)
+        return res.to_dict()  # type: ignore[no-any-return]
+
+    @tool(
+        "release",
+        "End your claim on a spec. status: planned puts it back in the queue (assignee cleared); complete "
+        "finishes it (completion rules apply unless force). Only the holder may release (force overrides).",
+        WRITE,
+    )
+    def release(
+        spec: SpecRef,
+        holder: Holder,
+        status: Annotated[
+            Literal["planned", "complete"] | None, Field(description="also set the status")
+        ] = None,
+        force: Annotated[bool, Field(description="release another holder's claim; complete despite open items")] = False,
+        remote: Remote = None,
+    ) -> dict[str, Any]:
+        res = project().release(spec, holder=holder, status=status, force=force, remote=remote)
+        return res.to_dict()  # type: ignore[no-any-return]
+
+    @tool(
+        "next",
+        "Peek at the spec `claim` would take now (no claim is made), with the number of ready specs and the "
+        "live claims. `spec` is null when nothing is ready.",
+        READ,
+    )
+    def next_spec(
+        remote: Remote = None,
+        limit: Annotated[int, Field(ge=0, le=100, description="also list up to this many ready specs")] = 5,
+    ) -> dict[str, Any]:
+        p = project()
+        top, r = p.next(remote=remote)
+        ready = r.ready()
+        return {
+            "spec": top.to_dict() if top is not None else None,
+            "ready_total": len(ready),
+            "ready": [s.name for s in ready[:limit]],
+            "claims": [x.to_dict(r.now) for x in sorted(r.leases.values(), key=lambda x: x.spec) if x.live(r.now)],
+        }
