@@ -717,14 +717,14 @@ def mark_board(board: dict[str, Any], p: Project) -> None:
     annotate_board(board, p.readiness())
 
 
+Holder = Annotated[str, Field(min_length=1, description="who claims: your agent name (lease holder and assignee)")]
+Remote = Annotated[
+    str | None,
+    Field(description="git remote to publish/check claims on (default: claims.remote in the config)"),
+]
+
+
 def _register_claims(tool: Callable[..., Any], project: Callable[[], Project]) -> None:
-    Holder = Annotated[
-        str, Field(min_length=1, description="who claims: your agent name (lease holder and assignee)")
-    ]
-    Remote = Annotated[
-        str | None,
-        Field(description="git remote to publish/check claims on (default: claims.remote in the config)"),
-    ]
 
     @tool(
         "claim",
