@@ -34,6 +34,8 @@ FIELDS: tuple[tuple[str, Any, str], ...] = (
     ("validation.enforceCompletionChecklist", True, "Refuse 'complete' with open checklist items."),
     ("validation.requiredSections", [], "Sections every spec should have."),
     ("lockTimeout", 10.0, "Seconds a writer waits for the project lock (env LEANSPEC_LOCK_TIMEOUT)."),
+    ("claims.remote", None, "Git remote on which claims are published (docs/claims.md); unset: this clone only."),
+    ("claims.lease", "30m", "Default lease length of a claim (30m, 1h, 45s, ...)."),
 )
 
 _YAML_KEYS: dict[str, str] = {

@@ -311,7 +311,7 @@ class Claims:
                     if not ready:
                         raise NothingReady(
                             "no spec is ready to claim (planned, dependencies complete, no live lease)",
-                            hint="see `lean-spec list --blocked` and `lean-spec claims`",
+                            hint="nothing to take now: see which specs are blocked (list, ready/blocked filters) and who holds the claims",
                             details={"blocked": [s.name for s in r.blocked()], "claimed": sorted(n for n in r.leases if r.lease(n) is not None)},
                         )
                     return self._take(r, ready[0], holder, secs, force)
@@ -334,13 +334,13 @@ class Claims:
         if live is not None and live.holder != holder and not force:
             raise Conflict(
                 f"{s.name} is claimed by {live.holder} until {iso(live.expires_at)}",
-                hint="pick another spec (`lean-spec claim --as ME` takes the next ready one), or pass --force",
+                hint="pick another spec (a claim without a spec takes the next ready one), or force the claim",
                 details={"spec": s.name, "holder": live.holder, "expires_at": iso(live.expires_at)},
             )
         if live is None and s.status == "in-progress" and s.assignee and s.assignee != holder and not force:
             raise Conflict(
                 f"{s.name} is in progress with assignee {s.assignee} (no lease)",
-                hint="ask them, or pass --force",
+                hint="ask them, or force the claim",
                 details={"spec": s.name, "holder": s.assignee, "expires_at": None},
             )
         open_ = r.open_deps(s)
@@ -353,7 +353,7 @@ class Claims:
             )
             raise Blocked(
                 f"{s.name} is not ready: {why}",
-                hint="finish the dependencies first, or pass --force",
+                hint="finish the dependencies first, or force the claim",
                 details={"spec": s.name, "status": s.status, "open_dependencies": open_},
             )
         return s
@@ -384,7 +384,7 @@ class Claims:
             who = f"{old.holder} holds it" if old is not None else "it is not claimed"
             raise Conflict(
                 f"cannot renew {e.name}: {who}",
-                hint="claim it first (`lean-spec claim SPEC --as ME`)",
+                hint="claim it first",
                 details={
                     "spec": e.name,
                     "holder": old.holder if old else None,
@@ -416,7 +416,7 @@ class Claims:
                     msg = f"{e.name} is claimed by {lease.holder} ({state} {iso(lease.expires_at)})"
                 raise Conflict(
                     f"cannot release {e.name} as {holder}: {msg}",
-                    hint="only the holder releases a claim (or pass --force)",
+                    hint="only the holder releases a claim (or force the release)",
                     details={
                         "spec": e.name,
                         "holder": lease.holder if lease else None,
@@ -518,7 +518,7 @@ class Claims:
             raise Conflict(
                 f"the claim on {spec} changed on remote {self.remote!r} (someone forced it); "
                 "the spec's status was changed, the remote claim was left as it is",
-                hint="run `lean-spec claims` to see who holds it now",
+                hint="list the claims to see who holds it now",
                 details={"spec": spec},
             ) from None
 
