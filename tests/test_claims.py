@@ -29,6 +29,8 @@ GIT_ENV = {
 
 def env(tmp: Path) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "LEANSPEC_"))}
+    if "LEANSPEC_CLAIMS_CLOCK_OFFSET" in os.environ:
+        e["LEANSPEC_CLAIMS_CLOCK_OFFSET"] = os.environ["LEANSPEC_CLAIMS_CLOCK_OFFSET"]
     pp = os.environ.get("PYTHONPATH")
     return {**e, **GIT_ENV, "HOME": str(tmp / "home"), "NO_COLOR": "1", "PYTHONPATH": SRC + (os.pathsep + pp if pp else "")}
 
@@ -174,19 +176,29 @@ def test_explicit_claims_conflict_blocked_renew_release_and_preconditions(tmp_pa
     assert r.returncode == 0 and "warning:" in r.stderr and json.loads(r.stdout)["warnings"]
 
 
-def test_an_expired_lease_is_reclaimable(tmp_path: Path) -> None:
+def test_an_expired_lease_is_reclaimable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "p"
     ready = make_project(root, ready=1)
-    r = cli(root, "claim", "--as", "slow", "--lease", "1s", "--json")
+    r = cli(root, "claim", "--as", "slow", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["spec"]["name"] == ready[0]
     assert cli(root, "claim", "--as", "fast", "--json").returncode == 3
-    time.sleep(1.2)
+    # An hour later (LEANSPEC_CLAIMS_CLOCK_OFFSET shifts the claims' clock) it is free.
+    monkeypatch.setenv("LEANSPEC_CLAIMS_CLOCK_OFFSET", "3600")
     assert json.loads(cli(root, "claims", "--json").stdout)["total"] == 0
+    assert json.loads(cli(root, "claims", "--all", "--json").stdout)["claims"][0]["live"] is False
+    assert [s["name"] for s in json.loads(cli(root, "list", "--ready", "--json").stdout)["specs"]] == ready
     r = cli(root, "claim", "--as", "fast", "--json")
     assert r.returncode == 0, r.stdout
+    monkeypatch.delenv("LEANSPEC_CLAIMS_CLOCK_OFFSET")
     assert json.loads(r.stdout)["spec"]["name"] == ready[0]
     assert frontmatter(root, ready[0])["assignee"] == "fast"
     assert cli(root, "release", ready[0], "--as", "slow").returncode == 5
+    # A real short lease expires by itself.
+    assert cli(root, "release", ready[0], "--as", "fast", "--status", "planned").returncode == 0
+    assert cli(root, "claim", "--as", "brief", "--lease", "1s").returncode == 0
+    time.sleep(1.5)
+    r = cli(root, "claim", "--as", "next", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["spec"]["name"] == ready[0]
 
 
 def test_ten_parallel_claims_across_two_worktrees(tmp_path: Path) -> None:

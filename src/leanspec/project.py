@@ -241,12 +241,19 @@ class Project:
         """The live leases (``Lease``; with ``include_expired`` the expired ones too)."""
         return self._claims(remote).list(include_expired=include_expired)  # type: ignore[no-any-return]
 
+    def claims_now(self) -> Any:
+        """The time leases are compared with (the store's clock, shifted by
+        ``LEANSPEC_CLAIMS_CLOCK_OFFSET`` seconds when set)."""
+        from .store.leases import claims_now
+
+        return claims_now(self.store.clock)
+
     def leases(self) -> dict[str, Any]:
         """Live leases this clone knows of, by spec name (lease files only: no git, no
         network; in remote mode the mirror of the last fetch). For list/view/board."""
-        from .store.leases import LeaseStore
+        from .store.leases import LeaseStore, claims_now
 
-        now = self.store.clock()
+        now = claims_now(self.store.clock)
         return {x.spec: x for x in LeaseStore.for_root(self.root).all() if x.live(now)}
 
     def readiness(self, specs: Sequence[Spec] | None = None) -> Any:

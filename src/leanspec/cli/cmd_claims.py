@@ -81,7 +81,7 @@ def cmd_release(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 def cmd_claims(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     leases = ctx.project.claims(include_expired=a.all, remote=_remote(a))
-    now = ctx.project.store.clock()
+    now = ctx.project.claims_now()
     items = [lease.to_dict(now) for lease in leases]
     lines = [f"{d['spec']:<40} {lease_text(d)}" for d in items]
     lines.append(ctx.c(f"{len(items)} claim{'s' if len(items) != 1 else ''}", "gray"))

@@ -311,7 +311,7 @@ def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     if lease is not None:
         from .cmd_claims import lease_text
 
-        d["lease"] = lease.to_dict(p.store.clock())
+        d["lease"] = lease.to_dict(p.claims_now())
         lines.append("Claimed by: " + lease_text(d["lease"]))
     if s.depends_on:
         r = p.readiness()
@@ -354,7 +354,7 @@ def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     if a.limit is not None:
         specs = specs[: max(0, a.limit)]
     leases = ctx.project.leases()
-    now = ctx.project.store.clock() if leases else None
+    now = ctx.project.claims_now() if leases else None
     # Render only the form that is printed (each costs ~10-50 ms per 1,000 specs).
     data = {
         "specs": [_list_dict(s, leases, r if (a.deps or a.blocked) else None, now) for s in specs] if ctx.json else [],

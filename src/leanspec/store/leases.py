@@ -76,6 +76,22 @@ def state_dir(root: Path) -> Path:
     return common / "leanspec" if common is not None else root / CONFIG_DIR
 
 
+CLOCK_OFFSET_ENV = "LEANSPEC_CLAIMS_CLOCK_OFFSET"
+
+
+def claims_now(clock: Any) -> _dt.datetime:
+    """The time claims use: ``clock()`` shifted by ``LEANSPEC_CLAIMS_CLOCK_OFFSET``
+    seconds (default 0), so tests and drills can make leases expire without waiting."""
+    t: _dt.datetime = clock()
+    raw = os.environ.get(CLOCK_OFFSET_ENV)
+    if raw:
+        try:
+            t += _dt.timedelta(seconds=float(raw))
+        except ValueError:
+            raise InvalidInput(f"{CLOCK_OFFSET_ENV} must be a number of seconds, got {raw!r}") from None
+    return t
+
+
 def iso(t: _dt.datetime) -> str:
     return t.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 

@@ -301,7 +301,7 @@ def list_specs(call: Call) -> Response:
 
 
 def _leases_json(call: Call) -> bytes:
-    now = call.project.store.clock()
+    now = call.project.claims_now()
     leases = {name: lease.to_dict(now) for name, lease in sorted(call.project.leases().items())}
     return json.dumps(leases, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -752,7 +752,7 @@ def _flag(body: dict[str, Any], key: str) -> bool:
 
 def list_claims(call: Call) -> dict[str, Any]:
     leases = call.project.claims(include_expired=_bool(call.query.get("all")), remote=call.query.get("remote") or None)
-    now = call.project.store.clock()
+    now = call.project.claims_now()
     items = [x.to_dict(now) for x in leases]
     return {"ok": True, "claims": items, "total": len(items)}
 

@@ -33,7 +33,7 @@ from ..core.errors import Blocked, Conflict, InvalidInput, LeanSpecError, Nothin
 from ..core.facts import card_key
 from ..core.model import Spec
 from ..core.values import Value
-from ..store.leases import Lease, LeaseStore, iso
+from ..store.leases import Lease, LeaseStore, claims_now, iso
 from ..store.store import Store, UpdateOps
 from . import gitutil
 
@@ -252,7 +252,7 @@ class Claims:
 
     # ---------------------------------------------------------------- reading
     def now(self) -> _dt.datetime:
-        return self.store.clock()
+        return claims_now(self.store.clock)
 
     def local_leases(self) -> dict[str, Lease]:
         """Lease files of this clone (in remote mode: the last fetched mirror). No git."""
