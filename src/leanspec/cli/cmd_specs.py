@@ -307,18 +307,15 @@ def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         lines.append("Tags: " + ", ".join(s.tags))
     if s.assignee:
         lines.append("Assignee: " + s.assignee)
+    # Text only: the JSON stays Spec.to_dict(), the same object as MCP `view` and the
+    # HTTP API (tests/test_parity.py); `claims --json` and `list --deps --json` carry these.
     lease = p.leases().get(s.name)
     if lease is not None:
         from .cmd_claims import lease_text
 
-        d["lease"] = lease.to_dict(p.claims_now())
-        lines.append("Claimed by: " + lease_text(d["lease"]))
+        lines.append("Claimed by: " + lease_text(lease.to_dict(p.claims_now())))
     if s.depends_on:
-        r = p.readiness()
-        deps = r.deps(s)
-        d["dependencies"] = deps
-        d["blocked"] = r.is_blocked(s)
-        lines.append("Depends on: " + ", ".join(_dep_text(x) for x in deps))
+        lines.append("Depends on: " + ", ".join(_dep_text(x) for x in p.readiness().deps(s)))
     if s.parent:
         lines.append("Parent: " + s.parent)
     if s.sub_specs:
