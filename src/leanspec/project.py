@@ -165,9 +165,20 @@ class Project:
         return self.store.create(name, **kw)
 
     def update(
-        self, ref: str, ops: UpdateOps, *, expected_hash: str | None = None, force: bool = False
+        self,
+        ref: str,
+        ops: UpdateOps,
+        *,
+        expected_hash: str | None = None,
+        force: bool = False,
+        if_status: str | None = None,
+        if_assignee: str | None = None,
     ) -> WriteResult:
-        return self.store.update(ref, ops, expected_hash=expected_hash, force=force)
+        """``if_status`` / ``if_assignee`` (``none`` = unassigned): compare-and-set
+        preconditions checked under the lock; a mismatch is a ``conflict``."""
+        return self.store.update(
+            ref, ops, expected_hash=expected_hash, force=force, if_status=if_status, if_assignee=if_assignee
+        )
 
     def link(self, ref: str, depends_on: Sequence[str], *, expected_hash: str | None = None) -> WriteResult:
         return self.update(ref, UpdateOps(add_depends=list(depends_on)), expected_hash=expected_hash)

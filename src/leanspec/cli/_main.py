@@ -1,7 +1,8 @@
 """The ``lean-spec`` command line: parse, call the core, render. One error funnel.
 
 Exit codes (docs/cli.md): 0 ok, 1 error, 2 usage, 3 not found, 4 ambiguous reference,
-5 conflict (stale hash), 6 busy (lock timeout), 7 blocked (completion guard),
+5 conflict (stale hash, held claim, failed precondition), 6 busy (lock timeout),
+7 blocked (completion guard, claim of a spec that is not ready), 3 also nothing_ready,
 130 interrupted.
 """
 
@@ -30,6 +31,7 @@ COMMAND_MODULES = (
     "leanspec.cli.cmd_mcp",
     "leanspec.cli.cmd_ui",
     "leanspec.cli.cmd_cache",
+    "leanspec.cli.cmd_claims",
 )
 
 # Command name -> the module whose register() adds it. A normal run builds only the
@@ -48,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "mcp": "leanspec.cli.cmd_mcp",
     "ui": "leanspec.cli.cmd_ui",
     "cache": "leanspec.cli.cmd_cache",
+    **dict.fromkeys(("claim", "release", "claims"), "leanspec.cli.cmd_claims"),
 }
 
 # Global options that may come before the command: flags, and options taking a value.
@@ -64,6 +67,8 @@ EXIT_CODES = {
     "completion_blocked": 7,
     "draft_transition": 7,
     "duplicate_slug": 8,
+    "blocked": 7,
+    "nothing_ready": 3,
 }
 
 

@@ -141,7 +141,10 @@ def _card(ctx: Ctx, d: dict[str, Any], w: int, *, show_prio: bool = True) -> str
     tags = ctx.c("  #" + " #".join(d["tags"][:4]), "gray") if d.get("tags") else ""
     prio = f"  {_prio(ctx, d.get('priority'))}" if show_prio and d.get("priority") else ""
     title = truncate(d["title"], max(20, w - 40))
-    return f"    {ctx.c(_num(d), 'bold')}  {title}{prio}{who}{tags}"
+    marks = ctx.c("  [blocked]", "red") if d.get("blocked") else ""
+    if d.get("lease"):
+        marks += ctx.c(f"  [claimed: {d['lease']['holder']}]", "cyan")
+    return f"    {ctx.c(_num(d), 'bold')}  {title}{prio}{who}{tags}{marks}"
 
 
 def _summary_lines(ctx: Ctx, summary: dict[str, Any]) -> list[str]:
@@ -183,6 +186,7 @@ def _without_gc(fn: Any) -> Any:
 def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..core.listing import make_filter
     from ..insight.board import build_board
+    from ..workflows import claims as claims_api
 
     specs, warn = _load(ctx)
     f = make_filter(
@@ -198,6 +202,9 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
     card = None if ctx.json else text_card
     data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card)
+    from ..workflows.claims import annotate_board
+
+    annotate_board(data, claims_api.readiness(ctx.project))
     w = width()
     lines: list[str] = []
     title = ctx.c("📋 Spec Kanban Board", "bold") + ctx.c(f"  — by {data['group_by']}", "gray")

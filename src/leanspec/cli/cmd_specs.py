@@ -65,6 +65,8 @@ def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None)
         p.add_argument("--content", help="replace the whole body (or the whole file if it starts with ---)")
         p.add_argument("--content-file", help="read --content from a file ('-' for stdin)")
         p.add_argument("--expected-hash", help=HASH_HELP)
+        p.add_argument("--if-status", metavar="STATUS", help="write only if the current status is STATUS (else conflict)")
+        p.add_argument("--if-assignee", metavar="NAME", help="write only if the current assignee is NAME ('none': unassigned)")
         p.add_argument("-f", "--force", action="store_true", help="complete despite open checklist items or children")
         p.set_defaults(func=cmd_update)
 
@@ -88,6 +90,10 @@ def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None)
         p.add_argument("--order", choices=("asc", "desc"))
         p.add_argument("-c", "--compact", action="store_true", help="one line per spec (the default text form)")
         p.add_argument("-n", "--limit", type=int, help="at most N specs")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--ready", action="store_true", help="only ready specs (what `claim` would take), in claim order")
+        g.add_argument("--blocked", action="store_true", help="only specs with open or missing dependencies")
+        p.add_argument("--deps", action="store_true", help="show each dependency's status")
         p.set_defaults(func=cmd_list)
 
     # ----------------------------------------------------------------- archive
@@ -234,6 +240,7 @@ def _ops(a: argparse.Namespace) -> Any:
 
 def cmd_update(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..core.errors import InvalidInput, LeanSpecError
+    from ..workflows import claims as claims_api
 
     ops = _ops(a)
     if ops.is_empty():
@@ -243,16 +250,25 @@ def cmd_update(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     results: list[dict[str, Any]] = []
     lines: list[str] = []
     errors: list[dict[str, Any]] = []
+    warnings: list[str] = []
     for ref in a.specs:
         try:
-            r = ctx.project.update(ref, ops, expected_hash=a.expected_hash, force=a.force)
+            r = ctx.project.update(
+                ref, ops, expected_hash=a.expected_hash, force=a.force, if_status=a.if_status, if_assignee=a.if_assignee
+            )
         except LeanSpecError as exc:
             if len(a.specs) == 1:
                 raise
             errors.append({"spec": ref, **exc.to_dict()})
             lines.append(ctx.c("✗ ", "red") + f"{ref}: {exc.message}")
             continue
-        results.append(r.to_dict())
+        d = r.to_dict()
+        if "status" in r.changed:
+            w = claims_api.start_warnings(ctx.project, r.spec)
+            if w:
+                d["warnings"] = w
+                warnings.extend(w)
+        results.append(d)
         if r.written:
             lines.append(ctx.c("✓ Updated ", "green") + ctx.c(r.spec.name, "bold") + f"  ({', '.join(r.changed)})")
         else:
@@ -262,10 +278,13 @@ def cmd_update(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     data: Any = results[0] if len(a.specs) == 1 else {"ok": not errors, "results": results, "errors": errors}
     if len(a.specs) == 1:
         data = {"ok": True, **data}
-    return Outcome(data, lines, 1 if errors else 0)
+    if warnings:
+        data["warnings"] = warnings
+    return Outcome(data, lines, 1 if errors else 0, [f"warning: {w}" for w in warnings])
 
 
 def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
+    from ..workflows import claims as claims_api
     p = ctx.project
     spec_ref, filename = p.store.split_file_ref(a.spec)
     if filename is not None or a.raw:
@@ -292,8 +311,15 @@ def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         lines.append("Tags: " + ", ".join(s.tags))
     if s.assignee:
         lines.append("Assignee: " + s.assignee)
+    # Text only: the JSON stays Spec.to_dict(), the same object as MCP `view` and the
+    # HTTP API (tests/test_parity.py); `claims --json` and `list --deps --json` carry these.
+    lease = claims_api.leases(p).get(s.name)
+    if lease is not None:
+        from .cmd_claims import lease_text
+
+        lines.append("Claimed by: " + lease_text(lease.to_dict(claims_api.claims_now_of(p))))
     if s.depends_on:
-        lines.append("Depends on: " + ", ".join(s.depends_on))
+        lines.append("Depends on: " + ", ".join(_dep_text(x) for x in claims_api.readiness(p).deps(s)))
     if s.parent:
         lines.append("Parent: " + s.parent)
     if s.sub_specs:
@@ -307,6 +333,7 @@ def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
+    from ..workflows import claims as claims_api
     specs, problems = ctx.project.list(
         status=_csv(a.status),
         tags=_csv(a.tag),
@@ -317,20 +344,65 @@ def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         sort=a.sort,
         order=a.order,
     )
+    r = None
+    if a.ready or a.blocked or a.deps:
+        r = claims_api.readiness(ctx.project)
+        if a.ready:
+            keep = {s.name for s in r.ready()}
+            specs = [s for s in sorted(specs, key=_claim_order) if s.name in keep]
+        elif a.blocked:
+            specs = [s for s in specs if r.is_blocked(s)]
     total = len(specs)
     if a.limit is not None:
         specs = specs[: max(0, a.limit)]
+    leases = claims_api.leases(ctx.project)
+    now = claims_api.claims_now_of(ctx.project) if leases else None
     # Render only the form that is printed (each costs ~10-50 ms per 1,000 specs).
     data = {
-        "specs": [s.to_dict() for s in specs] if ctx.json else [],
+        "specs": [_list_dict(s, leases, r if (a.deps or a.blocked) else None, now) for s in specs] if ctx.json else [],
         "total": total,
         "problems": [p.to_dict() for p in problems],
     }
-    lines = [] if ctx.json else [spec_line(ctx, s) for s in specs]
+    lines = [] if ctx.json else [_list_line(ctx, s, leases, r if (a.deps or a.blocked) else None, now) for s in specs]
     lines.append(ctx.c(f"{total} spec{'s' if total != 1 else ''}", "gray"))
     # Most reasons already start with the path; do not print it twice.
     warn = [f"warning: {p.reason}" if p.reason.startswith(p.path) else f"warning: {p.path}: {p.reason}" for p in problems]
     return Outcome(data, lines, 0, warn)
+
+
+def _claim_order(s: Any) -> Any:
+    from ..core.facts import card_key
+
+    return card_key(s)
+
+
+def _dep_text(d: dict[str, Any]) -> str:
+    return f"{d['name']} ({'✓ ' if d['done'] else ''}{d['status']})"
+
+
+def _list_dict(s: Any, leases: dict[str, Any], r: Any, now: Any) -> dict[str, Any]:
+    d = s.to_dict()
+    lease = leases.get(s.name)
+    if lease is not None:
+        d["lease"] = lease.to_dict(now)
+    if r is not None:
+        d["dependencies"] = r.deps(s)
+        d["blocked"] = r.is_blocked(s)
+    return d
+
+
+def _list_line(ctx: Ctx, s: Any, leases: dict[str, Any], r: Any, now: Any) -> str:
+    line = spec_line(ctx, s)
+    lease = leases.get(s.name)
+    if lease is not None:
+        from .cmd_claims import lease_text
+
+        line += ctx.c(f"  [claimed: {lease_text(lease.to_dict(now))}]", "cyan")
+    if r is not None and s.depends_on:
+        if r.is_blocked(s):
+            line += ctx.c("  [blocked]", "red")
+        line += ctx.c("  deps: " + ", ".join(_dep_text(x) for x in r.deps(s)), "gray")
+    return line
 
 
 def cmd_archive(ctx: Ctx, a: argparse.Namespace) -> Outcome:

@@ -45,6 +45,8 @@ FIELDS: tuple[tuple[str, Any, str], ...] = (
         "Add a `> **Status**: …` header line to specs that have none when metadata changes "
         "(the line is always kept in sync where it exists; LeanSpec 2026 specs have none).",
     ),
+    ("claims.remote", None, "Git remote on which claims are published (docs/claims.md); unset: this clone only."),
+    ("claims.lease", "30m", "Default lease length of a claim (30m, 1h, 45s, ...)."),
 )
 
 _YAML_KEYS: dict[str, str] = {

@@ -139,3 +139,19 @@ class SearchSyntaxError(LeanSpecError):
 
 class TemplateError(LeanSpecError):
     code = "template_error"
+
+
+# ------------------------------------------------------------------ claims (leases)
+class Blocked(LeanSpecError):
+    """A claim on a spec that is not ready: open or missing dependencies, or a status
+    that cannot be claimed (details.open_dependencies lists them)."""
+
+    code = "blocked"
+    http_status = 409
+
+
+class NothingReady(LeanSpecError):
+    """``claim`` without a spec found no ready spec to take."""
+
+    code = "nothing_ready"
+    http_status = 404

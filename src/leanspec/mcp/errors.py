@@ -44,6 +44,8 @@ DEFAULT_HINTS: dict[str, str] = {
     "template_error": "omit `template` to use the default, or check .lean-spec/templates/",
     "config_error": "fix .lean-spec/config.json (or config.yaml)",
     "project_not_found": "start the server with `lean-spec mcp --project DIR`",
+    "blocked": "the spec has open dependencies (details.open_dependencies): claim another, or pass force: true",
+    "nothing_ready": "no spec is ready: call `list` to see blocked specs, or `next` later",
     "git_error": "backfill reads git history: the project must be inside a git repository with git installed",
 }
 

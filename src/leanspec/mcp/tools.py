@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
@@ -21,9 +21,21 @@ from pydantic import BaseModel, Field
 from ..core.errors import InvalidInput, LeanSpecError
 from ..core.model import Spec, WriteResult
 from ..project import Project, UpdateOps
+from ..workflows import claims as claims_api
 from .context import ProjectHolder
 
+if TYPE_CHECKING:
+    from ..workflows.claims import Readiness
+
 # ----------------------------------------------------------------- argument types
+IfStatus = Annotated[
+    str | None,
+    Field(description="compare-and-set: write only if the spec's current status is this (else `conflict`)"),
+]
+IfAssignee = Annotated[
+    str | None,
+    Field(description="compare-and-set: write only if the current assignee is this; 'none' = unassigned"),
+]
 Status = Literal["draft", "planned", "in-progress", "complete", "archived"]
 Priority = Literal["low", "medium", "high", "critical"]
 SpecRef = Annotated[
@@ -354,6 +366,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         force: Annotated[
             bool, Field(description="complete despite open items/children")
         ] = False,
+        if_status: IfStatus = None,
+        if_assignee: IfAssignee = None,
     ) -> dict[str, Any]:
         p = project()
         spec_ref, filename = p.store.split_file_ref(spec)
@@ -396,7 +410,13 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
                 "nothing to update: pass at least one change",
                 hint='e.g. {"spec": "045", "status": "in-progress"}',
             )
-        return written(p.update(spec_ref, ops, expected_hash=expected_hash, force=force))
+        res = p.update(
+            spec_ref, ops, expected_hash=expected_hash, force=force, if_status=if_status, if_assignee=if_assignee
+        )
+        out = written(res)
+        if "status" in res.changed and (warnings := claims_api.start_warnings(p, res.spec)):
+            out["warnings"] = warnings
+        return out
 
     # ------------------------------------------------------------------ search
     @tool(
@@ -513,7 +533,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         cards: Annotated[Literal["line", "object"], Field()] = "line",
         limit_per_group: Annotated[int, Field(ge=1, le=500, description="max cards per column")] = 50,
     ) -> dict[str, Any]:
-        specs = project().load(include_archived=True).specs
+        p = project()
+        specs = p.load(include_archived=True).specs
         return board_view(
             specs,
             group_by=group_by,
@@ -521,6 +542,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
             show_complete=show_complete,
             cards=cards,
             limit_per_group=limit_per_group,
+            readiness=claims_api.readiness(p),  # blocked cards, claim holders
         )
 
     # ------------------------------------------------------------------ stats
@@ -673,6 +695,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         return {"spec": s.name, "children": [compact(k) for k in kids], "total": len(kids)}
 
     _register_backfill(tool, project)
+    _register_claims(tool, project)
     return names
 
 
@@ -698,15 +721,27 @@ def board_view(
     show_complete: bool = False,
     cards: str = "line",
     limit_per_group: int = 50,
+    readiness: Readiness | None = None,
 ) -> dict[str, Any]:
     """The board as agents get it (tool and ``board://kanban``): complete specs counted,
-    not listed (as the CLI's board does), cards as lines, columns capped."""
+    not listed (as the CLI's board does), cards as lines, columns capped. With
+    ``readiness``, a blocked card is marked (`⊘ blocked by …` / ``blocked``) and a
+    claimed one names its holder."""
     from ..insight.board import build_board
 
     gb = group_by
-    make: Callable[[Spec], Any] = (
-        (lambda s: card_line(s, gb)) if cards == "line" else (lambda s: select(spec_card(s), CARD_KEYS))
-    )
+
+    def line(s: Spec) -> str:
+        text = card_line(s, gb)
+        if readiness is not None:
+            if s.depends_on and readiness.is_blocked(s):
+                text += " ⊘ blocked by " + ", ".join(str(d.get("name")) for d in readiness.open_deps(s))
+            lease = readiness.lease(s.name)
+            if lease is not None:
+                text += f" [claimed by {lease.holder}]"
+        return text
+
+    make: Callable[[Spec], Any] = line if cards == "line" else (lambda s: select(spec_card(s), CARD_KEYS))
     b = dict(build_board(specs, group_by=group_by, include_archived=include_archived, card=make))
     groups = []
     for g in b.get("groups", []):
@@ -721,6 +756,10 @@ def board_view(
                 g["truncated"] = len(items) - limit_per_group
         groups.append(g)
     b["groups"] = groups
+    if readiness is not None and cards != "line":
+        from ..workflows.claims import annotate_board
+
+        annotate_board(b, readiness)
     return b
 
 
@@ -784,3 +823,72 @@ def _register_backfill(tool: Callable[..., Any], project: Callable[[], Project])
             if item.get("written"):
                 item["content_hash"] = _hash_of(project(), item["name"])
         return out
+
+
+# ====================================================================== claims
+# Part A of issue 11: atomic claims with leases (workflows/claims.py, docs/claims.md).
+Holder = Annotated[str, Field(min_length=1, description="who claims: your agent name (lease holder and assignee)")]
+Remote = Annotated[
+    str | None,
+    Field(description="git remote to publish/check claims on (default: claims.remote in the config)"),
+]
+
+
+def _register_claims(tool: Callable[..., Any], project: Callable[[], Project]) -> None:
+
+    @tool(
+        "claim",
+        "Claim a spec for yourself in one atomic step: status in-progress, assignee = holder, and a lease "
+        "(default 30m). Without `spec` it takes the next ready spec (planned, dependencies complete, not "
+        "claimed; highest priority, then lowest number). Errors: `conflict` (claimed by another: details.holder, "
+        "details.expires_at), `blocked` (open dependencies), `nothing_ready`. renew: true extends your lease.",
+        WRITE,
+    )
+    def claim(
+        holder: Holder,
+        spec: Annotated[str | None, Field(description="spec to claim (default: the next ready one)")] = None,
+        lease: Annotated[str | None, Field(description="lease length: 30m, 1h, 45s, 2h30m")] = None,
+        renew: Annotated[bool, Field(description="extend your existing lease on `spec`")] = False,
+        force: Annotated[bool, Field(description="take it despite another live lease or open dependencies")] = False,
+        remote: Remote = None,
+    ) -> dict[str, Any]:
+        res = claims_api.claim(project(), spec, holder=holder, lease=lease, force=force, renew=renew, remote=remote)
+        return res.to_dict()  # type: ignore[no-any-return]
+
+    @tool(
+        "release",
+        "End your claim on a spec. status: planned puts it back in the queue (assignee cleared); complete "
+        "finishes it (completion rules apply unless force). Only the holder may release (force overrides).",
+        WRITE,
+    )
+    def release(
+        spec: SpecRef,
+        holder: Holder,
+        status: Annotated[
+            Literal["planned", "complete"] | None, Field(description="also set the status")
+        ] = None,
+        force: Annotated[bool, Field(description="release another holder's claim; complete despite open items")] = False,
+        remote: Remote = None,
+    ) -> dict[str, Any]:
+        res = claims_api.release(project(), spec, holder=holder, status=status, force=force, remote=remote)
+        return res.to_dict()  # type: ignore[no-any-return]
+
+    @tool(
+        "next",
+        "Peek at the spec `claim` would take now (no claim is made), with the number of ready specs and the "
+        "live claims. `spec` is null when nothing is ready.",
+        READ,
+    )
+    def next_spec(
+        remote: Remote = None,
+        limit: Annotated[int, Field(ge=0, le=100, description="also list up to this many ready specs")] = 5,
+    ) -> dict[str, Any]:
+        p = project()
+        top, r = claims_api.next_ready(p, remote=remote)
+        ready = r.ready()
+        return {
+            "spec": top.to_dict() if top is not None else None,
+            "ready_total": len(ready),
+            "ready": [s.name for s in ready[:limit]],
+            "claims": [x.to_dict(r.now) for x in sorted(r.leases.values(), key=lambda x: x.spec) if x.live(r.now)],
+        }

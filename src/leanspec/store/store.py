@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core import confine, refs, templates, untrusted
+from ..core import confine, preconditions, refs, templates, untrusted
 from ..core.clock import iso_ms, utc_now
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
 from ..core.errors import (
@@ -383,9 +383,12 @@ class Store:
         *,
         expected_hash: str | None = None,
         force: bool = False,
+        if_status: str | None = None,
+        if_assignee: str | None = None,
     ) -> WriteResult:
         """Apply ``ops`` to one spec in one transaction. Field-level: concurrent updates
-        of different fields (or tags) all land, because each re-reads under the lock."""
+        of different fields (or tags) all land, because each re-reads under the lock.
+        ``if_status`` / ``if_assignee``: compare-and-set preconditions (core/preconditions.py)."""
         untrusted.check_update(ops)  # before anything is written (docs/security.md)
         with self.transaction():
             # Entered the lock here (not nested in another write), so its sweep just
@@ -409,6 +412,7 @@ class Store:
             except UnicodeDecodeError:
                 raise MalformedSpec(f"{self.rel(path)}: not UTF-8 text (binary file?)") from None
             doc = Document.parse(text, path=self.rel(path))
+            preconditions.check(doc.data, e.name, if_status=if_status, if_assignee=if_assignee)
             changed = update_rules.apply_update(self, doc, e, None, ops, force)
             if not changed:
                 spec = self.parse(e, path, current, len(current), path.stat().st_mtime)

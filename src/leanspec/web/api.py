@@ -21,6 +21,7 @@ from .. import __version__
 from ..core.errors import Conflict, InvalidInput, LeanSpecError
 from ..core.model import PRIORITIES, STATUSES, Spec
 from ..project import Project, UpdateOps
+from ..workflows import claims as claims_api
 from .errors import HttpError, error_response
 from .events import EventHub, stream
 
@@ -213,9 +214,9 @@ def _conflict_extra(call: Call, ref: str, filename: str | None = None) -> dict[s
         return {}
 
 
-def _write_result(res: Any, status: int = 200) -> JSONResponse:
+def _write_result(res: Any, status: int = 200, *, warnings: list[str] | None = None) -> JSONResponse:
     spec: Spec = res.spec
-    data = {
+    data: dict[str, Any] = {
         "ok": True,
         "changed": res.changed,
         "written": res.written,
@@ -223,6 +224,8 @@ def _write_result(res: Any, status: int = 200) -> JSONResponse:
         "content_hash": spec.content_hash,
         "spec": spec.to_dict(content=True),
     }
+    if warnings:
+        data["warnings"] = warnings
     return json_response(data, status, hash_=spec.content_hash)
 
 
@@ -263,12 +266,14 @@ def list_specs(call: Call) -> Response:
         sort=sort,
         order=order,
     )
+    if _bool(q.get("ready")) or _bool(q.get("blocked")):
+        return _list_by_readiness(call, specs, problems)
     # A warm server keeps the encoded answer while the listing stays the same version.
     version = call.project.listing_version()
     key = ("GET /specs", str(call.request.url.query))
     kept = call.project.remembered(version, key)
     if kept is not None:
-        return Response(kept, media_type="application/json", headers={"Cache-Control": "no-store"})
+        return Response(_with_leases(call, kept), media_type="application/json", headers={"Cache-Control": "no-store"})
     text = (q.get("q") or "").strip()
     if text:
         specs = _text_filter(call, specs, text)
@@ -293,7 +298,43 @@ def list_specs(call: Call) -> Response:
         )
     )
     call.project.remember(version, key, body)
-    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+    return Response(_with_leases(call, body), media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _leases_json(call: Call) -> bytes:
+    now = claims_api.claims_now_of(call.project)
+    leases = {name: lease.to_dict(now) for name, lease in sorted(claims_api.leases(call.project).items())}
+    return json.dumps(leases, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _with_leases(call: Call, body: bytes) -> bytes:
+    """A kept listing body plus the live claims, read fresh on every request (a claim
+    in another worktree or an expiry changes them without changing the listing)."""
+    return body[:-1] + b',"leases":' + _leases_json(call) + b"}"
+
+
+def _list_by_readiness(call: Call, specs: list[Spec], problems: list[Any]) -> Response:
+    """``?ready=1`` (claim order) or ``?blocked=1`` (each card with its dependencies)."""
+    r = claims_api.readiness(call.project)
+    if _bool(call.query.get("ready")):
+        keep = {s.name for s in r.ready()}
+        from ..core.facts import card_key
+
+        chosen = [s for s in sorted(specs, key=card_key) if s.name in keep]
+    else:
+        chosen = [s for s in specs if r.is_blocked(s)]
+    out = []
+    for s in chosen:
+        d = s.to_dict()
+        d["dependencies"] = r.deps(s)
+        d["blocked"] = r.is_blocked(s)
+        out.append(d)
+    body = {"ok": True, "total": len(out), "specs": out, "problems": [p.to_dict() for p in problems]}
+    return Response(
+        _with_leases(call, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _card(c: dict[str, Any]) -> dict[str, Any]:
@@ -323,6 +364,11 @@ def get_spec(call: Call) -> Response:
     data["html"] = render_markdown(spec.body)
     data["files"] = call.project.files(spec.name)
     data["relationships"] = rel
+    r = claims_api.readiness(call.project)
+    data["dependencies"] = r.deps(spec)
+    data["blocked"] = r.is_blocked(spec)
+    lease = r.lease(spec.name)
+    data["lease"] = lease.to_dict(r.now) if lease is not None else None
     return json_response({"ok": True, "spec": data}, hash_=spec.content_hash)
 
 
@@ -375,7 +421,10 @@ def board(call: Call) -> dict[str, Any]:
     text = (q.get("q") or "").strip()
     if text:
         specs = _text_filter(call, specs, text)
-    return {"ok": True, **build_board(specs, group_by=q.get("group_by") or "status", include_archived=archived)}
+    from ..workflows.claims import annotate_board
+
+    b = build_board(specs, group_by=q.get("group_by") or "status", include_archived=archived)
+    return {"ok": True, **annotate_board(b, claims_api.readiness(call.project))}
 
 
 def deps(call: Call) -> dict[str, Any]:
@@ -495,6 +544,7 @@ CREATE_KEYS = {
 PATCH_KEYS = {
     "status", "priority", "tags", "add_tags", "remove_tags", "assignee", "depends_on",
     "add_depends", "remove_depends", "parent", "title", "fields", "force", "expected_hash",
+    "if_status", "if_assignee",
 }  # fmt: skip
 
 
@@ -540,9 +590,12 @@ def patch_spec(call: Call) -> Response:
     ref = check_ref(call.param("ref"))
     body = call.body or {}
     _check_keys(body, PATCH_KEYS)
-    if not set(body) - {"expected_hash", "force"}:
+    if not set(body) - {"expected_hash", "force", "if_status", "if_assignee"}:
         raise InvalidInput("nothing to change", details={"allowed": sorted(PATCH_KEYS)})
-    want = expected_hash(call)
+    if_status, if_assignee = _opt_str(body, "if_status"), _opt_str(body, "if_assignee")
+    # Compare-and-set preconditions are a version check of their own: with one, the
+    # content hash is optional.
+    want = expected_hash(call, required=if_status is None and if_assignee is None)
     ops = UpdateOps()
     ops.status = _opt_str(body, "status")
     ops.priority = _opt_str(body, "priority")
@@ -575,8 +628,16 @@ def patch_spec(call: Call) -> Response:
     force = body.get("force", False)
     if not isinstance(force, bool):
         raise InvalidInput("force must be true or false")
-    res = _guarded(call, ref, None, lambda: call.project.update(ref, ops, expected_hash=want, force=force))
-    return _write_result(res)
+    res = _guarded(
+        call,
+        ref,
+        None,
+        lambda: call.project.update(
+            ref, ops, expected_hash=want, force=force, if_status=if_status, if_assignee=if_assignee
+        ),
+    )
+    warnings = claims_api.start_warnings(call.project, res.spec) if "status" in res.changed else []
+    return _write_result(res, warnings=warnings)
 
 
 def _guarded(call: Call, ref: str, filename: str | None, fn: Callable[[], Any]) -> Any:
@@ -676,6 +737,74 @@ def archive_spec(call: Call) -> Response:
     return _write_result(res)
 
 
+# ====================================================================== claims
+def _holder(body: dict[str, Any]) -> str:
+    h = body.get("holder")
+    if not isinstance(h, str) or not h.strip():
+        raise InvalidInput("holder (a string: who claims) is required")
+    return h
+
+
+def _flag(body: dict[str, Any], key: str) -> bool:
+    v = body.get(key, False)
+    if not isinstance(v, bool):
+        raise InvalidInput(f"{key} must be true or false")
+    return v
+
+
+def list_claims(call: Call) -> dict[str, Any]:
+    leases = claims_api.list_claims(call.project, include_expired=_bool(call.query.get("all")), remote=call.query.get("remote") or None)
+    now = claims_api.claims_now_of(call.project)
+    items = [x.to_dict(now) for x in leases]
+    return {"ok": True, "claims": items, "total": len(items)}
+
+
+def next_claim(call: Call) -> dict[str, Any]:
+    top, r = claims_api.next_ready(call.project, remote=call.query.get("remote") or None)
+    ready = r.ready()
+    limit = _int(call.query.get("limit"), "limit", 5, 0, 1000) or 0
+    return {
+        "ok": True,
+        "spec": top.to_dict() if top is not None else None,
+        "ready_total": len(ready),
+        "ready": [s.name for s in ready[:limit]],
+    }
+
+
+def post_claim(call: Call) -> Response:
+    body = call.body or {}
+    _check_keys(body, {"holder", "spec", "lease", "force", "renew", "remote"})
+    spec = _opt_str(body, "spec")
+    if spec is not None:
+        check_ref(spec)
+    lease = body.get("lease")
+    if lease is not None and (isinstance(lease, bool) or not isinstance(lease, str | int | float)):
+        raise InvalidInput("lease must be a duration such as 30m, or a number of seconds")
+    res = claims_api.claim(call.project,
+        spec,
+        holder=_holder(body),
+        lease=lease,
+        force=_flag(body, "force"),
+        renew=_flag(body, "renew"),
+        remote=_opt_str(body, "remote"),
+    )
+    return json_response(res.to_dict(), hash_=res.spec.content_hash)
+
+
+def release_claim(call: Call) -> Response:
+    ref = check_ref(call.param("ref"))
+    body = call.body or {}
+    _check_keys(body, {"holder", "status", "force", "remote"})
+    res = claims_api.release(call.project,
+        ref,
+        holder=_holder(body),
+        status=_opt_str(body, "status"),
+        force=_flag(body, "force"),
+        remote=_opt_str(body, "remote"),
+    )
+    return json_response(res.to_dict(), hash_=res.spec.content_hash)
+
+
 # ============================================================== route plumbing
 async def read_body(request: Request) -> dict[str, Any] | None:
     if request.method in ("GET", "HEAD", "DELETE"):
@@ -754,6 +883,10 @@ PROJECT_ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/stats", stats),
     ("GET", "/search", search_route),
     ("GET", "/validate", validate),
+    ("GET", "/claims", list_claims),
+    ("POST", "/claims", post_claim),
+    ("GET", "/claims/next", next_claim),
+    ("POST", "/claims/{ref}/release", release_claim),
 ]
 
 

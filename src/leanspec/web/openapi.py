@@ -81,9 +81,11 @@ def _project_paths() -> dict[str, dict[str, Any]]:
                     _q("order", "asc or desc"),
                     _q("q", "search query (same syntax as GET /search)"),
                     _q("limit", "at most this many specs", "integer"),
+                    _q("ready", "only ready specs, in claim order (each with dependencies)", "boolean"),
+                    _q("blocked", "only specs with open dependencies (each with dependencies)", "boolean"),
                 ],
                 "responses": {
-                    "200": _ok("`{ok, total, specs[Spec], problems[]}`", "SpecList"),
+                    "200": _ok("`{ok, total, specs[Spec], problems[], leases{name: Lease}}`", "SpecList"),
                     "400": _err("invalid filter"),
                 },
             },
@@ -228,6 +230,47 @@ def _project_paths() -> dict[str, dict[str, Any]]:
                 "responses": {"200": _ok("`{ok, valid, ...report}`")},
             }
         },
+        "/claims": {
+            "get": {
+                "summary": "Live claims (leases)",
+                "parameters": [
+                    _q("all", "include expired leases", "boolean"),
+                    _q("remote", "read the claims of this git remote"),
+                ],
+                "responses": {"200": _ok("`{ok, claims[Lease], total}`")},
+            },
+            "post": {
+                "summary": "Claim a spec (or the next ready one): in-progress, assignee, lease; one transaction",
+                "requestBody": _body("Claim"),
+                "responses": {
+                    "200": _ok("`{ok, spec, lease, renewed, changed, warnings}`"),
+                    "404": _err("nothing_ready / spec_not_found"),
+                    "409": _err("conflict (claimed by another: details.holder, details.expires_at) or blocked"),
+                    "400": _err("invalid_input"),
+                    "403": _err("read-only server"),
+                },
+            },
+        },
+        "/claims/next": {
+            "get": {
+                "summary": "The spec a claim would take now (no claim)",
+                "parameters": [_q("remote", "check this git remote's claims"), _q("limit", "ready names to list", "integer")],
+                "responses": {"200": _ok("`{ok, spec|null, ready_total, ready[]}`")},
+            }
+        },
+        "/claims/{ref}/release": {
+            "post": {
+                "summary": "End a claim; optionally set status planned or complete",
+                "parameters": [_REF],
+                "requestBody": _body("Release"),
+                "responses": {
+                    "200": _ok("`{ok, spec, released, changed}`"),
+                    "409": _err("conflict: not the holder / completion_blocked"),
+                    "404": _err("spec_not_found"),
+                    "403": _err("read-only server"),
+                },
+            }
+        },
         "/events": {
             "get": {
                 "summary": "Server-sent events: `data: {type: hello|changed, paths, project, seq}`",
@@ -366,6 +409,37 @@ def _schemas() -> dict[str, Any]:
                 "fields": {"type": "object", "description": "custom frontmatter fields; null deletes"},
                 "force": {"type": "boolean", "description": "skip the completion guard"},
                 "expected_hash": {"type": "string"},
+                "if_status": {
+                    "type": "string",
+                    "description": "compare-and-set: write only if the current status is this (else 409 conflict); "
+                    "with if_status or if_assignee, If-Match is optional",
+                },
+                "if_assignee": {
+                    "type": "string",
+                    "description": "compare-and-set: write only if the current assignee is this ('none': unassigned)",
+                },
+            },
+        },
+        "Claim": {
+            "type": "object",
+            "required": ["holder"],
+            "properties": {
+                "holder": {"type": "string", "description": "who claims (lease holder and assignee)"},
+                "spec": {"type": "string", "description": "the spec to claim (default: the next ready one)"},
+                "lease": {"type": ["string", "number"], "description": "30m (default), 1h, 45s, or seconds"},
+                "renew": {"type": "boolean", "description": "extend your lease on `spec`"},
+                "force": {"type": "boolean", "description": "despite another live lease or open dependencies"},
+                "remote": {"type": "string", "description": "git remote for claims (default: claims.remote)"},
+            },
+        },
+        "Release": {
+            "type": "object",
+            "required": ["holder"],
+            "properties": {
+                "holder": {"type": "string"},
+                "status": {"type": "string", "enum": ["planned", "complete"]},
+                "force": {"type": "boolean"},
+                "remote": {"type": "string"},
             },
         },
         "Content": {
