@@ -61,7 +61,7 @@ MAX_CONTENT_MATCHES = 10  # per spec in the output; all hits still count for sco
 _AMBIGUOUS = -2  # = searchindex.AMBIGUOUS (kept here so ranking imports nothing more)
 _NO_WHOLE = -1  # = searchindex.NO_WHOLE
 
-__all__ = ["FIELDS", "And", "FieldFilter", "Node", "Not", "Or", "Term", "levenshtein", "parse_query", "search", "wants_archived"]
+__all__ = ["FIELDS", "And", "FieldFilter", "Node", "Not", "Or", "Term", "levenshtein", "parse_query", "search", "uses_index", "wants_archived"]
 
 
 _FIELD_ORDER = {f: i for i, f in enumerate(FIELD_WEIGHTS)}
@@ -264,6 +264,18 @@ def _assemble(best: dict[str, float], total: int) -> tuple[float, int]:
     wsum = sum(FIELD_WEIGHTS[f] for f in best)
     score = sum(best[f] * FIELD_WEIGHTS[f] for f in best) / wsum
     return round(min(100.0, score), 1), total
+
+
+def uses_index(query: str) -> bool:
+    """Would ``search(query)`` rank from the index? (Fuzzy terms and phrases scan the
+    bodies instead, so front ends need not build or sync the index for them.) A
+    malformed query says True: ``search`` then reports the syntax error."""
+    from ..core.errors import SearchSyntaxError
+
+    try:
+        return _indexable(parse_query(query))
+    except SearchSyntaxError:
+        return True
 
 
 def _indexable(node: Node) -> bool:

@@ -188,10 +188,10 @@ def _text_filter(call: Call, specs: list[Spec], text: str) -> list[Spec]:
     """The specs matching search query ``text`` (``?q=`` of the list and the board), in
     their order: names only, ranked by the search index (synced with the whole listing),
     so no body is read for snippets nobody shows."""
-    from ..insight.search import search
+    from ..insight.search import search, uses_index
     from ..insight.searchindex import synced
 
-    index = synced(call.project.root, _specs(call))
+    index = synced(call.project.root, _specs(call)) if uses_index(text) else None
     keep = set(search(specs, text, include_archived=True, index=index, names_only=True)["names"])
     return [s for s in specs if s.name in keep]
 
@@ -460,7 +460,7 @@ def stats(call: Call) -> dict[str, Any]:
 
 
 def search_route(call: Call) -> dict[str, Any]:
-    from ..insight.search import search
+    from ..insight.search import search, uses_index
     from ..insight.searchindex import synced
 
     q = call.query.get("q")
@@ -468,7 +468,7 @@ def search_route(call: Call) -> dict[str, Any]:
         raise InvalidInput("missing search query: use ?q=…")
     limit = _int(call.query.get("limit"), "limit", 50, 0, 10000)
     specs = _specs(call)
-    index = synced(call.project.root, specs)
+    index = synced(call.project.root, specs) if uses_index(q) else None
     return {"ok": True, **search(specs, q, limit=limit, include_archived=_bool(call.query.get("archived")), index=index)}
 
 
