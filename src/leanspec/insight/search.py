@@ -269,13 +269,13 @@ def _assemble(best: dict[str, float], total: int) -> tuple[float, int]:
 def uses_index(query: str) -> bool:
     """Would ``search(query)`` rank from the index? (Fuzzy terms and phrases scan the
     bodies instead, so front ends need not build or sync the index for them.) A
-    malformed query says True: ``search`` then reports the syntax error."""
+    malformed query says False: ``search`` then reports the syntax error at once."""
     from ..core.errors import SearchSyntaxError
 
     try:
         return _indexable(parse_query(query))
     except SearchSyntaxError:
-        return True
+        return False
 
 
 def _indexable(node: Node) -> bool:
