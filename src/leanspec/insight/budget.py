@@ -65,7 +65,7 @@ class Budget:
         self.spans += n
         if self.spans > self.max_spans:
             raise SearchBudgetExceeded(
-                f"search stopped: over {self.max_spans} fuzzy/phrase matches",
+                f"search stopped: over {self.max_spans} matches to collect",
                 hint="make fuzzy terms longer or less tolerant (word~1), or narrow the query with filters",
                 details={"max_matches": self.max_spans},
             )
