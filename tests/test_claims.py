@@ -286,7 +286,7 @@ def test_http_claim_routes_and_patch_preconditions(tmp_path: Path) -> None:
 
     root = tmp_path / "p"
     ready = make_project(root, ready=2)
-    c = TestClient(create_app([root]), base_url="http://127.0.0.1:3000")
+    c = TestClient(create_app([root]), base_url="http://127.0.0.1:3000", headers={"Origin": "http://127.0.0.1:3000"})
     assert c.get("/api/claims/next").json()["spec"]["name"] == ready[1]
     r = c.post("/api/claims", json={"holder": "web"})
     assert r.status_code == 200 and r.json()["lease"]["holder"] == "web"

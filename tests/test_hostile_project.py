@@ -384,6 +384,8 @@ def request(base: str, method: str, path: str, body: bytes | None = None, header
     req = urllib.request.Request(base + path, data=body, method=method, headers=headers or {})
     if body is not None:
         req.add_header("Content-Type", "application/json")
+    if method != "GET":
+        req.add_header("Origin", base)  # a same-origin write, as the browser sends it
     t0 = time.monotonic()
     try:
         with urllib.request.urlopen(req, timeout=CALL_BUDGET * 2) as r:

@@ -185,7 +185,7 @@ def random_step(root: Path, rnd: random.Random, mcp: Session | None, http: str |
                 f"{http}/api/specs/{d.name}",
                 data=json.dumps({"priority": rnd.choice(["low", "critical"])}).encode(),
                 method="PATCH",
-                headers={"Content-Type": "application/json", "If-Match": "*"},
+                headers={"Content-Type": "application/json", "If-Match": "*", "Origin": http},
             )
             try:
                 urllib.request.urlopen(req, timeout=60).read()

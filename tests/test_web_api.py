@@ -29,7 +29,8 @@ BASE = "http://127.0.0.1:3000"
 
 
 def client(*roots: Path, **kw: Any) -> TestClient:
-    return TestClient(create_app(list(roots), **kw), base_url=BASE)
+    # As a browser page of this server does, every request carries its Origin.
+    return TestClient(create_app(list(roots), **kw), base_url=BASE, headers={"Origin": BASE})
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 def _search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..core.errors import InvalidInput
     from ..core.listing import make_filter
-    from ..insight.search import search
+    from ..insight.search import search, uses_index
     from ..insight.searchindex import synced
 
     query = " ".join(a.query)
@@ -169,7 +169,7 @@ def _search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     specs = [s for s in loaded.specs if f.matches(s)]
     # People read the best few; scripts (--json) get every result unless they pass --limit.
     limit = a.limit if a.limit is not None else (None if ctx.json else TEXT_LIMIT)
-    res = search(specs, query, limit=limit, include_archived=a.archived or "archived" in status, index=synced(ctx.project.root, loaded.specs))
+    res = search(specs, query, limit=limit, include_archived=a.archived or "archived" in status, index=synced(ctx.project.root, loaded.specs) if uses_index(query) else None)
     res["problems"] = [p.to_dict() for p in loaded.problems]
     lines = []
     n = res["total"]

@@ -88,7 +88,27 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.strip().lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def cmd_ui(ctx: Ctx, args: argparse.Namespace) -> Outcome:
+    if not _loopback(args.host) and not os.environ.get("LEANSPEC_API_KEY"):
+        # Anyone who can reach the address could read and change every spec.
+        from ..core.errors import InvalidInput
+
+        raise InvalidInput(
+            f"refusing to serve on {args.host} (reachable from other machines) without an API key",
+            hint="set LEANSPEC_API_KEY to a secret (clients then send Authorization: Bearer <key>), "
+            "or keep the default --host 127.0.0.1",
+        )
     projects = _projects(args)
     from ..web.app import create_app
     from ..web.server import UIServer
@@ -108,6 +128,12 @@ def cmd_ui(ctx: Ctx, args: argparse.Namespace) -> Outcome:
     server = UIServer(app)
     info = {"url": url, "host": args.host, "port": port, "readonly": bool(args.readonly),
             "projects": [{"id": s.id, "root": str(s.project.root)} for s in app.state.leanspec.projects.values()]}  # fmt: skip
+    if not _loopback(args.host):
+        import sys
+
+        sys.stderr.write(
+            f"warning: serving on {args.host}: other machines can reach this server (API key required, plain HTTP)\n"
+        )
     if ctx.json:
         import json
 

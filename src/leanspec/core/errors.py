@@ -137,6 +137,27 @@ class SearchSyntaxError(LeanSpecError):
     code = "search_syntax"
 
 
+class SearchBudgetExceeded(LeanSpecError):
+    """A search ran past its time or match budget (fuzzy and phrase scans)."""
+
+    code = "search_budget"
+    http_status = 422
+
+
+class Cancelled(LeanSpecError):
+    """The work was abandoned: the client went away or the server is stopping."""
+
+    code = "cancelled"
+    http_status = 503
+
+
+class PayloadTooLarge(LeanSpecError):
+    """A request body or tool call over its size or structure limit."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
 class TemplateError(LeanSpecError):
     code = "template_error"
 

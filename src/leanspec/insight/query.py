@@ -23,6 +23,13 @@ from typing import Any
 from ..core.errors import SearchSyntaxError
 from ..core.model import PRIORITIES, STATUSES
 
+# Bounds on one query (docs/search.md#limits): a query past them is a
+# ``search_syntax`` error, so no caller can make the parser recurse without end or
+# the matcher run hundreds of fuzzy scans.
+MAX_QUERY_CHARS = 2000
+MAX_TERMS = 50  # terms, phrases and field filters
+MAX_DEPTH = 20  # nested parentheses and NOTs
+
 FIELDS = ("status", "tag", "tags", "priority", "assignee", "title", "name", "created", "updated")
 _DATE_OPS = (">=", "<=", ">", "<", "=")
 
@@ -217,6 +224,18 @@ class _Parser:
         self.q = query
         self.toks = toks
         self.i = 0
+        self.depth = 0
+        self.terms = 0
+
+    def enter(self, t: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _err(self.q, t.pos, f"query nested too deeply (at most {MAX_DEPTH} levels of parentheses and NOT)")
+
+    def count_term(self, t: _Tok) -> None:
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise _err(self.q, t.pos, f"too many terms (at most {MAX_TERMS} terms, phrases and filters)")
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -262,7 +281,10 @@ class _Parser:
             raise _err(self.q, len(self.q), "unexpected end of query")
         if t.kind == "NOT":
             self.take()
-            return Not(self.parse_unary(t), t.pos)
+            self.enter(t)
+            node = Not(self.parse_unary(t), t.pos)
+            self.depth -= 1
+            return node
         return self.parse_primary(after)
 
     def parse_primary(self, after: _Tok | None) -> Node:
@@ -270,12 +292,16 @@ class _Parser:
         if t.kind == "LP":
             if (nx := self.peek()) is not None and nx.kind == "RP":
                 raise _err(self.q, t.pos, "empty parentheses")
+            self.enter(t)
             node = self.parse_or()
             close = self.peek()
             if close is None or close.kind != "RP":
                 raise _err(self.q, t.pos, "missing ')' for this '('")
             self.take()
+            self.depth -= 1
             return node
+        if t.kind in ("TERM", "PHRASE", "FIELD"):
+            self.count_term(t)
         if t.kind == "TERM":
             return _term(self.q, t)
         if t.kind == "PHRASE":
@@ -354,6 +380,12 @@ def parse_query(query: str) -> Node:
             "empty search query",
             hint='give at least one term, e.g. `lean-spec search "api gateway" status:planned`',
             details={"position": 0, "query": query or "", "reason": "empty query"},
+        )
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchSyntaxError(
+            f"search query too long ({len(query)} characters; at most {MAX_QUERY_CHARS})",
+            hint="search for fewer words; combine field filters such as tag: or status: instead",
+            details={"position": MAX_QUERY_CHARS, "query": query[:200], "reason": "query too long"},
         )
     toks = _tokenize(query)
     if not toks:

@@ -38,6 +38,8 @@ from ..core.model import Spec
 if TYPE_CHECKING:
     from .searchindex import SearchIndex
 
+from .budget import Budget, activate
+from .budget import current as current_budget
 from .query import FIELDS, And, FieldFilter, Node, Not, Or, Term, parse_query
 from .textmatch import (
     Doc,
@@ -59,7 +61,7 @@ MAX_CONTENT_MATCHES = 10  # per spec in the output; all hits still count for sco
 _AMBIGUOUS = -2  # = searchindex.AMBIGUOUS (kept here so ranking imports nothing more)
 _NO_WHOLE = -1  # = searchindex.NO_WHOLE
 
-__all__ = ["FIELDS", "And", "FieldFilter", "Node", "Not", "Or", "Term", "levenshtein", "parse_query", "search", "wants_archived"]
+__all__ = ["FIELDS", "And", "FieldFilter", "Node", "Not", "Or", "Term", "levenshtein", "parse_query", "search", "uses_index", "wants_archived"]
 
 
 _FIELD_ORDER = {f: i for i, f in enumerate(FIELD_WEIGHTS)}
@@ -187,6 +189,22 @@ def search(
 
         raise InvalidInput("limit must be zero or more")
     ast = parse_query(query)
+    if current_budget() is None:
+        # Called outside a request (the CLI, a script): bounded all the same.
+        with activate(Budget()):
+            return _search(specs, query, ast, limit, include_archived, index, names_only)
+    return _search(specs, query, ast, limit, include_archived, index, names_only)
+
+
+def _search(
+    specs: Sequence[Spec],
+    query: str,
+    ast: Node,
+    limit: int | None,
+    include_archived: bool,
+    index: SearchIndex | None,
+    names_only: bool,
+) -> dict[str, Any]:
     archived_ok = include_archived or wants_archived(ast)
     if index is not None and _indexable(ast):
         from .searchindex import IndexCorrupt
@@ -217,7 +235,10 @@ def _search_exact(
     """The reference implementation: every body read and scanned."""
     ranked: list[tuple[float, str, int, Spec, Doc, Hits]] = []
     memos: dict[Term, dict[str, bool]] = {}
+    budget = current_budget()
     for spec in eligible:
+        if budget is not None:
+            budget.check()  # abandoned request: stop between specs
         doc = doc_of(spec)
         hits: Hits = {}
         if not evaluate(ast, doc, hits, memos):
@@ -243,6 +264,18 @@ def _assemble(best: dict[str, float], total: int) -> tuple[float, int]:
     wsum = sum(FIELD_WEIGHTS[f] for f in best)
     score = sum(best[f] * FIELD_WEIGHTS[f] for f in best) / wsum
     return round(min(100.0, score), 1), total
+
+
+def uses_index(query: str) -> bool:
+    """Would ``search(query)`` rank from the index? (Fuzzy terms and phrases scan the
+    bodies instead, so front ends need not build or sync the index for them.) A
+    malformed query says False: ``search`` then reports the syntax error at once."""
+    from ..core.errors import SearchSyntaxError
+
+    try:
+        return _indexable(parse_query(query))
+    except SearchSyntaxError:
+        return False
 
 
 def _indexable(node: Node) -> bool:

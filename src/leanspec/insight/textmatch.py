@@ -13,9 +13,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..core.model import Spec
+from .budget import current as current_budget
 from .query import And, FieldFilter, Node, Not, Or, Term
 
 SNIPPET_RADIUS = 80
+_MEMO_MAX = 50_000  # fuzzy verdicts remembered per term and search (bounded memory)
+_TICK = 4095  # check the request's budget every 4,096 words or 256 lines
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -64,11 +67,7 @@ def _term_spans(hay: str, term: Term) -> list[tuple[int, int]]:
     if term.phrase:
         return phrase_spans(hay, term.text)
     if term.fuzzy is not None:
-        return [
-            (m.start(), m.end())
-            for m in _WORD.finditer(hay)
-            if levenshtein(m.group().lower(), term.text, term.fuzzy) <= term.fuzzy
-        ]
+        return _fuzzy_spans(hay, term, None)
     return find_all(lower_aligned(hay), term.text)
 
 
@@ -173,7 +172,13 @@ def _content_find(doc: Doc, needle: str, hits: Hits) -> bool:
     line_start = low.rfind("\n", 0, k) + 1
     spans = hits.setdefault(("content", line_no), [])
     prev = k
+    budget = current_budget()
+    found = 0
     while k >= 0:
+        found += 1
+        if budget is not None and not found & _TICK:
+            budget.spend(_TICK + 1)  # a hostile body can hold millions of hits
+            budget.check()
         if k != prev:
             nls = low.count("\n", prev, k)
             if nls:
@@ -203,28 +208,42 @@ def _match_term(doc: Doc, term: Term, hits: Hits, fuzzy_memo: dict[str, bool] | 
             return found
     elif term.fuzzy is None:
         return _content_find(doc, term.text, hits) or found
+    # Fuzzy and phrase scans run line by line under the request's budget (time,
+    # collected spans, cancellation): ``budget.py``.
+    budget = current_budget()
     for i, line in enumerate(doc.lines, 1):
+        if budget is not None and not i & 255:
+            budget.tick()
         if not line:
             continue
         spans = _fuzzy_spans(line, term, fuzzy_memo) if term.fuzzy is not None else _term_spans(line, term)
         if spans:
+            if budget is not None:
+                budget.spend(len(spans))
             hits.setdefault(("content", i), []).extend(spans)
             found = True
     return found
 
 
 def _fuzzy_spans(hay: str, term: Term, memo: dict[str, bool] | None) -> list[tuple[int, int]]:
-    """``_term_spans`` for a fuzzy term, remembering each word's verdict for the search."""
-    if memo is None:
-        return _term_spans(hay, term)
+    """Fuzzy hits in ``hay``, remembering each word's verdict for the search (up to
+    ``_MEMO_MAX`` words per term), under the request's budget."""
     out = []
     dist = term.fuzzy
     assert dist is not None
-    for m in _WORD.finditer(hay):
+    text = term.text
+    budget = current_budget()
+    if memo is None:
+        memo = {}
+    for n, m in enumerate(_WORD.finditer(hay)):
+        if budget is not None and not n & _TICK:
+            budget.tick()
         w = m.group().lower()
         ok = memo.get(w)
         if ok is None:
-            ok = memo[w] = levenshtein(w, term.text, dist) <= dist
+            ok = levenshtein(w, text, dist) <= dist
+            if len(memo) < _MEMO_MAX:
+                memo[w] = ok
         if ok:
             out.append((m.start(), m.end()))
     return out

@@ -436,13 +436,14 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     ) -> dict[str, Any]:
         keys = field_list(fields, SEARCH_FIELDS)
         from ..insight.search import search as run_search
+        from ..insight.search import uses_index
         from ..insight.searchindex import synced
 
         p = project()
         specs = p.load(include_archived=True).specs
         # Only the page's rows get snippets and metadata built; ``total`` counts them all.
         # The index (kept in memory between calls) ranks without reading bodies.
-        index = synced(p.root, specs)
+        index = synced(p.root, specs) if uses_index(query) else None
         res = dict(run_search(specs, query, include_archived=include_archived, limit=offset + limit, index=index))
         # Cards instead of full metadata, and the best few matching lines per spec.
         results = [

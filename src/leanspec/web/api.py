@@ -25,7 +25,8 @@ from ..workflows import claims as claims_api
 from .errors import HttpError, error_response
 from .events import EventHub, stream
 
-MAX_BODY = 16 * 1024 * 1024
+MAX_BODY = 16 * 1024 * 1024  # routes that carry spec content
+MAX_META_BODY = 256 * 1024  # every other write (metadata, checklist, archive)
 
 
 @dataclass
@@ -188,10 +189,10 @@ def _text_filter(call: Call, specs: list[Spec], text: str) -> list[Spec]:
     """The specs matching search query ``text`` (``?q=`` of the list and the board), in
     their order: names only, ranked by the search index (synced with the whole listing),
     so no body is read for snippets nobody shows."""
-    from ..insight.search import search
+    from ..insight.search import search, uses_index
     from ..insight.searchindex import synced
 
-    index = synced(call.project.root, _specs(call))
+    index = synced(call.project.root, _specs(call)) if uses_index(text) else None
     keep = set(search(specs, text, include_archived=True, index=index, names_only=True)["names"])
     return [s for s in specs if s.name in keep]
 
@@ -508,7 +509,7 @@ def stats(call: Call) -> dict[str, Any]:
 
 
 def search_route(call: Call) -> dict[str, Any]:
-    from ..insight.search import search
+    from ..insight.search import search, uses_index
     from ..insight.searchindex import synced
 
     q = call.query.get("q")
@@ -516,7 +517,7 @@ def search_route(call: Call) -> dict[str, Any]:
         raise InvalidInput("missing search query: use ?q=…")
     limit = _int(call.query.get("limit"), "limit", 50, 0, 10000)
     specs = _specs(call)
-    index = synced(call.project.root, specs)
+    index = synced(call.project.root, specs) if uses_index(q) else None
     return {"ok": True, **search(specs, q, limit=limit, include_archived=_bool(call.query.get("archived")), index=index)}
 
 
@@ -806,41 +807,86 @@ def release_claim(call: Call) -> Response:
 
 
 # ============================================================== route plumbing
-async def read_body(request: Request) -> dict[str, Any] | None:
+async def read_body(request: Request, limit: int = MAX_BODY) -> dict[str, Any] | None:
+    """The JSON object a write sends: at most ``limit`` bytes (checked against
+    Content-Length, then while streaming), its structure checked on the raw bytes
+    before anything is parsed (``core.jsonguard``)."""
     if request.method in ("GET", "HEAD", "DELETE"):
         return None
-    too_big = HttpError(413, "payload_too_large", f"request body too large (at most {MAX_BODY} bytes)")
+    from ..core.jsonguard import check_object
+
+    too_big = HttpError(
+        413, "payload_too_large", f"request body too large (at most {limit} bytes on this route)",
+        details={"limit": limit},
+    )  # fmt: skip
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+    if declared and declared.isdigit() and int(declared) > limit:
         raise too_big
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > limit:
             raise too_big
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
         return {}
+    check_object(raw)
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
     return data
 
 
+async def _until_disconnect(request: Request, budget: Any) -> None:
+    """Wait for the client to go away, then abandon the request's work (its budget)."""
+    while True:
+        msg = await request.receive()
+        if msg["type"] == "http.disconnect":
+            budget.cancel("the client went away")
+            return
+
+
 def endpoint(fn: Handler, resolve: Callable[[Request], Served]) -> Callable[[Request], Awaitable[Response]]:
+    limit = BODY_LIMITS.get(fn.__name__, MAX_META_BODY)
+
     async def route(request: Request) -> Response:
+        import anyio
+
+        from ..insight.budget import Budget, activate
+
         try:
             served = resolve(request)
-            body = await read_body(request)
-            out = await run_in_threadpool(fn, Call(request, served, body))
+            body = await read_body(request, limit)
+            # The handler runs in a worker thread under this request's budget; if the
+            # client disconnects meanwhile, the budget is cancelled and the search or
+            # scan in the thread stops at its next check (writes are never cut short:
+            # the store checks nothing of it).
+            with activate(Budget()) as budget:
+                box: list[Any] = []
+                async with anyio.create_task_group() as tg:
+
+                    async def work() -> None:
+                        box.append(await run_in_threadpool(fn, Call(request, served, body)))
+                        tg.cancel_scope.cancel()
+
+                    tg.start_soon(_until_disconnect, request, budget)
+                    tg.start_soon(work)
+                out = box[0] if box else None
+                if out is None:
+                    budget.check()
         except _ConflictWithCurrent as c:
             return error_response(c.exc, extra=c.extra)
         except Exception as exc:  # the one error funnel: LeanSpecError -> http_status
+            if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+                inner = exc.exceptions[0]
+                if isinstance(inner, _ConflictWithCurrent):
+                    return error_response(inner.exc, extra=inner.extra)
+                exc = inner  # type: ignore[assignment]
             return error_response(exc)
         if isinstance(out, Response):
             return out
@@ -864,6 +910,9 @@ def events_endpoint(resolve: Callable[[Request], Served]) -> Callable[[Request],
 
     return route
 
+
+# Body size cap per handler: the routes that carry spec content take MAX_BODY.
+BODY_LIMITS = {"create_spec": MAX_BODY, "put_content": MAX_BODY, "put_file": MAX_BODY}
 
 # (method, path under a project, handler) — the single list the app and the OpenAPI
 # test both read.

@@ -2,11 +2,14 @@
 and its static files (plain ES modules + CSS shipped in the package; no build step,
 nothing from a CDN).
 
-Security, in one middleware (``Guard``), before any route runs:
-- the ``Host`` header must be localhost, an IP literal, the bound host or an allowed
-  name (DNS rebinding);
-- a write whose ``Origin`` is not this server is refused (CSRF);
-- with an API key, ``/api/*`` needs ``Authorization: Bearer <key>``;
+Security, in one middleware (``Guard``), before any route runs (docs/security.md):
+- the ``Host`` header must parse strictly and be localhost, an IP literal, the bound
+  host or an allowed name (DNS rebinding);
+- a write needs this server's ``Origin`` (or the API key); another ``Origin`` or a
+  ``Sec-Fetch-Site`` other than same-origin is refused (CSRF);
+- a write with a body needs ``Content-Type: application/json``;
+- with an API key, ``/api/*`` needs ``Authorization: Bearer <key>`` (``?access_token=``
+  on the events route only);
 - ``--readonly`` refuses every write.
 """
 
@@ -58,13 +61,32 @@ class AppState:
         self.api_key = api_key
 
 
-def _host_name(host: str) -> str:
-    h = host.strip().lower()
-    if h.startswith("["):
-        return h[1 : h.find("]")] if "]" in h else h
-    if h.count(":") == 1:
-        h = h.split(":", 1)[0]
-    return h.rstrip(".")
+_HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9_](?:[a-z0-9._-]{0,252})))(?::(?P<port>[0-9]{1,5}))?")
+_EVENTS = re.compile(r"/api(?:/projects/[^/]+)?/events")
+
+
+def split_host(host: str) -> tuple[str, int | None] | None:
+    """``(name, port)`` of a ``Host`` header (``host[:port]``, ``[v6][:port]``), lower
+    case, without a trailing dot; None when it is not exactly that (``[::1]evil.com``,
+    ``a b``, a port over 65535)."""
+    m = _HOST.fullmatch(host.strip().lower())
+    if m is None:
+        return None
+    port = int(m["port"]) if m["port"] else None
+    if port is not None and port > 65535:
+        return None
+    if m["v6"] is not None:
+        try:
+            ipaddress.IPv6Address(m["v6"])
+        except ValueError:
+            return None
+        return m["v6"], port
+    name = m["name"]
+    if name.endswith("."):
+        name = name[:-1]
+    if not name or ".." in name:
+        return None
+    return name, port
 
 
 def _is_ip(name: str) -> bool:
@@ -75,23 +97,23 @@ def _is_ip(name: str) -> bool:
     return True
 
 
-def _netloc(scheme: str, netloc: str) -> str:
-    """``host:port`` with the default port made explicit, for origin comparison."""
-    n = netloc.strip().lower()
-    if n.startswith("["):
-        end = n.find("]")
-        host, rest = n[: end + 1], n[end + 1 :]
-        port = rest[1:] if rest.startswith(":") else ""
-    elif ":" in n:
-        host, port = n.rsplit(":", 1)
-    else:
-        host, port = n, ""
-    return f"{host}:{port or ('443' if scheme == 'https' else '80')}"
+def _origin_key(scheme: str, host: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) with the default port made explicit, for origin comparison."""
+    parsed = split_host(host)
+    if parsed is None:
+        return None
+    name, port = parsed
+    return scheme, name, port if port is not None else (443 if scheme == "https" else 80)
+
+
+def _json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json"
 
 
 class Guard:
-    """Host allow-list, same-origin writes, bearer token, read-only. Pure ASGI so
-    streaming responses (SSE) pass through untouched."""
+    """Host allow-list, same-origin writes, bearer token, JSON writes, read-only. Pure
+    ASGI so streaming responses (SSE) pass through untouched."""
 
     def __init__(self, app: ASGIApp, *, state: AppState, allowed_hosts: set[str]) -> None:
         self.app = app
@@ -99,11 +121,26 @@ class Guard:
         self.allowed_hosts = allowed_hosts
 
     def host_ok(self, host: str) -> bool:
-        if not host:
+        parsed = split_host(host) if host else None
+        if parsed is None:
             return False
-        name = _host_name(host)
+        name = parsed[0]
         # An IP literal cannot be a rebinding attack: the page's origin is that IP.
         return name in LOCAL_HOSTS or name in self.allowed_hosts or _is_ip(name)
+
+    def token_ok(self, headers: Headers, scope: Scope, method: str, path: str) -> bool:
+        key = self.state.api_key
+        if not key:
+            return False
+        token = ""
+        auth = headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
+            token = auth[7:].strip()
+        elif method == "GET" and _EVENTS.fullmatch(path):
+            # EventSource cannot send headers: the page passes the key in the URL, on
+            # the events route only.
+            token = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("access_token") or [""])[0]
+        return bool(token) and hmac.compare_digest(token.encode("utf-8"), key.encode("utf-8"))
 
     def check(self, scope: Scope) -> HttpError | None:
         headers = Headers(scope=scope)
@@ -114,36 +151,52 @@ class Guard:
             return HttpError(
                 403,
                 "forbidden_host",
-                f"host {host!r} is not allowed",
+                f"host {host[:100]!r} is not allowed",
                 hint="open the UI at http://127.0.0.1:<port>/ or http://localhost:<port>/",
             )
         unsafe = method not in SAFE_METHODS
+        origin = headers.get("origin")
         if unsafe:
-            origin = headers.get("origin")
             if origin is not None:
-                o = urlsplit(origin)
+                o = urlsplit(origin) if origin != "null" else None
                 scheme = scope.get("scheme", "http")
-                if origin == "null" or o.scheme != scheme or _netloc(o.scheme, o.netloc) != _netloc(scheme, host):
-                    return HttpError(403, "forbidden_origin", f"cross-origin write refused (Origin {origin!r})")
-            if headers.get("sec-fetch-site") == "cross-site":
-                return HttpError(403, "forbidden_origin", "cross-site write refused")
-        if path.startswith("/api/") and self.state.api_key and path not in PUBLIC_API:
-            token = ""
-            auth = headers.get("authorization", "")
-            if auth[:7].lower() == "bearer ":
-                token = auth[7:].strip()
-            elif method == "GET" and path.endswith("/events"):
-                # EventSource cannot send headers: the page passes the key in the URL.
-                token = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("access_token") or [""])[0]
-            if not token or not hmac.compare_digest(token.encode("utf-8"), self.state.api_key.encode("utf-8")):
+                if (
+                    o is None
+                    or o.scheme != scheme
+                    or o.path not in ("", "/")
+                    or _origin_key(o.scheme, o.netloc) is None
+                    or _origin_key(o.scheme, o.netloc) != _origin_key(scheme, host)
+                ):
+                    return HttpError(403, "forbidden_origin", f"cross-origin write refused (Origin {origin[:100]!r})")
+            site = headers.get("sec-fetch-site")
+            if site is not None and site not in ("same-origin", "none"):
+                return HttpError(403, "forbidden_origin", f"write from another site refused (Sec-Fetch-Site: {site[:40]})")
+        api = path.startswith("/api/") or path == "/api"
+        authed = self.token_ok(headers, scope, method, path)
+        if api and self.state.api_key and path not in PUBLIC_API and not authed:
+            return HttpError(
+                401,
+                "unauthorized",
+                "missing or wrong API key",
+                hint="send Authorization: Bearer <LEANSPEC_API_KEY>",
+            )
+        if unsafe and api:
+            if self.state.readonly:
+                return HttpError(403, "readonly", "this server is read-only (started with --readonly)")
+            if origin is None and not authed:
                 return HttpError(
-                    401,
-                    "unauthorized",
-                    "missing or wrong API key",
-                    hint="send Authorization: Bearer <LEANSPEC_API_KEY>",
+                    403,
+                    "forbidden_origin",
+                    "a write needs this server's Origin header (or the API key)",
+                    hint="send Origin: http://<host>:<port> of this server, as a browser does",
                 )
-        if unsafe and self.state.readonly and path.startswith("/api/"):
-            return HttpError(403, "readonly", "this server is read-only (started with --readonly)")
+            has_body = headers.get("transfer-encoding") is not None or headers.get("content-length", "0").strip() not in ("", "0")
+            if has_body and not _json_type(headers.get("content-type", "")):
+                return HttpError(
+                    415,
+                    "unsupported_media_type",
+                    "a write's body must be JSON: send Content-Type: application/json",
+                )
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
