@@ -23,16 +23,11 @@ from mcp.types import Tool as MCPTool
 from .. import __version__
 from .context import ProjectHolder
 from .errors import error_payload, tool_error
+from .handshake import INSTRUCTIONS, SERVER_NAME, SERVER_TITLE
 from .prompts import register_prompts
 from .resources import register_resources, spec_resources
 from .tools import register_tools
 
-INSTRUCTIONS = """\
-LeanSpec: spec-driven development. Specs are markdown folders (specs/NNN-name/README.md) \
-with YAML frontmatter (status planned|in-progress|complete|archived, priority, tags, \
-depends_on, parent). Find specs with `list` or `search`, read one with `view`, change it \
-with `update` (pass the content_hash you read as expected_hash to refuse stale edits). \
-Every write is atomic and returns the new content_hash. Errors carry a stable `code` and a `hint`."""
 
 
 def slim_schema(node: Any) -> Any:
@@ -95,8 +90,8 @@ class LeanSpecServer(MCPServer):
 def build_server(root: str | Path | None = None, *, specs_dir: str | None = None) -> LeanSpecServer:
     holder = ProjectHolder(root, specs_dir=specs_dir)
     server = LeanSpecServer(
-        "lean-spec",
-        title="LeanSpec",
+        SERVER_NAME,
+        title=SERVER_TITLE,
         instructions=INSTRUCTIONS,
         version=__version__,
         log_level="WARNING",
