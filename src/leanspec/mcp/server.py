@@ -29,7 +29,6 @@ from .resources import register_resources, spec_resources
 from .tools import register_tools
 
 
-
 def slim_schema(node: Any) -> Any:
     """Drop what pydantic adds but an agent does not need (titles, ``anyOf [X, null]``
     with a null default): the tool list is read on every session, so it is kept small.
