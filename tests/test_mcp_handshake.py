@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from leanspec.mcp import handshake  # noqa: E402
+from leanspec.mcp import handshake
 
 TIMEOUT = 120
 
