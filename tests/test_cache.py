@@ -396,3 +396,79 @@ def test_body_split_matches_the_document_parser(text: str) -> None:
     from leanspec.core.frontmatter import Document
 
     assert cache.body_of(text) == Document.parse(text).body
+
+
+def _session_misses(root: Path, missed: list[str] | None = None) -> tuple[int, list[Any]]:
+    """A fresh process's view: reload the cache file, load every spec, count re-reads
+    (and collect the re-read paths into ``missed``)."""
+    store = Project.open(root).store
+    cache.forget(store)
+    sess = cache.Session(store, cache.get_cache(store))
+    if missed is not None:
+        real_miss = sess._miss
+
+        def spy(e: Any, rel: str, *rest: Any) -> Any:
+            missed.append(rel)
+            return real_miss(e, rel, *rest)
+
+        sess._miss = spy  # type: ignore[method-assign]
+    specs = [sess.load(e) for e in store.entries()]
+    sess.finish(store.entries())
+    return sess.misses, specs
+
+
+def test_recently_written_files_are_read_once(fixture_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written just before a listing (a checkout, a generator) are read by that
+    listing and trusted by the next one, though their ctime is < 2 s old: the read
+    happened after the file system's clock (the probe file's ctime) had moved past
+    their ctime, so no later write can give them their key back."""
+    assert_same(fixture_project, monkeypatch)
+    targets = readmes(fixture_project)[:10]
+    for f in targets:
+        f.write_bytes(f.read_bytes() + b"\nappended\n")
+    written = time.time_ns()
+    time.sleep(0.05)  # past GUARD_NS
+    # The fixture was copied moments ago, so files the copy wrote within GUARD_NS of the
+    # first probe may still be racy: this test is about the files written now.
+    first: list[str] = []
+    _session_misses(fixture_project, first)
+    want = {f.relative_to(fixture_project).as_posix() for f in targets}
+    assert want <= set(first)
+    second: list[str] = []
+    _misses, specs = _session_misses(fixture_project, second)
+    assert time.time_ns() - written < cache.RACY_NS, "the machine was too slow to test this"
+    assert not want & set(second), sorted(want & set(second))
+    assert (fixture_project / cache.CACHE_DIR / cache.PROBE_FILE).is_file()
+    assert_same(fixture_project, monkeypatch, fresh_process=True)
+    assert any("appended" in s.body for s in specs)
+
+
+def test_racy_entries_are_rechecked_by_content(fixture_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry verified too close to its ctime stays racy: each load re-reads it; equal
+    bytes reuse the record (no parse), different bytes under an unchanged stat key
+    (a rewrite in the same timestamp tick, simulated by planting the new key) are
+    parsed again."""
+    monkeypatch.setattr(cache, "GUARD_NS", 10**15)  # the probe vouches for nothing
+    assert_same(fixture_project, monkeypatch)
+    store = Project.open(fixture_project).store
+    rel = next(iter(cache.get_cache(store).files))
+    path = fixture_project / rel
+    rewrite_same_size_same_mtime(path, random.Random(5))
+    before, _ = _session_misses(fixture_project)  # the rewrite changed ctime: re-read
+    c = cache.get_cache(store)
+    st = path.stat()
+    old = c.files[rel]
+    stale_hash = "0" * 64
+    # Same key as the file now, a stale hash, verified at its ctime: what a same-tick
+    # rewrite after the read would leave behind.
+    c.files[rel] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, st.st_ctime_ns, stale_hash, *old[6:])
+    c.save()
+    misses, specs = _session_misses(fixture_project)
+    spec = next(s for s in specs if s.path == rel)
+    assert spec.content_hash == old[5] != stale_hash  # parsed again from the bytes
+    assert misses >= 1
+    # Racy but equal bytes: the record is reused (frontmatter not parsed again).
+    misses, specs = _session_misses(fixture_project)
+    spec = next(s for s in specs if s.path == rel)
+    assert isinstance(spec, cache.CachedSpec) and spec._fm_blob is not None
+    assert_same(fixture_project, monkeypatch, fresh_process=True)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from .. import __version__
 from ..core.untrusted import terminal_safe
 from ._app import Ctx, Outcome
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
+if TYPE_CHECKING:
+    from typing import Any
 
 # Command modules, each with ``register(subparsers, common)``. Kept light: heavy
 # imports happen inside the command functions.
@@ -75,6 +77,27 @@ EXIT_CODES = {
 _CURRENT_ARGV: list[str] = []
 
 
+def _skip_gettext() -> None:
+    """argparse passes every message through ``gettext``, which imports ``locale`` and
+    searches ``<sys.base_prefix>/share/locale`` for a ``messages.mo`` on each call
+    (2-9 ms per run). When that folder does not exist no translation can be found and
+    gettext returns every message unchanged, so argparse is told to do just that."""
+    if not os.path.isdir(os.path.join(sys.base_prefix, "share", "locale")):
+        argparse._ = _same  # type: ignore[attr-defined]
+        argparse.ngettext = _plural  # type: ignore[attr-defined]
+
+
+def _same(message: str) -> str:
+    return message
+
+
+def _plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural  # gettext's NullTranslations.ngettext
+
+
+_skip_gettext()
+
+
 def _columns() -> int:
     """``shutil.get_terminal_size().columns`` without importing shutil (and the bz2,
     lzma and zlib modules it pulls in): argparse asks for it on every add_argument."""
@@ -106,6 +129,8 @@ class _Parser(argparse.ArgumentParser):
         # Usage errors honour --json too (agents parse stdout).
         argv = _CURRENT_ARGV
         if "--json" in argv or ("json" in argv and ("-o" in argv or "--output" in argv)):
+            import json
+
             print(json.dumps({"ok": False, "error": {"code": "usage", "message": message}}))
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {terminal_safe(message)}", file=sys.stderr)
@@ -178,6 +203,8 @@ def _dumps(data: Any, stream: Any) -> str:
     """JSON text: indented for a person at a terminal, compact when piped (agents and
     scripts). Indenting forces json's pure-Python encoder, ~6x slower on a 10,000-spec
     listing; compact output uses the C encoder. Same data either way."""
+    import json  # not at the top: text output never needs it
+
     try:
         tty = stream.isatty()
     except (AttributeError, ValueError, OSError):
@@ -194,6 +221,8 @@ def _emit(ctx: Ctx, out: Outcome) -> None:
         try:
             stream.write(js + "\n")
         except UnicodeEncodeError:  # a lone surrogate from a YAML escape: ASCII JSON
+            import json
+
             stream.write(json.dumps(out.data, separators=(",", ":"), default=str) + "\n")
     else:
         text = out.text if isinstance(out.text, str) else "\n".join(out.text)

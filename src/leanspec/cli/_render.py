@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..core.model import STATUS_EMOJI
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 
 if TYPE_CHECKING:
     from ..core.model import Spec

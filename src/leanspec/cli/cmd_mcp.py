@@ -35,7 +35,12 @@ def cmd_mcp(ctx: Ctx, args: argparse.Namespace) -> Outcome:
     if root is not None and not Path(root).is_dir():
         # An explicit but wrong --project is a configuration mistake: fail now, loudly.
         raise ProjectNotFound(f"project folder does not exist: {root}", hint="fix --project in the MCP client config")
-    from ..mcp.server import serve
+    from ..mcp.handshake import serve_relayed
 
-    serve(root, specs_dir=getattr(args, "specs_dir", None))
+    def run() -> None:
+        from ..mcp.server import serve  # the SDK: 0.6-1.5 s, while the relay answers initialize
+
+        serve(root, specs_dir=getattr(args, "specs_dir", None))
+
+    serve_relayed(run)
     return Outcome()

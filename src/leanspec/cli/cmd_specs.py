@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from ._app import Ctx, Outcome
 from ._render import spec_line, status_icon
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
+if TYPE_CHECKING:
+    from typing import Any
 
 # register() accepts only=COMMAND (cli._main passes it when the run's command is known).
 REGISTER_ONE = True
@@ -240,7 +243,6 @@ def _ops(a: argparse.Namespace) -> Any:
 
 def cmd_update(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..core.errors import InvalidInput, LeanSpecError
-    from ..workflows import claims as claims_api
 
     ops = _ops(a)
     if ops.is_empty():
@@ -263,7 +265,9 @@ def cmd_update(ctx: Ctx, a: argparse.Namespace) -> Outcome:
             lines.append(ctx.c("✗ ", "red") + f"{ref}: {exc.message}")
             continue
         d = r.to_dict()
-        if "status" in r.changed:
+        if "status" in r.changed and r.spec.status == "in-progress" and r.spec.depends_on:
+            from ..workflows import claims as claims_api
+
             w = claims_api.start_warnings(ctx.project, r.spec)
             if w:
                 d["warnings"] = w
@@ -284,7 +288,8 @@ def cmd_update(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..workflows import claims as claims_api
+    from ..store.leases import LeaseStore
+
     p = ctx.project
     spec_ref, filename = p.store.split_file_ref(a.spec)
     if filename is not None or a.raw:
@@ -313,12 +318,19 @@ def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         lines.append("Assignee: " + s.assignee)
     # Text only: the JSON stays Spec.to_dict(), the same object as MCP `view` and the
     # HTTP API (tests/test_parity.py); `claims --json` and `list --deps --json` carry these.
-    lease = claims_api.leases(p).get(s.name)
+    # The claims machinery (git, json) only when this clone has a lease at all.
+    lease = None
+    if LeaseStore.for_root(p.root).any():
+        from ..workflows import claims as claims_api
+
+        lease = claims_api.leases(p).get(s.name)
     if lease is not None:
         from .cmd_claims import lease_text
 
         lines.append("Claimed by: " + lease_text(lease.to_dict(claims_api.claims_now_of(p))))
     if s.depends_on:
+        from ..workflows import claims as claims_api
+
         lines.append("Depends on: " + ", ".join(_dep_text(x) for x in claims_api.readiness(p).deps(s)))
     if s.parent:
         lines.append("Parent: " + s.parent)
@@ -333,7 +345,8 @@ def cmd_view(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
 
 def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
-    from ..workflows import claims as claims_api
+    from ..store.leases import LeaseStore
+
     specs, problems = ctx.project.list(
         status=_csv(a.status),
         tags=_csv(a.tag),
@@ -346,6 +359,8 @@ def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     )
     r = None
     if a.ready or a.blocked or a.deps:
+        from ..workflows import claims as claims_api
+
         r = claims_api.readiness(ctx.project)
         if a.ready:
             keep = {s.name for s in r.ready()}
@@ -355,8 +370,13 @@ def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     total = len(specs)
     if a.limit is not None:
         specs = specs[: max(0, a.limit)]
-    leases = claims_api.leases(ctx.project)
-    now = claims_api.claims_now_of(ctx.project) if leases else None
+    leases: dict[str, Any] = {}
+    now = None
+    if LeaseStore.for_root(ctx.project.root).any():  # the claims machinery only when needed
+        from ..workflows import claims as claims_api
+
+        leases = claims_api.leases(ctx.project)
+        now = claims_api.claims_now_of(ctx.project) if leases else None
     # Render only the form that is printed (each costs ~10-50 ms per 1,000 specs).
     data = {
         "specs": [_list_dict(s, leases, r if (a.deps or a.blocked) else None, now) for s in specs] if ctx.json else [],

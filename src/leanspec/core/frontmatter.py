@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import sys
-from typing import Any
 
 from . import yamlsubset
 from .errors import MalformedSpec
 from .lazyre import LazyRe
 from .values import Value
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
+if TYPE_CHECKING:
+    from typing import Any
 
 # PyYAML is imported on first use (10-13 ms): warm reads come from the metadata cache
 # and never parse YAML, so most commands never pay for it.

@@ -22,18 +22,11 @@ from mcp.types import Tool as MCPTool
 from .. import __version__
 from .context import ProjectHolder
 from .errors import error_payload, tool_error
+from .handshake import INSTRUCTIONS, SERVER_NAME, SERVER_TITLE
 from .prompts import register_prompts
 from .resources import register_resources
 from .shape import lean, unknown_arguments
 from .tools import register_tools
-
-INSTRUCTIONS = """\
-LeanSpec: spec-driven development. Specs are markdown folders (specs/NNN-name/README.md) \
-with YAML frontmatter (status planned|in-progress|complete|archived, priority, tags, \
-depends_on, parent). Find specs with `list` or `search` (`fields` picks the keys), read one \
-with `view`, change it with `update` (pass the content_hash you read as expected_hash to \
-refuse stale edits). Every write is atomic and returns the new content_hash (12 hex). \
-Errors carry a stable `code`, a `hint` and `details` (open items, candidates, valid names)."""
 
 
 def slim_schema(node: Any) -> Any:
@@ -244,8 +237,8 @@ def _replacement(head: bytes, reason: str, details: dict[str, Any]) -> str:
 def build_server(root: str | Path | None = None, *, specs_dir: str | None = None) -> LeanSpecServer:
     holder = ProjectHolder(root, specs_dir=specs_dir)
     server = LeanSpecServer(
-        "lean-spec",
-        title="LeanSpec",
+        SERVER_NAME,
+        title=SERVER_TITLE,
         instructions=INSTRUCTIONS,
         version=__version__,
         log_level="WARNING",

@@ -18,7 +18,15 @@ The cache is never trusted over the files:
   timestamp tick can keep its size and mtime. An entry whose ctime is within
   ``RACY_NS`` of the moment it was verified is re-read and re-hashed on every load
   until it is old enough to be trusted. ctime is used (not only mtime) because
-  ``os.utime`` can move mtime back but nobody can move ctime;
+  ``os.utime`` can move mtime back but nobody can move ctime. "The moment it was
+  verified" is measured on the file system's own clock when possible: before reading,
+  a session touches ``.lean-spec/cache/probe`` and takes its ctime; a file on the same
+  device whose ctime is below that (minus ``GUARD_NS``) was last changed in an earlier
+  timestamp tick than the read, so any later change gets a different ctime, and it is
+  trusted at once (git compares with its index file's mtime the same way). So a file
+  written just before a listing (a checkout, a generator) is read once, not on every
+  run for two seconds. A racy re-read whose bytes hash as recorded reuses the record
+  instead of parsing again;
 * a missing, truncated, corrupt or foreign-version file (format, Python, leanspec
   version, README file name) is ignored and rebuilt; deleting it changes only speed;
 * ``LEANSPEC_NO_CACHE=1`` turns it off entirely.
@@ -38,36 +46,40 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import io
 import os
 import pickle
 import sys
 import threading
 import time
-from pathlib import Path
-from typing import Any, Protocol
 
 from ..core import confine
-from ..core.config import Config
+from ..core.digest import sha256_hex
 from ..core.model import Spec, checklist_counts, dumps_compact, first_h1
-from ..core.refs import Entry
 
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 
-class Store(Protocol):
-    """What the cache needs of the store (``store.Store`` is one): the cache sits below
-    the store, which calls it from ``load_all``, so it names no store module."""
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Protocol
 
-    root: Path
-    config: Config
+    from ..core.config import Config
+    from ..core.refs import Entry
 
-    def entries(self) -> list[Entry]: ...
-    def readme_path(self, e: Entry) -> Path: ...
-    def load_entry(self, e: Entry) -> Spec: ...
-    def parse(self, e: Entry, path: Path, data: bytes, size: int, mtime: float) -> Spec: ...
-    def sub_files(self, d: Path) -> list[str]: ...
-    def spec_base(self) -> str: ...
-    def read_spec_bytes(self, e: Entry, path: Path) -> tuple[bytes, os.stat_result]: ...
+    class Store(Protocol):
+        """What the cache needs of the store (``store.Store`` is one): the cache sits
+        below the store, which calls it from ``load_all``, so it names no store module."""
+
+        root: Path
+        config: Config
+
+        def entries(self) -> list[Entry]: ...
+        def readme_path(self, e: Entry) -> Path: ...
+        def load_entry(self, e: Entry) -> Spec: ...
+        def parse(self, e: Entry, path: Path, data: bytes, size: int, mtime: float) -> Spec: ...
+        def sub_files(self, d: Path) -> list[str]: ...
+        def spec_base(self) -> str: ...
+        def read_spec_bytes(self, e: Entry, path: Path) -> tuple[bytes, os.stat_result]: ...
 
 CACHE_DIR = ".lean-spec/cache"
 CACHE_FILE = "specs.pickle"
@@ -76,6 +88,14 @@ MAGIC = b"LEANSPEC-CACHE\n"
 # Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
 RACY_NS = 2_000_000_000
+# A file the session verified after touching PROBE_FILE (in the cache folder, on the same
+# file system) is trusted once its ctime is below the probe's ctime minus GUARD_NS:
+# both come from the file system's own clock at its own granularity, so no later write
+# can give it its old ctime back (see Session.verified_ns). The guard covers a coarse
+# clock that is not strictly monotonic between inodes.
+PROBE_FILE = "probe"
+GUARD_NS = 20_000_000
+PROBE_TTL_NS = 1_000_000_000  # a probe is reused for this long (an older probe is only more careful)
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 MAX_READ = 64 * 1024 * 1024  # = specfile.MAX_SPEC_BYTES; bigger files take the store's path
 
@@ -273,7 +293,7 @@ class CachedSpec(Spec):
         # the body, no YAML, no folder listing.
         try:
             data = store.read_spec_bytes(e, store.readme_path(e))[0]
-            if len(data) < MAX_READ and hashlib.sha256(data).hexdigest() == self.content_hash:
+            if len(data) < MAX_READ and sha256_hex(data) == self.content_hash:
                 return self._keep_body(body_of(data.decode("utf-8")))
         except (OSError, UnicodeDecodeError):
             pass
@@ -320,6 +340,20 @@ def body_of(text: str) -> str:
         start = nl + 1
 
 
+def make_cache_dir(d: str) -> bool:
+    """Create the cache folder (if needed) with the ``.gitignore`` that hides it from
+    git. False when ``.lean-spec/`` or ``cache/`` is a symlink: never write through it."""
+    os.makedirs(d, exist_ok=True)
+    if os.path.realpath(d) != os.path.abspath(d):
+        return False
+    gi = os.path.join(d, ".gitignore")
+    if not os.path.lexists(gi):
+        fd = os.open(gi, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with open(fd, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
+            f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
+    return True
+
+
 def write_cache_file(path: str, *parts: bytes) -> bool:
     """Replace a cache file atomically (unique temp file + rename) and make sure the cache
     folder ignores itself in git. No fsync: a cache lost to a power cut is only a slower
@@ -328,14 +362,8 @@ def write_cache_file(path: str, *parts: bytes) -> bool:
     d = os.path.dirname(path)
     tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
-        os.makedirs(d, exist_ok=True)
-        if os.path.realpath(d) != os.path.abspath(d):
-            return False  # .lean-spec/ or cache/ is a symlink: never write through it
-        gi = os.path.join(d, ".gitignore")
-        if not os.path.lexists(gi):
-            fd = os.open(gi, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-            with open(fd, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
-                f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
+        if not make_cache_dir(d):
+            return False
         with open(tmp, "wb") as f:  # not-a-spec-file: cache temp file
             for part in parts:
                 f.write(part)
@@ -480,6 +508,29 @@ class MetaCache:
                     self.loaded_stat = other.loaded_stat
 
 
+def probe_fs_time(cache_dir: str) -> tuple[int, int] | None:
+    """(st_dev, ctime_ns) of ``cache_dir/probe`` touched now: "now" on the file
+    system's own clock, at its own timestamp granularity (the folder is created as
+    the save would). None when it cannot be written (the wall clock is used then)."""
+    if read_only(cache_dir):
+        return None
+    try:
+        if not make_cache_dir(cache_dir):
+            return None
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(os.path.join(cache_dir, PROBE_FILE), flags, 0o644)  # not-a-spec-file: the cache's clock probe
+    except (OSError, AttributeError):  # no O_NOFOLLOW (Windows): the wall clock
+        return None
+    try:
+        os.utime(fd)  # sets mtime, and so ctime, to the kernel's current file time
+        st = os.fstat(fd)
+    except (OSError, NotImplementedError):
+        return None
+    finally:
+        os.close(fd)
+    return st.st_dev, st.st_ctime_ns
+
+
 def read_only(cache_dir: str) -> bool:
     """A folder whose mode has no write bit at all is read-only by intent, even for
     root (who bypasses permission checks): never create the cache inside it."""
@@ -547,6 +598,9 @@ class Session:
         self.body_budget: list[int] | None = None
         self.journal: Any = None  # watch.Journal, set by a warm listing
         self.untrusted: set[str] = set()
+        self.cache_dir = os.path.dirname(cache.path)
+        self._probe: tuple[int, int] | None = None  # (st_dev, ctime_ns) of the probe file
+        self._probe_at = -PROBE_TTL_NS - 1  # wall clock when it was taken
 
     def load(self, e: Entry) -> Spec:
         dpath = str(e.dir)
@@ -578,10 +632,14 @@ class Session:
             or rec[1] != st.st_mtime_ns
             or rec[2] != st.st_ino
             or rec[3] != st.st_ctime_ns
-            or st.st_ctime_ns + RACY_NS > rec[4]  # racy when verified: re-check
         ):
             return self._miss(e, rel, rel_dir)
+        if st.st_ctime_ns + RACY_NS > rec[4]:  # racy when verified: re-check the bytes
+            return self._miss(e, rel, rel_dir, rec)
         self.hits += 1
+        return self._hit(e, rel, rec, st)
+
+    def _hit(self, e: Entry, rel: str, rec: tuple[Any, ...], st: os.stat_result) -> CachedSpec:
         s = _new_cached(CachedSpec)
         s.name = e.name
         s.number = e.number
@@ -601,6 +659,22 @@ class Session:
         s.cached_facts = rec[10]
         return s
 
+    def verified_ns(self, dev: int) -> int:
+        """The "verified at" stamp to record for a file on device ``dev`` that is read
+        (or listed) after this call: an entry is trusted later iff its ctime +
+        ``RACY_NS`` <= the stamp. The wall clock now, or, when the probe file lives on
+        the same device, the probe's ctime - ``GUARD_NS`` + ``RACY_NS`` - 1 if that is
+        later: trusted iff ctime < probe ctime - ``GUARD_NS``, both on the file
+        system's clock (the probe is touched BEFORE the read it vouches for)."""
+        now = time.time_ns()
+        if now - self._probe_at > PROBE_TTL_NS:
+            self._probe = probe_fs_time(self.cache_dir)
+            self._probe_at = now
+        p = self._probe
+        if p is not None and p[0] == dev:
+            return max(now, p[1] - GUARD_NS + RACY_NS - 1)
+        return now
+
     def sub_specs_of(self, e: Entry) -> list[str]:
         dpath = str(e.dir)
         return self._sub_specs(e, dpath, dpath[self.root_len :])
@@ -619,7 +693,7 @@ class Session:
             and st.st_ctime_ns + RACY_NS <= d[3]
         ):
             return list(d[4])
-        now = time.time_ns()
+        now = self.verified_ns(st.st_dev)
         names = self.store.sub_files(e.dir)  # listed AFTER the stat (see _miss)
         self._record_dir(rel_dir, st, now, names)
         return names
@@ -634,8 +708,10 @@ class Session:
             else:
                 self.new_dirs[rel_dir] = rec
 
-    def _miss(self, e: Entry, rel: str, rel_dir: str) -> Spec:
-        """Read the file the way the store does, and record what it found."""
+    def _miss(self, e: Entry, rel: str, rel_dir: str, racy: tuple[Any, ...] | None = None) -> Spec:
+        """Read the file the way the store does, and record what it found. ``racy``:
+        the record whose stat key still matches but which was verified too early; if
+        the bytes hash as it says, it is reused (verified again now), not re-parsed."""
         self.misses += 1
         path = f"{e.dir}/{self.default_file}"
         # stat BEFORE reading: if the file changes while we read, the recorded key is
@@ -647,7 +723,7 @@ class Session:
             fd = confine.open_read(path, str(e.dir), self.store.spec_base())
             try:
                 st = os.fstat(fd)
-                verified = time.time_ns()
+                verified = self.verified_ns(st.st_dev)
                 with open(fd, "rb", closefd=False) as f:
                     data = f.read(MAX_READ)
             finally:
@@ -656,8 +732,19 @@ class Session:
             return self.store.load_entry(e)  # the store words the problem
         if len(data) != st.st_size or len(data) >= MAX_READ:
             return self.store.load_entry(e)  # changing under us, or huge: no record
+        if (
+            racy is not None
+            and racy[:4] == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+            and sha256_hex(data) == racy[5]
+        ):
+            # Same key, same bytes: the record is right; only its stamp moves on. The
+            # folder's sub-spec list keeps its own key (checked on demand).
+            rec = (*racy[:4], verified, *racy[5:])
+            if st.st_ctime_ns + RACY_NS <= verified:
+                self.new_files[rel] = rec
+            return self._hit(e, rel, rec, st)
         parsed = self.store.parse(e, self.store.readme_path(e), data, st.st_size, st.st_mtime)
-        self._record_dir(rel_dir, dst, verified, parsed.sub_specs)
+        self._record_dir(rel_dir, dst, verified if dst.st_dev == st.st_dev else time.time_ns(), parsed.sub_specs)
         body = parsed.body
         spec = CachedSpec(
             parsed.name,
@@ -768,7 +855,7 @@ def status(store: Store) -> dict[str, Any]:
 
 
 # Content-keyed caches kept beside the metadata cache (tokens.TokenCache, validatecache).
-SIBLING_FILES = ("tokens.bin", "validate.pickle", "search.idx", "search-delta.idx")
+SIBLING_FILES = ("tokens.bin", "validate.pickle", "search.idx", "search-delta.idx", PROBE_FILE)
 
 
 def clear(store: Store) -> bool:

@@ -13,11 +13,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from ..core import refs
 from ..core.refs import Entry
 from . import fsutil
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
+if TYPE_CHECKING:
+    from typing import Any
 
 # Lookups by exact folder name stat "container/name"; on a case-insensitive file system
 # that would also find "001-Foo" for "001-foo", so they list folders there instead.
