@@ -304,16 +304,25 @@ def test_graph_search_and_stats_pages(page: Any, served: Server, fixture_project
     assert titles == sorted(titles, key=str.lower)
 
 
-def test_theme_toggle(page: Any, served: Server) -> None:
+def test_theme_light_dark_system(page: Any, served: Server) -> None:
+    page.emulate_media(color_scheme="light")
     page.goto(served.url + "/board")
     page.wait_for_selector(".card")
-    before = page.evaluate("document.documentElement.dataset.theme")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"  # system by default
     page.click("#theme-btn")
-    after = page.evaluate("document.documentElement.dataset.theme")
-    assert {before, after} == {"light", "dark"}
+    page.click('[data-theme-choice="dark"]')
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.reload()
     page.wait_for_selector(".card")
-    assert page.evaluate("document.documentElement.dataset.theme") == after  # remembered
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # remembered
+    page.click("#theme-btn")
+    page.click('[data-theme-choice="system"]')  # "system" can be restored
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    page.emulate_media(color_scheme="dark")
+    wait_until(lambda: page.evaluate("document.documentElement.dataset.theme") == "dark", what="the system theme")
+    page.reload()
+    page.wait_for_selector(".card")
+    assert page.evaluate("document.documentElement.dataset.themePref") == "system"
 
 
 def test_multi_project_switcher(browser: Any, fixture_project: Path, empty_project: Path) -> None:

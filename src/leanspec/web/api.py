@@ -359,12 +359,47 @@ def spec_deps(call: Call) -> dict[str, Any]:
     return {"ok": True, **g.deps(ref, mode, depth)}
 
 
+COMPACT_KEYS = ("name", "number", "title", "status", "priority", "tags", "assignee", "parent", "archived", "content_hash")
+
+
+def compact_card(s: Spec) -> dict[str, Any]:
+    """What a board card shows (``?compact=true``): a tenth of ``Spec.to_dict()``."""
+    done, total = s.checklist
+    card: dict[str, Any] = {k: getattr(s, k) for k in COMPACT_KEYS}
+    card["checklist"] = {"done": done, "total": total}
+    if s.depends_on:
+        card["depends_on"] = s.depends_on
+    return card
+
+
+def _problems(call: Call) -> list[dict[str, str]]:
+    return [p.to_dict() for p in call.project.load(include_archived=True).problems]
+
+
+def _other_values(specs: list[Spec]) -> dict[str, dict[str, int]]:
+    """Status and priority values LeanSpec does not know (a hand edit: ``blocked``,
+    ``urgent``), counted as written, so a page can show them instead of hiding them."""
+    from ..model import PRIORITIES as PRIOS
+
+    st: dict[str, int] = {}
+    pr: dict[str, int] = {}
+    for s in specs:
+        if s.archived:
+            continue
+        if s.status.strip().lower() not in STATUSES:
+            st[s.status] = st.get(s.status, 0) + 1
+        if s.priority and s.priority.strip().lower() not in PRIOS:
+            pr[s.priority] = pr.get(s.priority, 0) + 1
+    return {"status": st, "priority": pr}
+
+
 def board(call: Call) -> dict[str, Any]:
     from ..board import build_board
     from ..listing import make_filter
 
     q = call.query
     archived = _bool(q.get("archived"))
+    compact = _bool(q.get("compact"))
     f = make_filter(
         tags=_multi(call, "tag", "tags") or None,
         priority=_multi(call, "priority") or None,
@@ -375,7 +410,13 @@ def board(call: Call) -> dict[str, Any]:
     text = (q.get("q") or "").strip()
     if text:
         specs = _text_filter(call, specs, text)
-    return {"ok": True, **build_board(specs, group_by=q.get("group_by") or "status", include_archived=archived)}
+    out = build_board(
+        specs,
+        group_by=q.get("group_by") or "status",
+        include_archived=archived,
+        card=compact_card if compact else None,
+    )
+    return {"ok": True, **out, "compact": compact, "problems": _problems(call)}
 
 
 def deps(call: Call) -> dict[str, Any]:
@@ -454,7 +495,16 @@ def stats(call: Call) -> dict[str, Any]:
             months = min(240, span // 30 + 2)
     out["timeline"] = timeline(specs, days=days or 30, months=months)
     out["cycle_times"] = _cycle_times(specs)
+    out["other_values"] = _other_values(specs)
+    out["problems"] = _problems(call)
     return {"ok": True, **out}
+
+
+def spec_tokens_route(call: Call) -> dict[str, Any]:
+    from ..tokens import spec_tokens
+
+    ref = check_ref(call.param("ref"))
+    return {"ok": True, **spec_tokens(call.project, ref)}
 
 
 def search_route(call: Call) -> dict[str, Any]:
@@ -747,6 +797,7 @@ PROJECT_ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/specs/{ref}/checklist", toggle_check),
     ("POST", "/specs/{ref}/archive", archive_spec),
     ("GET", "/specs/{ref}/deps", spec_deps),
+    ("GET", "/specs/{ref}/tokens", spec_tokens_route),
     ("GET", "/board", board),
     ("GET", "/deps", deps),
     ("GET", "/stats", stats),
