@@ -359,16 +359,27 @@ def spec_deps(call: Call) -> dict[str, Any]:
     return {"ok": True, **g.deps(ref, mode, depth)}
 
 
-COMPACT_KEYS = ("name", "number", "title", "status", "priority", "tags", "assignee", "parent", "archived", "content_hash")
-
-
 def compact_card(s: Spec) -> dict[str, Any]:
-    """What a board card shows (``?compact=true``): a tenth of ``Spec.to_dict()``."""
+    """What a board card shows (``?compact=true``): name, number, title, status,
+    priority, tags, assignee, parent, archived, checklist, depends_on and a 16-digit
+    ``content_hash`` prefix (enough for ``If-Match``); empty and null fields are left out."""
+    card: dict[str, Any] = {"name": s.name, "number": s.number, "title": s.title, "status": s.status}
+    if s.priority:
+        card["priority"] = s.priority
+    if s.tags:
+        card["tags"] = s.tags
+    if s.assignee:
+        card["assignee"] = s.assignee
+    if s.parent:
+        card["parent"] = s.parent
+    if s.archived:
+        card["archived"] = True
     done, total = s.checklist
-    card: dict[str, Any] = {k: getattr(s, k) for k in COMPACT_KEYS}
-    card["checklist"] = {"done": done, "total": total}
+    if total:
+        card["checklist"] = [done, total]
     if s.depends_on:
         card["depends_on"] = s.depends_on
+    card["content_hash"] = s.content_hash[:16]
     return card
 
 

@@ -267,6 +267,13 @@ export async function mount(view, { app, params }) {
     const kids = new Map();
     for (const s of state.specs) if (s.parent) kids.set(s.parent, (kids.get(s.parent) || 0) + 1);
     for (const s of state.specs) {
+      // compact cards leave empty fields out
+      s.tags = s.tags || [];
+      s.checklist = Array.isArray(s.checklist) ? { done: s.checklist[0], total: s.checklist[1] } : s.checklist || { done: 0, total: 0 };
+      s.priority = s.priority || null;
+      s.assignee = s.assignee || null;
+      s.parent = s.parent || null;
+      s.archived = !!s.archived;
       s._hay = `${s.title} ${s.name} ${s.tags.join(" ")} ${s.assignee || ""} ${s.status} ${s.priority || ""}`.toLowerCase();
       s._kids = kids.get(s.name) || 0;
     }

@@ -703,7 +703,7 @@ export async function mount(view, { app, ref: specRef, params }) {
   const root = h("div", { class: "spec-page" }, panels.banner,
     h("div", { class: "spec-layout" },
       h("div", { class: "spec-main" }, panels.head, panels.tabs, panels.doc),
-      h("aside", { class: "side" }, panels.toc, buildProps(), panels.rel, panels.details)));
+      h("aside", { class: "side" }, buildProps(), panels.toc, panels.rel, panels.details)));
   view.append(root);
   renderAll();
   loadBadges();
@@ -718,8 +718,12 @@ export async function mount(view, { app, ref: specRef, params }) {
       if (pending.length) { refreshWanted = true; return; } // the queue's settle() reads the result
       try {
         if (state.editing) {
+          // The text being edited is never touched; the fields on the right follow the file.
           const res = await get(`/specs/${ref(state.spec.name)}`);
+          if (pending.length || state.dead) return;
           const latest = state.tab ? (await get(`/specs/${ref(state.spec.name)}/files/${encodeURIComponent(state.tab)}`)).content_hash : res.spec.content_hash;
+          state.spec = res.spec;
+          renderHead(); syncProps(); renderRel(); renderDetails();
           if (latest !== state.base && !state.staleWhileEditing) { state.staleWhileEditing = true; renderBanner(); }
           return;
         }
