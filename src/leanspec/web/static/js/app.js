@@ -408,8 +408,10 @@ async function start() {
     const r = parse(location.pathname);
     session.project = r.project && app.info.projects.some((p) => p.id === r.project) ? r.project : app.info.default_project;
   }
-  connectEvents();
+  // The first page loads before the event stream opens (its "hello" then refreshes
+  // the page once, so nothing that changed in between is missed).
   await route();
+  connectEvents();
 }
 
 start();

@@ -265,5 +265,6 @@ export async function mount(view, { app, ref: focusRef, params }) {
   }
 
   await load();
+  performance.mark("graph-ready");
   return { title: focusRef ? t("Graph: {ref}", { ref: focusRef }) : t("Graph"), refresh: () => load().catch(() => {}) };
 }

@@ -142,5 +142,6 @@ export async function mount(view, { app, params }) {
   search.addEventListener("input", debounce(() => { state.q = search.value.trim(); state.limit = PAGE; syncUrl(); load(); }, 200));
   arch.addEventListener("change", () => { state.archived = arch.checked; changed(); });
   await load();
+  performance.mark("list-ready");
   return { title: t("Specs"), refresh: () => load(), unmount() { state.dead = true; } };
 }

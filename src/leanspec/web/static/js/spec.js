@@ -564,7 +564,7 @@ export async function mount(view, { app, ref: specRef, params }) {
       }
       const [pathPart] = raw.split("#");
       let segs;
-      try { segs = decodeURIComponent(new URL(pathPart, `http://x/${dir.map(encodeURIComponent).join("/")}/`).pathname).split("/").filter(Boolean); }
+      try { segs = decodeURIComponent(new URL(pathPart, `${location.origin}/${dir.map(encodeURIComponent).join("/")}/`).pathname).split("/").filter(Boolean); }
       catch { continue; }
       let file = null;
       if (segs.length && /\.[a-z0-9]+$/i.test(segs[segs.length - 1])) file = segs.pop();

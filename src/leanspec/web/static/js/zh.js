@@ -1,5 +1,5 @@
 // Simplified Chinese for every UI string (English is the key; see i18n.js).
-// tests/test_web_ui_edits.py checks that every t("…") string in the UI has an entry.
+// tests/test_web_api.py checks that every UI string has an entry here.
 export const ZH = {
   "#{num} {title}: {days} (completed {date})": "#{num} {title}：{days}（{date} 完成）",
   "(unknown)": "（未知）",
