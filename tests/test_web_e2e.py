@@ -392,6 +392,8 @@ def _demo_project(src: Path) -> None:
     p.update("150", UpdateOps(status="in-progress", assignee="marvin"))
     p.update("152", UpdateOps(assignee="ada", add_tags=["next-up"]))
     p.update("147", UpdateOps(status="in-progress", assignee="grace"))
+    flow = "graph LR\n  CLI[lean-spec CLI] --> Store\n  MCP[MCP server] --> Store\n  UI[Web UI] --> Store\n  Store --> Files[(spec files)]\n"
+    p.update("045", UpdateOps(sections=[("Overview", f"\n```mermaid\n{flow}```\n", "append")]))
 
 
 @pytest.mark.parametrize("theme", ["light"])
@@ -420,10 +422,26 @@ def test_screenshots(browser: Any, fixture_project: Path, tmp_path: Path, theme:
             pg.screenshot(path=str(f), full_page=name == "stats")
             assert f.stat().st_size > 10_000 and f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         pg.evaluate("localStorage.setItem('leanspec.theme', 'dark')")
-        pg.goto(srv.url + "/board")
-        pg.wait_for_selector(".card")
-        pg.wait_for_timeout(250)
-        pg.screenshot(path=str(out / "board-dark.png"))
+        for name, url, ready in [("board-dark", "/board", ".card"), ("spec-dark", "/specs/045", ".markdown")]:
+            pg.goto(srv.url + url)
+            pg.wait_for_selector(ready)
+            pg.wait_for_timeout(250)
+            pg.screenshot(path=str(out / f"{name}.png"))
+        pg.evaluate("localStorage.setItem('leanspec.theme', 'light'); localStorage.setItem('leanspec.lang', 'zh-CN')")
+        for name, url, ready in [("board-zh-CN", "/board", ".card"), ("spec-zh-CN", "/specs/150", ".markdown")]:
+            pg.goto(srv.url + url)
+            pg.wait_for_selector(ready)
+            pg.wait_for_timeout(250)
+            pg.screenshot(path=str(out / f"{name}.png"))
         ctx.close()
+        mob = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=theme, device_scale_factor=2)
+        pg = mob.new_page()
+        pg.set_default_timeout(TIMEOUT_MS)
+        for name, url, ready in [("mobile-board", "/board", ".card"), ("mobile-spec", "/specs/150", ".markdown")]:
+            pg.goto(srv.url + url)
+            pg.wait_for_selector(ready)
+            pg.wait_for_timeout(250)
+            pg.screenshot(path=str(out / f"{name}.png"))
+        mob.close()
     finally:
         srv.stop()
