@@ -41,7 +41,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 CHROMIUM = next(
-    (c for c in ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser") if os.access(c, os.X_OK)),
+    (
+        c
+        for c in ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
+        if os.access(c, os.X_OK)
+    ),
     "chromium",
 )
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-extensions", "--no-first-run"]
@@ -113,7 +117,9 @@ def main() -> None:
     if root.exists():
         shutil.rmtree(root)
     work.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, str(HERE / "gen.py"), "--n", str(a.n), "--out", str(root)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(HERE / "gen.py"), "--n", str(a.n), "--out", str(root)], check=True, capture_output=True
+    )
     srv = Server(root)
     res: dict[str, list[float]] = {}
     extra: dict[str, Any] = {}
@@ -147,20 +153,24 @@ def main() -> None:
             pg.goto(srv.url + "/board")
             pg.wait_for_selector(".card")
             pg.wait_for_selector("#live.on")
-            for r in range(a.runs):
-                pg.fill('input[data-filter]', "")
+            for _r in range(a.runs):
+                pg.fill("input[data-filter]", "")
                 pg.wait_for_timeout(400)
                 pg.evaluate("window.__long = []")
-                pg.click('input[data-filter]')
+                pg.click("input[data-filter]")
                 pg.keyboard.type("atomic cache", delay=120)
                 pg.wait_for_timeout(500)
-                res.setdefault("filter typing: longest task (ms)", []).append(float(pg.evaluate("Math.max(0, ...window.__long)")))
-            pg.fill('input[data-filter]', "")
+                res.setdefault("filter typing: longest task (ms)", []).append(
+                    float(pg.evaluate("Math.max(0, ...window.__long)"))
+                )
+            pg.fill("input[data-filter]", "")
             pg.wait_for_timeout(400)
             # live change -> visible on the open board
             for r in range(a.runs):
                 # a card on screen (the first of the in-progress column) gets a new tag
-                name = pg.evaluate("document.querySelectorAll('.column[data-status=\"in-progress\"] .card')[%d].dataset.name" % r)
+                name = pg.evaluate(
+                    "(i) => document.querySelectorAll('.column[data-status=\"in-progress\"] .card')[i].dataset.name", r
+                )
                 tag = f"live-{r}"
                 pg.evaluate(
                     """([name, tag]) => { window.__seen = 0;

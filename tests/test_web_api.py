@@ -525,7 +525,17 @@ def test_same_folder_names_get_distinct_ids(tmp_path: Path) -> None:
 # ================================================================== pages
 def test_page_shell_and_static(c: TestClient) -> None:
     pid = c.get("/api/projects").json()["default"]
-    ok = ("/", "/board", "/specs", "/specs/045", "/graph", "/graph/045", "/stats", f"/p/{pid}/board", f"/p/{pid}/specs/045")
+    ok = (
+        "/",
+        "/board",
+        "/specs",
+        "/specs/045",
+        "/graph",
+        "/graph/045",
+        "/stats",
+        f"/p/{pid}/board",
+        f"/p/{pid}/specs/045",
+    )
     # Unknown pages get the same shell (it draws a 404 page) with a real 404 status.
     missing = ("/nope", "/specs/045/DESIGN.md", "/board/x", "/p/x/board", f"/p/{pid}/nope")
     for path in ok + missing:

@@ -15,16 +15,13 @@ from typing import Any
 
 import pytest
 
-from test_web_e2e import (  # noqa: F401  (pytest fixtures are looked up by name)
-    TIMEOUT_MS,
-    Server,
-    browser,
-    open_live,
-    page,
-    readme,
-    served,
-    wait_until,
-)
+import test_web_e2e as e2e
+from test_web_e2e import TIMEOUT_MS, Server, open_live, readme, wait_until
+
+# The browser, page and server fixtures of test_web_e2e (pytest finds fixtures by name).
+browser = e2e.browser
+page = e2e.page
+served = e2e.served
 
 pytestmark = pytest.mark.browser
 
@@ -240,7 +237,9 @@ def test_7_malformed_specs_are_listed(page: Any, served: Server, fixture_project
 # ================================= 8. unknown status/priority shown as they are
 def test_8_unknown_values_are_shown_as_written(page: Any, served: Server, fixture_project: Path) -> None:
     path = readme(fixture_project, "147-")
-    path.write_text(path.read_text().replace("status: planned", "status: blocked").replace("priority: medium", "priority: urgent"))
+    path.write_text(
+        path.read_text().replace("status: planned", "status: blocked").replace("priority: medium", "priority: urgent")
+    )
     page.goto(served.url + "/board")
     card = page.wait_for_selector('.column[data-status="blocked"] .card[data-name="147-json-config-format"]')
     assert "blocked" in card.inner_text()
@@ -267,7 +266,9 @@ def test_9a_sub_spec_checklists_work(page: Any, served: Server, fixture_project:
 
 def test_9b_complete_anyway_and_broken_dependency(page: Any, served: Server, fixture_project: Path) -> None:
     path = readme(fixture_project, "152-")
-    path.write_text(path.read_text().replace("priority: medium", "priority: medium\ndepends_on:\n  - 998-missing-spec", 1))
+    path.write_text(
+        path.read_text().replace("priority: medium", "priority: medium\ndepends_on:\n  - 998-missing-spec", 1)
+    )
     open_live(page, served.url + "/specs/152", "#edit-status")
     page.select_option("#edit-status", "complete")
     dialog = page.wait_for_selector(".dialog")
@@ -336,7 +337,11 @@ def test_9e_graph_cycles_are_loops_and_no_critical_path(page: Any, served: Serve
 
     Project.open(fixture_project).link("152", ["147"])
     p147 = readme(fixture_project, "147-")
-    p147.write_text(p147.read_text().replace("priority: medium", "priority: medium\ndepends_on:\n  - 152-link-required-by-syntax", 1))
+    p147.write_text(
+        p147.read_text().replace(
+            "priority: medium", "priority: medium\ndepends_on:\n  - 152-link-required-by-syntax", 1
+        )
+    )
     page.goto(served.url + "/graph")
     page.wait_for_selector(".gnode.cycle")
     ds = page.eval_on_selector_all("path.gedge.cycle", "els => els.map(e => e.getAttribute('d'))")
@@ -377,7 +382,9 @@ def test_10_big_columns_show_more_and_compact_payload(page: Any, served: Server,
 # =================================================================== new views
 def test_views_toc_mermaid_badges(page: Any, served: Server, fixture_project: Path) -> None:
     p = readme(fixture_project, "147-")
-    p.write_text(p.read_text() + "\n## Diagram\n\n```mermaid\ngraph TD\n  A[Start] --> B{Is it?}\n  B -->|Yes| C[OK]\n```\n")
+    p.write_text(
+        p.read_text() + "\n## Diagram\n\n```mermaid\ngraph TD\n  A[Start] --> B{Is it?}\n  B -->|Yes| C[OK]\n```\n"
+    )
     page.goto(served.url + "/specs/147")
     page.wait_for_selector("#toc a")
     assert page.locator("#toc a").count() >= 2

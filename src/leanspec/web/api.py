@@ -528,7 +528,10 @@ def search_route(call: Call) -> dict[str, Any]:
     limit = _int(call.query.get("limit"), "limit", 50, 0, 10000)
     specs = _specs(call)
     index = synced(call.project.root, specs)
-    return {"ok": True, **search(specs, q, limit=limit, include_archived=_bool(call.query.get("archived")), index=index)}
+    return {
+        "ok": True,
+        **search(specs, q, limit=limit, include_archived=_bool(call.query.get("archived")), index=index),
+    }
 
 
 def validate(call: Call) -> dict[str, Any]:

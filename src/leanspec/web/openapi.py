@@ -184,9 +184,17 @@ def _project_paths() -> dict[str, dict[str, Any]]:
                     _q("priority", "filter"),
                     _q("assignee", "filter"),
                     _q("q", "search filter"),
-                    _q("compact", "small cards: name, number, title, status, priority, tags, assignee, parent, archived, content_hash, checklist, depends_on", "boolean"),
+                    _q(
+                        "compact",
+                        "small cards: name, number, title, status, priority, tags, assignee, parent, archived, content_hash, checklist, depends_on",
+                        "boolean",
+                    ),
                 ],
-                "responses": {"200": _ok("`{ok, group_by, groups[{name, count, specs}], summary, compact, problems[{path, code, reason}]}`")},
+                "responses": {
+                    "200": _ok(
+                        "`{ok, group_by, groups[{name, count, specs}], summary, compact, problems[{path, code, reason}]}`"
+                    )
+                },
             }
         },
         "/deps": {
