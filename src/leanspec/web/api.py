@@ -404,20 +404,28 @@ def _other_values(specs: list[Spec]) -> dict[str, dict[str, int]]:
     return {"status": st, "priority": pr}
 
 
-def board(call: Call) -> dict[str, Any]:
+def board(call: Call) -> Response:
     from ..board import build_board
     from ..listing import make_filter
 
     q = call.query
     archived = _bool(q.get("archived"))
     compact = _bool(q.get("compact"))
+    all_specs = _specs(call)
+    # A warm server keeps the encoded board while the listing (and the day, which the
+    # summary's velocity depends on) stays the same: a reload or a second tab is a copy.
+    version = call.project.listing_version()
+    key = ("GET /board", str(call.request.url.query), _dt.date.today().isoformat())
+    kept = call.project.remembered(version, key)
+    if kept is not None:
+        return Response(kept, media_type="application/json", headers={"Cache-Control": "no-store"})
     f = make_filter(
         tags=_multi(call, "tag", "tags") or None,
         priority=_multi(call, "priority") or None,
         assignee=q.get("assignee") or None,
         include_archived=True,
     )
-    specs = [s for s in _specs(call) if f.matches(s)]
+    specs = [s for s in all_specs if f.matches(s)]
     text = (q.get("q") or "").strip()
     if text:
         specs = _text_filter(call, specs, text)
@@ -427,7 +435,10 @@ def board(call: Call) -> dict[str, Any]:
         include_archived=archived,
         card=compact_card if compact else None,
     )
-    return {"ok": True, **out, "compact": compact, "problems": _problems(call)}
+    data = {"ok": True, **out, "compact": compact, "problems": _problems(call)}
+    resp = json_response(data)
+    call.project.remember(version, key, resp.body)
+    return resp
 
 
 def deps(call: Call) -> dict[str, Any]:

@@ -383,8 +383,20 @@ function login(view, message) {
   key.focus();
 }
 
+// The board's data is fetched while the page asks for /api/info (it is the page most
+// people open first, and the biggest answer); board.js takes it from here once.
+function prefetchBoard() {
+  const m = /^\/(?:p\/([^/]+)\/)?(?:board\/?)?$/.exec(location.pathname);
+  if (!m) return;
+  const archived = new URLSearchParams(location.search).get("archived") === "1";
+  const path = `${m[1] ? `/projects/${m[1]}` : ""}/board?compact=true&archived=${archived}`;
+  app.prefetched = { pid: m[1] ? decodeURIComponent(m[1]) : null, archived, data: request("GET", path, { global: true }) };
+  app.prefetched.data.catch(() => {});
+}
+
 async function start() {
   const view = document.getElementById("view");
+  prefetchBoard();
   try {
     app.info = await request("GET", "/info", { global: true });
   } catch (err) {

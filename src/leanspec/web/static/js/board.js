@@ -5,7 +5,7 @@
 // from the server, the first PAGE cards per column with "show more", cards reused
 // across refreshes (a live change redraws only the cards whose version changed), and
 // the text filter debounced over precomputed text.
-import { ApiError, get, ref, request } from "./api.js";
+import { ApiError, get, ref, request, session } from "./api.js";
 import { t } from "./i18n.js";
 import {
   avatar, clear, confirmDialog, debounce, errText, h, knownStatus, multiSelect, prioIcon, prioLabel, PRIO_RANK,
@@ -258,7 +258,11 @@ export async function mount(view, { app, params }) {
   }
 
   async function load() {
-    const data = await get(`/board?compact=true&archived=${state.archived ? "true" : "false"}`);
+    const pre = app.prefetched;
+    app.prefetched = null;
+    const fresh = () => get(`/board?compact=true&archived=${state.archived ? "true" : "false"}`);
+    const usable = pre && pre.archived === state.archived && (pre.pid === null ? !session.multi || session.project === app.info.default_project : pre.pid === session.project);
+    const data = usable ? await pre.data.catch(fresh) : await fresh();
     if (state.dead) return;
     const specs = data.groups.flatMap((g) => g.specs);
     const seen = new Set();
