@@ -256,9 +256,9 @@ export async function mount(view, { app, ref: focusRef, params }) {
     for (const n of state.data.nodes) names.append(h("option", { value: n.name }, n.title));
     if (!focusRef) {
       try {
-        const all = await get("/specs");
+        const all = await get("/board?compact=true");
         clear(names);
-        for (const s of all.specs) names.append(h("option", { value: s.name }, s.title));
+        for (const s of all.groups.flatMap((g) => g.specs)) names.append(h("option", { value: s.name }, s.title));
       } catch { /* the graph still works without the name list */ }
     }
     draw();
