@@ -2,7 +2,7 @@
 // created-vs-completed burn-up, cycle time per spec, top tags, insights).
 import { get } from "./api.js";
 import { t } from "./i18n.js";
-import { clear, h, prioLabel, problemsBadge, STATUS_LABEL } from "./util.js";
+import { append, clear, h, prioLabel, problemsBadge, STATUS_LABEL } from "./util.js";
 
 function svg(tag, attrs, ...kids) { return h(`svg:${tag}`, attrs, ...kids); }
 function cssVar(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
@@ -126,7 +126,7 @@ export async function mount(view, { app }) {
     const otherStatus = Object.entries(other.status);
     const otherCount = otherStatus.reduce((a, [, n]) => a + n, 0);
     const pb = problemsBadge(s.problems);
-    root.append(
+    append(root, [
       h("div", { class: "page-head" }, h("h1", {}, t("Stats")), h("span", { class: "sub" }, t("{total} specs · {archived} archived (not counted)", o)), pb ? pb.btn : null),
       pb ? pb.panel : null,
       h("div", { class: "kpis" },
@@ -137,7 +137,7 @@ export async function mount(view, { app }) {
         kpi(t("Throughput"), t("{n}/wk", { n: v.throughput.per_week }), trend),
         kpi(t("Planned"), String(o.planned - otherCount), o.draft ? t("{n} draft", { n: o.draft }) : t("ready to start")),
         otherCount ? kpi(t("Other status"), String(otherCount), otherStatus.map(([k, n]) => `${k}: ${n}`).join(", ")) : null),
-    );
+    ]);
     const statuses = ["draft", "planned", "in-progress", "complete"];
     const tl = s.timeline;
     const section = (id, title, wide) => h("section", { class: `chart${wide ? " wide" : ""}`, id }, h("h3", {}, title));
