@@ -525,21 +525,76 @@ def test_same_folder_names_get_distinct_ids(tmp_path: Path) -> None:
 
 # ================================================================== pages
 def test_page_shell_and_static(c: TestClient) -> None:
-    for path in ("/", "/board", "/specs", "/specs/045", "/graph", "/stats", "/p/x/board"):
+    pid = c.get("/api/projects").json()["default"]
+    ok = (
+        "/",
+        "/board",
+        "/specs",
+        "/specs/045",
+        "/graph",
+        "/graph/045",
+        "/stats",
+        f"/p/{pid}/board",
+        f"/p/{pid}/specs/045",
+    )
+    # Unknown pages get the same shell (it draws a 404 page) with a real 404 status.
+    missing = ("/nope", "/specs/045/DESIGN.md", "/board/x", "/p/x/board", f"/p/{pid}/nope")
+    for path in ok + missing:
         r = c.get(path)
-        assert r.status_code == 200 and "text/html" in r.headers["content-type"], path
+        assert r.status_code == (200 if path in ok else 404), path
+        assert "text/html" in r.headers["content-type"], path
         assert '<script type="module" src="/static/js/app.js' in r.text
         assert "Content-Security-Policy" in r.headers
     # no CDN: every script/style the page loads is ours
     shell = c.get("/").text
     assert not re.search(r"""(src|href)=["']https?://""", shell)
     static = Path(__import__("leanspec.web", fromlist=["x"]).__file__).parent / "static"
+    vendor = static / "vendor"
+    assert (vendor / "mermaid.min.js").stat().st_size > 1_000_000 and (vendor / "mermaid.LICENSE").is_file()
     for f in static.rglob("*"):
-        if f.suffix in (".js", ".css", ".html"):
+        if f.suffix in (".js", ".css", ".html") and vendor not in f.parents:  # vendored code names URLs in strings
             text = f.read_text()
             assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", text), f
             assert c.get("/static/" + f.relative_to(static).as_posix()).status_code == 200
     assert c.get("/static/js/app.js").headers["content-type"].startswith(("text/javascript", "application/javascript"))
+
+
+def test_every_ui_string_has_a_chinese_translation() -> None:
+    """Every t("…") string (and data-i18n text in the shell) has a zh-CN entry."""
+    import html as _html
+
+    static = Path(__import__("leanspec.web", fromlist=["x"]).__file__).parent / "static"
+    zh_text = (static / "js" / "zh.js").read_text()
+    zh = {json.loads(m.group(1)) for m in re.finditer(r'^  ("(?:[^"\\]|\\.)*"): ', zh_text, re.M)}
+    keys: set[str] = set()
+    for f in (static / "js").glob("*.js"):
+        if f.name == "zh.js":
+            continue
+        for m in re.finditer(r'\bt\(\s*("(?:[^"\\]|\\.)*")', f.read_text()):
+            keys.add(json.loads(m.group(1)))
+    for m in re.finditer(r'data-i18n(?:-title|-placeholder|-label)?="([^"]*)"', (static / "index.html").read_text()):
+        keys.add(_html.unescape(m.group(1)))
+    assert len(keys) > 150
+    missing = sorted(keys - zh)
+    assert not missing, f"no zh-CN translation for {missing}"
+
+
+def test_board_compact_cards_and_problems(c: TestClient, fixture_project: Path) -> None:
+    bad = fixture_project / "specs" / "170-broken"
+    bad.mkdir()
+    (bad / "README.md").write_text("---\nstatus: [oops\n---\n# x\n")
+    full = c.get("/api/board").json()
+    small = c.get("/api/board?compact=true").json()
+    assert small["compact"] is True and full["compact"] is False
+    assert [g["count"] for g in small["groups"]] == [g["count"] for g in full["groups"]]
+    card = small["groups"][0]["specs"][0]
+    assert {"name", "number", "title", "status", "content_hash"} <= set(card) and "created" not in card
+    assert len(card["content_hash"]) == 16
+    assert any("170-broken" in p["path"] for p in small["problems"])
+    st = c.get("/api/stats").json()
+    assert any("170-broken" in p["path"] for p in st["problems"]) and "other_values" in st
+    tok = c.get("/api/specs/045/tokens").json()
+    assert tok["ok"] and tok["total"] > 0 and tok["files"][0]["name"] == "README.md"
 
 
 # ================================================================ OpenAPI

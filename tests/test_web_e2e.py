@@ -304,16 +304,25 @@ def test_graph_search_and_stats_pages(page: Any, served: Server, fixture_project
     assert titles == sorted(titles, key=str.lower)
 
 
-def test_theme_toggle(page: Any, served: Server) -> None:
+def test_theme_light_dark_system(page: Any, served: Server) -> None:
+    page.emulate_media(color_scheme="light")
     page.goto(served.url + "/board")
     page.wait_for_selector(".card")
-    before = page.evaluate("document.documentElement.dataset.theme")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"  # system by default
     page.click("#theme-btn")
-    after = page.evaluate("document.documentElement.dataset.theme")
-    assert {before, after} == {"light", "dark"}
+    page.click('[data-theme-choice="dark"]')
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.reload()
     page.wait_for_selector(".card")
-    assert page.evaluate("document.documentElement.dataset.theme") == after  # remembered
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # remembered
+    page.click("#theme-btn")
+    page.click('[data-theme-choice="system"]')  # "system" can be restored
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    page.emulate_media(color_scheme="dark")
+    wait_until(lambda: page.evaluate("document.documentElement.dataset.theme") == "dark", what="the system theme")
+    page.reload()
+    page.wait_for_selector(".card")
+    assert page.evaluate("document.documentElement.dataset.themePref") == "system"
 
 
 def test_multi_project_switcher(browser: Any, fixture_project: Path, empty_project: Path) -> None:
@@ -383,6 +392,8 @@ def _demo_project(src: Path) -> None:
     p.update("150", UpdateOps(status="in-progress", assignee="marvin"))
     p.update("152", UpdateOps(assignee="ada", add_tags=["next-up"]))
     p.update("147", UpdateOps(status="in-progress", assignee="grace"))
+    flow = "graph LR\n  CLI[lean-spec CLI] --> Store\n  MCP[MCP server] --> Store\n  UI[Web UI] --> Store\n  Store --> Files[(spec files)]\n"
+    p.update("045", UpdateOps(sections=[("Overview", f"\n```mermaid\n{flow}```\n", "append")]))
 
 
 @pytest.mark.parametrize("theme", ["light"])
@@ -411,10 +422,26 @@ def test_screenshots(browser: Any, fixture_project: Path, tmp_path: Path, theme:
             pg.screenshot(path=str(f), full_page=name == "stats")
             assert f.stat().st_size > 10_000 and f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         pg.evaluate("localStorage.setItem('leanspec.theme', 'dark')")
-        pg.goto(srv.url + "/board")
-        pg.wait_for_selector(".card")
-        pg.wait_for_timeout(250)
-        pg.screenshot(path=str(out / "board-dark.png"))
+        for name, url, ready in [("board-dark", "/board", ".card"), ("spec-dark", "/specs/045", ".markdown")]:
+            pg.goto(srv.url + url)
+            pg.wait_for_selector(ready)
+            pg.wait_for_timeout(250)
+            pg.screenshot(path=str(out / f"{name}.png"))
+        pg.evaluate("localStorage.setItem('leanspec.theme', 'light'); localStorage.setItem('leanspec.lang', 'zh-CN')")
+        for name, url, ready in [("board-zh-CN", "/board", ".card"), ("spec-zh-CN", "/specs/150", ".markdown")]:
+            pg.goto(srv.url + url)
+            pg.wait_for_selector(ready)
+            pg.wait_for_timeout(250)
+            pg.screenshot(path=str(out / f"{name}.png"))
         ctx.close()
+        mob = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=theme, device_scale_factor=2)
+        pg = mob.new_page()
+        pg.set_default_timeout(TIMEOUT_MS)
+        for name, url, ready in [("mobile-board", "/board", ".card"), ("mobile-spec", "/specs/150", ".markdown")]:
+            pg.goto(srv.url + url)
+            pg.wait_for_selector(ready)
+            pg.wait_for_timeout(250)
+            pg.screenshot(path=str(out / f"{name}.png"))
+        mob.close()
     finally:
         srv.stop()

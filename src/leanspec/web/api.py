@@ -406,26 +406,92 @@ def spec_deps(call: Call) -> dict[str, Any]:
     return {"ok": True, **g.deps(ref, mode, depth)}
 
 
-def board(call: Call) -> dict[str, Any]:
+def compact_card(s: Spec) -> dict[str, Any]:
+    """What a board card shows (``?compact=true``): name, number, title, status,
+    priority, tags, assignee, parent, archived, checklist, depends_on and a 16-digit
+    ``content_hash`` prefix (enough for ``If-Match``); empty and null fields are left out."""
+    card: dict[str, Any] = {"name": s.name, "number": s.number, "title": s.title, "status": s.status}
+    if s.priority:
+        card["priority"] = s.priority
+    if s.tags:
+        card["tags"] = s.tags
+    if s.assignee:
+        card["assignee"] = s.assignee
+    if s.parent:
+        card["parent"] = s.parent
+    if s.archived:
+        card["archived"] = True
+    done, total = s.checklist
+    if total:
+        card["checklist"] = [done, total]
+    if s.depends_on:
+        card["depends_on"] = s.depends_on
+    card["content_hash"] = s.content_hash[:16]
+    return card
+
+
+def _problems(call: Call) -> list[dict[str, str]]:
+    return [p.to_dict() for p in call.project.load(include_archived=True).problems]
+
+
+def _other_values(specs: list[Spec]) -> dict[str, dict[str, int]]:
+    """Status and priority values LeanSpec does not know (a hand edit: ``blocked``,
+    ``urgent``), counted as written, so a page can show them instead of hiding them."""
+    from ..core.model import PRIORITIES as PRIOS
+
+    st: dict[str, int] = {}
+    pr: dict[str, int] = {}
+    for s in specs:
+        if s.archived:
+            continue
+        if s.status.strip().lower() not in STATUSES:
+            st[s.status] = st.get(s.status, 0) + 1
+        if s.priority and s.priority.strip().lower() not in PRIOS:
+            pr[s.priority] = pr.get(s.priority, 0) + 1
+    return {"status": st, "priority": pr}
+
+
+def board(call: Call) -> Response:
     from ..core.listing import make_filter
     from ..insight.board import build_board
+    from ..store.leases import LeaseStore
+    from ..workflows.claims import annotate_board
 
     q = call.query
     archived = _bool(q.get("archived"))
+    compact = _bool(q.get("compact"))
+    all_specs = _specs(call)
+    # A warm server keeps the encoded board while the listing (and the day, which the
+    # summary's velocity depends on) stays the same: a reload or a second tab is a copy.
+    # Leases change (and expire) without the listing changing: with any lease in this
+    # clone the board is built fresh.
+    version = None if LeaseStore.for_root(call.project.root).any() else call.project.listing_version()
+    key = ("GET /board", str(call.request.url.query), _dt.date.today().isoformat())
+    kept = call.project.remembered(version, key) if version is not None else None
+    if kept is not None:
+        return Response(kept, media_type="application/json", headers={"Cache-Control": "no-store"})
     f = make_filter(
         tags=_multi(call, "tag", "tags") or None,
         priority=_multi(call, "priority") or None,
         assignee=q.get("assignee") or None,
         include_archived=True,
     )
-    specs = [s for s in _specs(call) if f.matches(s)]
+    specs = [s for s in all_specs if f.matches(s)]
     text = (q.get("q") or "").strip()
     if text:
         specs = _text_filter(call, specs, text)
-    from ..workflows.claims import annotate_board
-
-    b = build_board(specs, group_by=q.get("group_by") or "status", include_archived=archived)
-    return {"ok": True, **annotate_board(b, claims_api.readiness(call.project))}
+    out = build_board(
+        specs,
+        group_by=q.get("group_by") or "status",
+        include_archived=archived,
+        card=compact_card if compact else None,
+    )
+    annotate_board(out, claims_api.readiness(call.project))  # blocked cards, claim holders
+    data = {"ok": True, **out, "compact": compact, "problems": _problems(call)}
+    resp = json_response(data)
+    if version is not None:
+        call.project.remember(version, key, resp.body)
+    return resp
 
 
 def deps(call: Call) -> dict[str, Any]:
@@ -505,7 +571,16 @@ def stats(call: Call) -> dict[str, Any]:
             months = min(240, span // 30 + 2)
     out["timeline"] = timeline(specs, days=days or 30, months=months)
     out["cycle_times"] = _cycle_times(specs)
+    out["other_values"] = _other_values(specs)
+    out["problems"] = _problems(call)
     return {"ok": True, **out}
+
+
+def spec_tokens_route(call: Call) -> dict[str, Any]:
+    from ..insight.tokens import spec_tokens
+
+    ref = check_ref(call.param("ref"))
+    return {"ok": True, **spec_tokens(call.project, ref)}
 
 
 def search_route(call: Call) -> dict[str, Any]:
@@ -518,7 +593,10 @@ def search_route(call: Call) -> dict[str, Any]:
     limit = _int(call.query.get("limit"), "limit", 50, 0, 10000)
     specs = _specs(call)
     index = synced(call.project.root, specs) if uses_index(q) else None
-    return {"ok": True, **search(specs, q, limit=limit, include_archived=_bool(call.query.get("archived")), index=index)}
+    return {
+        "ok": True,
+        **search(specs, q, limit=limit, include_archived=_bool(call.query.get("archived")), index=index),
+    }
 
 
 def validate(call: Call) -> dict[str, Any]:
@@ -927,6 +1005,7 @@ PROJECT_ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/specs/{ref}/checklist", toggle_check),
     ("POST", "/specs/{ref}/archive", archive_spec),
     ("GET", "/specs/{ref}/deps", spec_deps),
+    ("GET", "/specs/{ref}/tokens", spec_tokens_route),
     ("GET", "/board", board),
     ("GET", "/deps", deps),
     ("GET", "/stats", stats),

@@ -222,6 +222,25 @@ def _ids(projects: Sequence[Project]) -> list[str]:
     return out
 
 
+_PAGES = ("board", "specs", "graph", "stats")
+
+
+def page_path_ok(path: str, served: dict[str, Any]) -> bool:
+    """Whether ``path`` is one of the UI's pages: ``/``, ``/board``, ``/specs``,
+    ``/specs/<ref>``, ``/graph``, ``/graph/<ref>``, ``/stats``, each also under
+    ``/p/<project id>``."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "p":
+        if parts[1] not in served:
+            return False
+        parts = parts[2:]
+    if not parts:
+        return True
+    if parts[0] not in _PAGES:
+        return False
+    return len(parts) == 1 or (len(parts) == 2 and parts[0] in ("specs", "graph"))
+
+
 def _shell() -> str:
     from importlib.resources import files
 
@@ -312,8 +331,11 @@ def create_app(
     async def page(request: Request) -> Response:
         if "html" not in shell_cache:
             shell_cache["html"] = _shell()
+        # The shell renders every page (and its own 404 page); an unknown path is
+        # still answered with a real 404 status.
         return HTMLResponse(
             shell_cache["html"],
+            status_code=200 if page_path_ok(request.url.path, served) else 404,
             headers={
                 "Cache-Control": "no-cache",
                 "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "

@@ -20,6 +20,9 @@ from typing import Any
 from ..store import fsutil
 
 KEEPALIVE_SECONDS = 15.0
+# After the last page disconnects the watcher keeps running this long, so a reload or
+# a click to another page does not pay for a new recursive watch of the specs folder.
+LINGER_SECONDS = 30.0
 
 
 class EventHub:
@@ -32,11 +35,15 @@ class EventHub:
         self._stop: asyncio.Event | None = None
         self.seq = 0
         self.closing = False
+        self._linger: asyncio.TimerHandle | None = None
 
     # ----------------------------------------------------------- subscribers
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
         q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=256)
         self._subscribers.add(q)
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
         if self._task is None or self._task.done():
             self._stop = asyncio.Event()
             self._task = asyncio.create_task(self._run(self._stop))
@@ -45,7 +52,19 @@ class EventHub:
     def unsubscribe(self, q: asyncio.Queue[dict[str, Any]]) -> None:
         self._subscribers.discard(q)
         if not self._subscribers and self._stop is not None:
-            self._stop.set()
+            stop = self._stop
+            if self.closing:
+                stop.set()
+                return
+
+            def idle() -> None:
+                self._linger = None
+                if not self._subscribers:
+                    stop.set()
+
+            if self._linger is not None:
+                self._linger.cancel()
+            self._linger = asyncio.get_running_loop().call_later(LINGER_SECONDS, idle)
 
     def end_streams(self) -> None:
         """Server shutdown: every open ``/api/events`` stream ends now, so the server
@@ -56,6 +75,9 @@ class EventHub:
                 q.put_nowait({"type": "bye"})
 
     async def close(self) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
         self.end_streams()
         if self._stop is not None:
             self._stop.set()

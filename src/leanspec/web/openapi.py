@@ -166,6 +166,16 @@ def _project_paths() -> dict[str, dict[str, Any]]:
                 },
             }
         },
+        "/specs/{ref}/tokens": {
+            "get": {
+                "summary": "Token count of one spec (README and sub-spec markdown files)",
+                "parameters": [_REF],
+                "responses": {
+                    "200": _ok("`{ok, spec, title, total, lines, files[{name, tokens, lines}]}`"),
+                    "404": _err("spec_not_found"),
+                },
+            }
+        },
         "/board": {
             "get": {
                 "summary": "Kanban board",
@@ -176,8 +186,17 @@ def _project_paths() -> dict[str, dict[str, Any]]:
                     _q("priority", "filter"),
                     _q("assignee", "filter"),
                     _q("q", "search filter"),
+                    _q(
+                        "compact",
+                        "small cards: name, number, title, status, priority, tags, assignee, parent, archived, content_hash, checklist, depends_on",
+                        "boolean",
+                    ),
                 ],
-                "responses": {"200": _ok("`{ok, group_by, groups[{name, count, specs}], summary}`")},
+                "responses": {
+                    "200": _ok(
+                        "`{ok, group_by, groups[{name, count, specs}], summary, compact, problems[{path, code, reason}]}`"
+                    )
+                },
             }
         },
         "/deps": {
@@ -200,7 +219,7 @@ def _project_paths() -> dict[str, dict[str, Any]]:
                 ],
                 "responses": {
                     "200": _ok(
-                        "`{ok, overview, by_status, by_priority, by_tag, velocity, insights, timeline, cycle_times}`"
+                        "`{ok, overview, by_status, by_priority, by_tag, velocity, insights, timeline, cycle_times, other_values{status, priority}, problems[]}`"
                     )
                 },
             }

@@ -27,7 +27,7 @@ export async function request(method, path, { body, ifMatch, global = false } = 
   const headers = { Accept: "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (ifMatch) headers["If-Match"] = `"${ifMatch}"`;
+  if (ifMatch) headers["If-Match"] = ifMatch === "*" ? "*" : `"${ifMatch}"`;
   const res = await fetch((global ? "/api" : base()) + path, {
     method,
     headers,

@@ -3,9 +3,10 @@
 // the order inside a layer is improved here with a few barycenter sweeps. Cycles are
 // drawn red. Click a node to open the spec.
 import { get } from "./api.js";
-import { append, clear, h, STATUS_LABEL } from "./util.js";
+import { t } from "./i18n.js";
+import { append, clear, h, prioLabel, statusLabel } from "./util.js";
 
-const W = 208, H = 56, COL = 282, ROW = 72, PAD = 30, TOP = 40;
+const W = 232, H = 56, COL = 300, ROW = 72, PAD = 30, TOP = 40;
 
 function svg(tag, attrs, ...kids) { return h(`svg:${tag}`, attrs, ...kids); }
 
@@ -18,23 +19,84 @@ export async function mount(view, { app, ref: focusRef, params }) {
     archived: params.get("archived") === "1",
     data: null,
   };
-  const title = h("h1", {}, focusRef ? "Dependencies" : "Dependency graph");
+  const title = h("h1", {}, focusRef ? t("Dependencies") : t("Dependency graph"));
   const sub = h("span", { class: "sub" });
-  const focus = h("input", { class: "input", list: "graph-names", placeholder: "Focus on a spec…", value: focusRef || "", "aria-label": "Focus" });
+  const focus = h("input", { class: "input", list: "graph-names", placeholder: t("Focus on a spec…"), value: focusRef || "", "aria-label": t("Focus") });
   const names = h("datalist", { id: "graph-names" });
   const parents = h("input", { type: "checkbox", checked: state.parents });
   const isolated = h("input", { type: "checkbox", checked: state.isolated });
   const archived = h("input", { type: "checkbox", checked: state.archived });
-  const whole = focusRef ? h("a", { class: "btn", href: app.href("/graph") }, "Whole project") : null;
+  const whole = focusRef ? h("a", { class: "btn", href: app.href("/graph") }, t("Whole project")) : null;
   const note = h("div", { class: "legend", style: { margin: "0 0 10px" } });
-  const wrap = h("div", { class: "graph-wrap", id: "graph" });
+  const wrap = h("div", { class: "graph-wrap", id: "graph", tabindex: "0", "aria-label": t("Dependency graph: drag to pan, wheel or +/− to zoom, 0 to fit") });
+  const zoomLabel = h("span", { class: "zoom-label", id: "zoom-label" });
+  const zoomBar = h("div", { class: "zoom-bar" },
+    h("button", { type: "button", class: "icon-btn", id: "zoom-in", title: t("Zoom in (+)"), "aria-label": t("Zoom in (+)"), onclick: () => zoomBy(1.25) }, "+"),
+    h("button", { type: "button", class: "icon-btn", id: "zoom-out", title: t("Zoom out (−)"), "aria-label": t("Zoom out (−)"), onclick: () => zoomBy(0.8) }, "−"),
+    h("button", { type: "button", class: "btn small", id: "zoom-fit", title: t("Fit the whole graph (0)"), onclick: () => fit() }, t("Fit")),
+    h("button", { type: "button", class: "btn small", id: "zoom-reset", title: t("Actual size (1)"), onclick: () => setView(1, 0, 0) }, "100%"),
+    zoomLabel);
   view.append(
     h("div", { class: "page-head" }, title, sub,
       h("div", { class: "toolbar" }, focus, names, whole,
-        h("label", { class: "check" }, isolated, "Unconnected"),
-        h("label", { class: "check" }, parents, "Parent links"),
-        h("label", { class: "check" }, archived, "Archived"))),
-    note, wrap);
+        h("label", { class: "check" }, isolated, t("Unconnected")),
+        h("label", { class: "check" }, parents, t("Parent links")),
+        h("label", { class: "check" }, archived, t("Archived")))),
+    note, h("div", { class: "graph-box" }, zoomBar, wrap));
+
+  // ------------------------------------------------------------ zoom and pan
+  // The drawing lives in one <g> whose transform is translate(tx,ty) scale(k).
+  const vp = { k: 1, tx: 0, ty: 0, width: 0, height: 0, g: null };
+  function setView(k, tx, ty) {
+    vp.k = Math.min(3, Math.max(0.05, k));
+    const room = wrap.getBoundingClientRect();
+    // keep some of the drawing on screen
+    vp.tx = Math.min(room.width - 60, Math.max(-(vp.width * vp.k) + 60, tx));
+    vp.ty = Math.min(room.height - 60, Math.max(-(vp.height * vp.k) + 60, ty));
+    if (vp.g) vp.g.setAttribute("transform", `translate(${vp.tx.toFixed(1)},${vp.ty.toFixed(1)}) scale(${vp.k.toFixed(4)})`);
+    zoomLabel.textContent = `${Math.round(vp.k * 100)}%`;
+    wrap.dataset.zoom = vp.k.toFixed(3);
+  }
+  function zoomBy(f, cx, cy) {
+    const room = wrap.getBoundingClientRect();
+    const x = cx ?? room.width / 2, y = cy ?? room.height / 2;
+    const k = Math.min(3, Math.max(0.05, vp.k * f));
+    setView(k, x - ((x - vp.tx) * k) / vp.k, y - ((y - vp.ty) * k) / vp.k);
+  }
+  function fit() {
+    const room = wrap.getBoundingClientRect();
+    if (!vp.width || !room.width) return;
+    const k = Math.min(1, (room.width - 16) / vp.width, (room.height - 16) / vp.height);
+    setView(k, (room.width - vp.width * k) / 2, Math.max(8, (room.height - vp.height * k) / 2));
+  }
+  function centerOn(x, y, k = vp.k) {
+    const room = wrap.getBoundingClientRect();
+    setView(k, room.width / 2 - x * k, room.height / 2 - y * k);
+  }
+  wrap.addEventListener("wheel", (ev) => {
+    ev.preventDefault();
+    const r = wrap.getBoundingClientRect();
+    if (ev.ctrlKey || ev.metaKey || Math.abs(ev.deltaY) > Math.abs(ev.deltaX) && !ev.shiftKey) zoomBy(Math.exp(-ev.deltaY * 0.0015), ev.clientX - r.left, ev.clientY - r.top);
+    else setView(vp.k, vp.tx - ev.deltaX, vp.ty - ev.deltaY);
+  }, { passive: false });
+  let drag = null;
+  wrap.addEventListener("pointerdown", (ev) => {
+    if (ev.button !== 0 || ev.target.closest(".gnode")) return;
+    drag = { x: ev.clientX, y: ev.clientY, tx: vp.tx, ty: vp.ty };
+    wrap.setPointerCapture(ev.pointerId);
+    wrap.classList.add("panning");
+  });
+  wrap.addEventListener("pointermove", (ev) => { if (drag) setView(vp.k, drag.tx + ev.clientX - drag.x, drag.ty + ev.clientY - drag.y); });
+  const endDrag = () => { drag = null; wrap.classList.remove("panning"); };
+  wrap.addEventListener("pointerup", endDrag);
+  wrap.addEventListener("pointercancel", endDrag);
+  wrap.addEventListener("keydown", (ev) => {
+    const step = 60;
+    const keys = { "+": () => zoomBy(1.25), "=": () => zoomBy(1.25), "-": () => zoomBy(0.8), "0": () => fit(), "1": () => setView(1, 0, 0),
+      ArrowLeft: () => setView(vp.k, vp.tx + step, vp.ty), ArrowRight: () => setView(vp.k, vp.tx - step, vp.ty),
+      ArrowUp: () => setView(vp.k, vp.tx, vp.ty + step), ArrowDown: () => setView(vp.k, vp.tx, vp.ty - step) };
+    if (keys[ev.key] && !ev.target.closest(".gnode")) { ev.preventDefault(); keys[ev.key](); }
+  });
 
   focus.addEventListener("change", () => {
     const v = focus.value.trim();
@@ -103,24 +165,31 @@ export async function mount(view, { app, ref: focusRef, params }) {
     const columns = Math.max(layers.length, lonely.length ? Math.min(gridCols, lonely.length) : 0);
     const width = PAD * 2 + Math.max(1, columns) * COL - (COL - W);
     const height = (lonely.length ? lonelyTop + lonelyRows * ROW : TOP + tallest * ROW) + PAD - 16;
-    const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Dependency graph" });
+    const root = svg("svg", { width: "100%", height: "100%", role: "img", "aria-label": t("Dependency graph") });
+    const stage = svg("g", { class: "stage" });
+    vp.g = stage;
+    vp.width = width;
+    vp.height = height;
     const defs = svg("defs", {});
     for (const kind of ["", "hot", "cycle"]) {
       defs.append(svg("marker", { id: `arrow${kind}`, viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
         svg("path", { d: "M0,0 L10,5 L0,10 z", class: `arrow ${kind}` })));
     }
-    root.append(defs);
-    layers.forEach((_l, i) => root.append(svg("text", { x: PAD + i * COL, y: 22, class: "glayer" }, i === 0 ? "No dependencies" : `Layer ${i + 1}`)));
-    if (lonely.length) root.append(svg("text", { x: PAD, y: lonelyTop - 18, class: "glayer" }, "No dependency links"));
+    root.append(defs, stage);
+    layers.forEach((_l, i) => stage.append(svg("text", { x: PAD + i * COL, y: 22, class: "glayer" }, i === 0 ? t("No dependencies") : t("Layer {n}", { n: i + 1 }))));
+    if (lonely.length) stage.append(svg("text", { x: PAD, y: lonelyTop - 18, class: "glayer" }, t("No dependency links")));
     const edgeEls = [];
     const edge = (e, cls) => {
       const a = xy.get(e.to), b = xy.get(e.from); // dependency -> dependent
       if (!a || !b) return;
       const cyc = cls !== "parent" && cycleOf.has(e.from) && cycleOf.get(e.from) === cycleOf.get(e.to);
       let path;
-      if (a.x === b.x) { // same layer (cycles, parent links): loop out on the right
-        const x = a.x + W, y1 = a.y + H / 2, y2 = b.y + H / 2, bulge = 40 + Math.abs(y2 - y1) / 4;
-        path = `M${x},${y1} C${x + bulge},${y1} ${x + bulge},${y2} ${x + 2},${y2}`;
+      if (a.x === b.x) {
+        // Same layer (a cycle's members share one, parent links): downward edges loop
+        // out on the right, upward ones on the left, so a cycle reads as a closed loop.
+        const y1 = a.y + H / 2, y2 = b.y + H / 2, bulge = 46 + Math.abs(y2 - y1) / 3;
+        if (y2 >= y1) { const x = a.x + W; path = `M${x},${y1} C${x + bulge},${y1} ${x + bulge},${y2} ${x + 2},${y2}`; }
+        else { const x = a.x; path = `M${x},${y1} C${x - bulge},${y1} ${x - bulge},${y2} ${x - 2},${y2}`; }
       } else if (a.x < b.x) {
         const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x - 2, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
         path = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
@@ -131,20 +200,20 @@ export async function mount(view, { app, ref: focusRef, params }) {
       const kind = cyc ? "cycle" : cls;
       const p = svg("path", { d: path, class: `gedge ${kind}`, "marker-end": `url(#arrow${cyc ? "cycle" : ""})`, dataset: { from: e.from, to: e.to } });
       edgeEls.push(p);
-      root.append(p);
+      stage.append(p);
     };
     depEdges.forEach((e) => edge(e, ""));
     parentEdges.forEach((e) => edge(e, "parent"));
     for (const [n, p] of xy) {
       const s = byId.get(n);
       const cls = ["gnode", `st-${s.status}`, inCycle.has(n) ? "cycle" : "", n === d.focus ? "focus" : ""].join(" ");
-      const g = svg("g", { class: cls, transform: `translate(${p.x},${p.y})`, tabindex: "0", role: "link", dataset: { name: n } },
-        svg("title", {}, `${s.name}\n${s.title}\n${STATUS_LABEL[s.status] || s.status}${s.priority ? ", " + s.priority : ""}`),
+      const g = svg("g", { class: cls, transform: `translate(${p.x},${p.y})`, tabindex: "0", role: "link", "aria-label": `${s.number != null ? "#" + s.number + " " : ""}${s.title}`, dataset: { name: n } },
+        svg("title", {}, `${s.name}\n${s.title}\n${statusLabel(s.status)}${s.priority ? ", " + prioLabel(s.priority) : ""}`),
         svg("rect", { class: "box", width: W, height: H, rx: 9 }),
         svg("rect", { class: "stripe", x: 0, y: 8, width: 4, height: H - 16, rx: 2 }),
         svg("text", { x: 14, y: 21, class: "gnum" }, s.number != null ? `#${s.number}` : ""),
-        svg("text", { x: 14 + (s.number != null ? 40 : 0), y: 21, class: "gstat" }, (STATUS_LABEL[s.status] || s.status) + (s.priority ? ` · ${s.priority}` : "")),
-        svg("text", { x: 14, y: 41 }, truncate(s.title, 25)));
+        svg("text", { x: 14 + (s.number != null ? 40 : 0), y: 21, class: "gstat" }, statusLabel(s.status) + (s.priority ? ` · ${prioLabel(s.priority)}` : "")),
+        svg("text", { x: 14, y: 41, class: "gtitle" }, truncate(s.title, 30)));
       const open = () => app.navigate(`/specs/${encodeURIComponent(n)}`);
       g.addEventListener("click", open);
       g.addEventListener("keydown", (ev) => { if (ev.key === "Enter") open(); });
@@ -154,27 +223,28 @@ export async function mount(view, { app, ref: focusRef, params }) {
       g.addEventListener("mouseleave", () => edgeEls.forEach((el) => {
         el.classList.remove("hot"); if (!el.classList.contains("cycle")) el.setAttribute("marker-end", "url(#arrow)");
       }));
-      root.append(g);
+      stage.append(g);
     }
-    wrap.append(xy.size ? root : h("div", { class: "empty", style: { margin: "20px" } }, "No specs to show."));
-    // Fit a slightly-too-wide graph into the view; a big one scrolls instead of shrinking to unreadable.
-    const room = wrap.clientWidth - 4;
-    if (xy.size && width > room && room / width >= 0.6) {
-      root.setAttribute("width", String(room));
-      root.setAttribute("height", String(Math.round((height * room) / width)));
-    }
+    wrap.append(xy.size ? root : h("div", { class: "empty", style: { margin: "20px" } }, t("No specs to show.")));
     const shown = xy.size;
-    sub.textContent = `${shown} spec${shown === 1 ? "" : "s"} · ${depEdges.length} dependenc${depEdges.length === 1 ? "y" : "ies"}`;
+    sub.textContent = t("{n} specs · {e} dependencies", { n: shown, e: depEdges.length });
     clear(note);
     append(note, [
-      h("span", {}, h("i", { class: "line" }), "A → B: B depends on A"),
-      d.cycles.length ? h("span", { class: "cycle-note" }, h("i", { class: "line cycle" }), `${d.cycles.length} cycle${d.cycles.length === 1 ? "" : "s"}: ${d.cycles.map((c) => c.map((n) => n.split("-")[0]).join(" → ")).join("; ")}`) : h("span", {}, "No cycles"),
-      d.critical_path && d.critical_path.length > 1 ? h("span", {}, `Critical path: ${d.critical_path.map((n) => n.split("-")[0]).join(" → ")}`) : null,
+      h("span", {}, h("i", { class: "line" }), t("A → B: B depends on A")),
+      d.cycles.length ? h("span", { class: "cycle-note" }, h("i", { class: "line cycle" }), t("{n} cycle(s): {list}", { n: d.cycles.length, list: d.cycles.map((c) => [...c, c[0]].map((n) => n.split("-")[0]).join(" → ")).join("; ") })) : h("span", {}, t("No cycles")),
+      d.cycles.length ? h("span", { id: "critical-path" }, t("No critical path while dependencies form a cycle."))
+        : d.critical_path && d.critical_path.length > 1 ? h("span", { id: "critical-path" }, t("Critical path: {path}", { path: d.critical_path.map((n) => n.split("-")[0]).join(" → ") })) : null,
     ]);
-    if (d.focus) {
-      const p = xy.get(d.focus);
-      if (p) wrap.scrollTo({ left: Math.max(0, p.x - wrap.clientWidth / 2 + W / 2), top: Math.max(0, p.y - wrap.clientHeight / 2) });
-    }
+    // Start readable: fit when the whole graph stays legible, otherwise actual size at
+    // the focused spec (or the top left); Fit and the wheel are always there.
+    requestAnimationFrame(() => {
+      const room = wrap.getBoundingClientRect();
+      const k = Math.min(1, (room.width - 16) / width, (room.height - 16) / height);
+      const p = d.focus ? xy.get(d.focus) : null;
+      if (p) centerOn(p.x + W / 2, p.y + H / 2, Math.max(0.6, k));
+      else if (k >= 0.55) fit();
+      else setView(1, 0, 0);
+    });
   }
 
   async function load() {
@@ -186,14 +256,15 @@ export async function mount(view, { app, ref: focusRef, params }) {
     for (const n of state.data.nodes) names.append(h("option", { value: n.name }, n.title));
     if (!focusRef) {
       try {
-        const all = await get("/specs");
+        const all = await get("/board?compact=true");
         clear(names);
-        for (const s of all.specs) names.append(h("option", { value: s.name }, s.title));
+        for (const s of all.groups.flatMap((g) => g.specs)) names.append(h("option", { value: s.name }, s.title));
       } catch { /* the graph still works without the name list */ }
     }
     draw();
   }
 
   await load();
-  return { title: focusRef ? `Graph: ${focusRef}` : "Graph", refresh: () => load().catch(() => {}) };
+  performance.mark("graph-ready");
+  return { title: focusRef ? t("Graph: {ref}", { ref: focusRef }) : t("Graph"), refresh: () => load().catch(() => {}) };
 }

@@ -1,47 +1,61 @@
-// The spec list: filters (status, priority, tag, archived), full-text search through
-// the server's query syntax, sortable columns.
+// The spec list: multi-select filters (status, priority, tag — unknown values listed
+// as written), full-text search through the server's query syntax, sortable columns,
+// the first rows with "show more" (thousands of specs stay fast), and the specs that
+// could not be read.
 import { get } from "./api.js";
-import { avatar, clear, debounce, fmtDate, h, prioBadge, PRIO_RANK, specNumber, statusBadge, tagChips } from "./util.js";
+import { t } from "./i18n.js";
+import {
+  avatar, clear, debounce, errText, fmtDate, h, multiSelect, prioBadge, prioLabel, PRIO_RANK, problemsBadge,
+  specNumber, statusBadge, statusLabel, tagChips,
+} from "./util.js";
 
 const COLS = [
   ["number", "#"], ["title", "Title"], ["status", "Status"], ["priority", "Priority"],
   ["tags", "Tags"], ["assignee", "Assignee"], ["created", "Created"], ["updated_at", "Updated"], ["checklist", "Tasks"],
 ];
 const STATUS_ORDER = { draft: 0, planned: 1, "in-progress": 2, complete: 3, archived: 4 };
+const PAGE = 100;
+const list = (v) => (v ? v.split(",").map((x) => x.trim()).filter(Boolean) : []);
 
 export async function mount(view, { app, params }) {
   const state = {
     q: params.get("q") || "",
-    status: params.get("status") || "",
-    priority: params.get("priority") || "",
-    tag: params.get("tag") || "",
+    status: list(params.get("status")),
+    priority: list(params.get("priority")),
+    tag: list(params.get("tag")),
     archived: params.get("archived") === "1",
     sort: params.get("sort") || "number",
     desc: params.get("order") === "desc",
     specs: [],
+    problems: [],
     error: null,
+    limit: PAGE,
+    dead: false,
   };
-  const count = h("span", { class: "sub" });
-  const search = h("input", { class: "input", type: "search", placeholder: "Search (tag:api, \"phrase\", -word)…", value: state.q, "aria-label": "Search", style: { minWidth: "260px" } });
-  const status = h("select", { class: "select", "aria-label": "Status" },
-    h("option", { value: "" }, "Any status"), ["draft", "planned", "in-progress", "complete", "archived"].map((s) => h("option", { value: s, selected: s === state.status }, s)));
-  const prio = h("select", { class: "select", "aria-label": "Priority" },
-    h("option", { value: "" }, "Any priority"), ["critical", "high", "medium", "low"].map((p) => h("option", { value: p, selected: p === state.priority }, p)));
-  const tag = h("select", { class: "select", "aria-label": "Tag" });
-  const arch = h("input", { type: "checkbox", checked: state.archived });
+  const count = h("span", { class: "sub", id: "list-count" });
+  const search = h("input", { class: "input grow-input", type: "search", placeholder: t("Search (tag:api, \"phrase\", -word)…"), value: state.q, "aria-label": t("Search"), "data-filter": "1" });
+  const status = multiSelect(t("Status"), { id: "f-status", format: statusLabel, onChange: (v) => { state.status = v; changed(); } });
+  const prio = multiSelect(t("Priority"), { id: "f-priority", format: prioLabel, onChange: (v) => { state.priority = v; changed(); } });
+  const tag = multiSelect(t("Tag"), { id: "f-tag", onChange: (v) => { state.tag = v; changed(); } });
+  const arch = h("input", { type: "checkbox", checked: state.archived, id: "list-archived" });
+  const probSlot = h("span", {});
+  const probPanel = h("div", {});
   const table = h("div", { class: "table-wrap" });
-  view.append(h("div", { class: "page-head" }, h("h1", {}, "Specs"), count,
-    h("div", { class: "toolbar" }, search, status, prio, tag, h("label", { class: "check" }, arch, "Archived"))), table);
+  const more = h("div", { class: "list-more" });
+  view.append(h("div", { class: "page-head" }, h("h1", {}, t("Specs")), count, probSlot,
+    h("div", { class: "toolbar" }, search, status.el, prio.el, tag.el, h("label", { class: "check" }, arch, t("Archived")))), probPanel, table, more);
 
   function syncUrl() {
     const p = new URLSearchParams();
-    for (const k of ["q", "status", "priority", "tag"]) if (state[k]) p.set(k, state[k]);
+    if (state.q) p.set("q", state.q);
+    for (const k of ["status", "priority", "tag"]) if (state[k].length) p.set(k, state[k].join(","));
     if (state.archived) p.set("archived", "1");
     if (state.sort !== "number") p.set("sort", state.sort);
     if (state.desc) p.set("order", "desc");
     const qs = p.toString();
-    history.replaceState({}, "", location.pathname + (qs ? `?${qs}` : ""));
+    history.replaceState(history.state, "", location.pathname + (qs ? `?${qs}` : ""));
   }
+  function changed() { state.limit = PAGE; syncUrl(); render(); }
 
   function key(s) {
     switch (state.sort) {
@@ -55,55 +69,79 @@ export async function mount(view, { app, params }) {
     }
   }
 
-  function render() {
-    const rows = state.specs.filter((s) => !state.tag || s.tags.includes(state.tag));
-    rows.sort((a, b) => { const x = key(a), y = key(b); return (x < y ? -1 : x > y ? 1 : 0) * (state.desc ? -1 : 1); });
-    count.textContent = state.error ? state.error : `${rows.length} spec${rows.length === 1 ? "" : "s"}`;
-    clear(table);
-    if (!rows.length) { table.append(h("div", { class: "empty" }, state.error || "No specs match")); return; }
-    const head = h("tr", {}, COLS.map(([k, label]) => h("th", {
-      class: k === state.sort ? "sorted" : "",
-      onclick: () => { if (state.sort === k) state.desc = !state.desc; else { state.sort = k; state.desc = false; } syncUrl(); render(); },
-    }, label, k === state.sort ? (state.desc ? " ↓" : " ↑") : "")));
-    const body = h("tbody", {}, rows.map((s) => h("tr", { onclick: (ev) => { if (!ev.target.closest("a")) app.navigate(`/specs/${encodeURIComponent(s.name)}`); } },
+  function visible(s) {
+    const st = s.archived ? "archived" : s.status;
+    if (state.status.length ? !state.status.includes(st) : (!state.archived && st === "archived")) return false;
+    if (state.priority.length && !state.priority.includes(s.priority || "")) return false;
+    if (state.tag.length && !state.tag.some((x) => s.tags.includes(x))) return false;
+    return true;
+  }
+
+  function row(s) {
+    const url = app.href(`/specs/${encodeURIComponent(s.name)}`);
+    return h("tr", { dataset: { name: s.name }, onclick: (ev) => { if (!ev.target.closest("a")) app.navigate(`/specs/${encodeURIComponent(s.name)}`); } },
       h("td", { class: "num" }, specNumber(s)),
-      h("td", { class: "title" }, h("a", { href: app.href(`/specs/${encodeURIComponent(s.name)}`) }, s.title)),
-      h("td", {}, statusBadge(s.status)),
+      h("td", { class: "title" }, h("a", { href: url }, s.title)),
+      h("td", {}, statusBadge(s.archived ? "archived" : s.status)),
       h("td", {}, prioBadge(s.priority)),
       h("td", {}, h("div", { class: "tags" }, tagChips(s.tags, 4))),
-      h("td", {}, s.assignee ? h("span", { style: { display: "inline-flex", gap: "6px", alignItems: "center" } }, avatar(s.assignee), s.assignee) : h("span", { class: "muted" }, "—")),
+      h("td", {}, s.assignee ? h("span", { class: "who" }, avatar(s.assignee), s.assignee) : h("span", { class: "muted" }, "—")),
       h("td", { class: "muted date" }, fmtDate(s.created)),
       h("td", { class: "muted date" }, fmtDate(s.updated_at)),
-      h("td", { class: "muted" }, s.checklist.total ? `${s.checklist.done}/${s.checklist.total}` : "—"),
-    )));
-    table.append(h("table", { class: "specs" }, h("thead", {}, head), body));
+      h("td", { class: "muted" }, s.checklist.total ? `${s.checklist.done}/${s.checklist.total}` : "—"));
+  }
+
+  function render() {
+    if (state.dead) return;
+    const rows = state.specs.filter(visible);
+    rows.sort((a, b) => { const x = key(a), y = key(b); return (x < y ? -1 : x > y ? 1 : 0) * (state.desc ? -1 : 1); });
+    count.textContent = state.error ? state.error : rows.length === 1 ? t("1 spec") : t("{n} specs", { n: rows.length });
+    clear(table);
+    clear(more);
+    if (!rows.length) { table.append(h("div", { class: "empty" }, state.error || t("No specs match"))); return; }
+    const head = h("tr", {}, COLS.map(([k, label]) => h("th", {
+      class: k === state.sort ? "sorted" : "", tabindex: "0", "aria-sort": k === state.sort ? (state.desc ? "descending" : "ascending") : null,
+      onclick: () => { if (state.sort === k) state.desc = !state.desc; else { state.sort = k; state.desc = false; } syncUrl(); render(); },
+      onkeydown: (ev) => { if (ev.key === "Enter") ev.target.click(); },
+    }, t(label), k === state.sort ? (state.desc ? " ↓" : " ↑") : "")));
+    table.append(h("table", { class: "specs" }, h("thead", {}, head), h("tbody", {}, rows.slice(0, state.limit).map(row))));
+    if (rows.length > state.limit) {
+      more.append(h("span", { class: "muted" }, t("Showing {shown} of {total}", { shown: state.limit, total: rows.length })),
+        h("button", { class: "btn small", type: "button", id: "list-more", onclick: () => { state.limit += PAGE * 5; render(); } }, t("Show {n} more", { n: Math.min(PAGE * 5, rows.length - state.limit) })));
+    }
   }
 
   async function load() {
     const p = new URLSearchParams();
-    if (state.status) p.set("status", state.status);
-    if (state.priority) p.set("priority", state.priority);
-    if (state.archived || state.status === "archived") p.set("archived", "true");
+    p.set("archived", "true");
     if (state.q) p.set("q", state.q);
     try {
       const res = await get(`/specs?${p}`);
+      if (state.dead) return;
       state.specs = res.specs;
       state.error = null;
-      const tags = [...new Set(res.specs.flatMap((s) => s.tags))].sort();
-      clear(tag);
-      tag.append(h("option", { value: "" }, "Any tag"), tags.map((t) => h("option", { value: t, selected: t === state.tag }, t)));
+      const probSig = JSON.stringify(res.problems || []);
+      if (probSig !== state.probSig) {
+        state.probSig = probSig;
+        clear(probSlot); clear(probPanel);
+        const pb = problemsBadge(res.problems);
+        if (pb) { probSlot.append(pb.btn); probPanel.append(pb.panel); }
+      }
+      const sts = new Set(["draft", "planned", "in-progress", "complete", "archived"]);
+      for (const s of res.specs) sts.add(s.archived ? "archived" : s.status);
+      status.set([...sts], state.status);
+      prio.set([...new Set(["critical", "high", "medium", "low", ...res.specs.map((s) => s.priority).filter(Boolean)])], state.priority);
+      tag.set([...new Set(res.specs.flatMap((s) => s.tags))].sort(), state.tag);
     } catch (err) {
       state.specs = [];
-      state.error = err.message;
+      state.error = errText(err);
     }
     render();
   }
 
-  search.addEventListener("input", debounce(() => { state.q = search.value.trim(); syncUrl(); load(); }, 200));
-  status.addEventListener("change", () => { state.status = status.value; syncUrl(); load(); });
-  prio.addEventListener("change", () => { state.priority = prio.value; syncUrl(); load(); });
-  tag.addEventListener("change", () => { state.tag = tag.value; syncUrl(); render(); });
-  arch.addEventListener("change", () => { state.archived = arch.checked; syncUrl(); load(); });
+  search.addEventListener("input", debounce(() => { state.q = search.value.trim(); state.limit = PAGE; syncUrl(); load(); }, 200));
+  arch.addEventListener("change", () => { state.archived = arch.checked; changed(); });
   await load();
-  return { title: "Specs", refresh: () => load() };
+  performance.mark("list-ready");
+  return { title: t("Specs"), refresh: () => load(), unmount() { state.dead = true; } };
 }

@@ -1,5 +1,6 @@
 // Small DOM helpers shared by the views. Text always goes in as text nodes, never
 // as HTML; the only HTML we insert is the server's rendered markdown (html disabled).
+import { t } from "./i18n.js";
 
 export function h(tag, attrs, ...children) {
   const svg = tag.startsWith("svg:");
@@ -26,23 +27,60 @@ export function append(el, children) {
   return el;
 }
 
-export const STATUS_LABEL = { draft: "Draft", planned: "Planned", "in-progress": "In progress", complete: "Complete", archived: "Archived" };
+export const STATUSES = ["draft", "planned", "in-progress", "complete", "archived"];
+export const PRIORITIES = ["critical", "high", "medium", "low"];
+const STATUS_EN = { draft: "Draft", planned: "Planned", "in-progress": "In progress", complete: "Complete", archived: "Archived" };
+// Labels are looked up when used (the language can change); an unknown value (a hand
+// edit: "blocked", "urgent") is shown exactly as written, never as a known one.
+export const STATUS_LABEL = new Proxy({}, { get: (_o, k) => (Object.hasOwn(STATUS_EN, k) ? t(STATUS_EN[k]) : undefined) });
 export const PRIO_RANK = { low: 1, medium: 2, high: 3, critical: 4 };
+export const knownStatus = (s) => typeof s === "string" && Object.hasOwn(STATUS_EN, s);
+export const knownPriority = (p) => typeof p === "string" && Object.hasOwn(PRIO_RANK, p);
+export function statusLabel(s) { return STATUS_LABEL[s] || String(s); }
+export function prioLabel(p) { return p ? (knownPriority(p) ? t(p) : String(p)) : "—"; }
+const cls = (v) => String(v).toLowerCase().replace(/[^a-z0-9-]+/g, "-");
 
 export function statusBadge(status) {
-  return h("span", { class: `badge status st-${status}` }, h("span", { class: "dot" }), STATUS_LABEL[status] || status);
+  const known = knownStatus(status);
+  return h("span", { class: `badge status st-${known ? status : "other"}`, title: known ? null : t("Unknown status “{v}” (not one LeanSpec knows)", { v: status }) },
+    h("span", { class: "dot" }), statusLabel(status));
 }
 
 export function prioIcon(priority) {
   if (!priority) return null;
   const n = PRIO_RANK[priority] || 0;
-  return h("span", { class: `prio-icon pr-${priority}`, title: `${priority} priority` },
-    [1, 2, 3, 4].map((i) => h("i", { class: i <= n ? "on" : "" })));
+  return h("span", { class: `prio-icon pr-${knownPriority(priority) ? priority : "other"}`, title: t("{p} priority", { p: prioLabel(priority) }) },
+    knownPriority(priority) ? [1, 2, 3, 4].map((i) => h("i", { class: i <= n ? "on" : "" })) : h("b", {}, "?"));
 }
 
 export function prioBadge(priority) {
   if (!priority) return h("span", { class: "muted" }, "—");
-  return h("span", { class: `badge prio pr-${priority}` }, prioIcon(priority), priority);
+  return h("span", { class: `badge prio pr-${knownPriority(priority) ? cls(priority) : "other"}` }, prioIcon(priority), prioLabel(priority));
+}
+
+// An in-page dialog (no window.confirm: it blocks the page and cannot be styled).
+// Resolves true (ok) or false (cancel / Esc / click outside).
+export function confirmDialog(message, { ok = t("OK"), cancel = t("Cancel"), title = null, danger = false } = {}) {
+  return new Promise((resolve) => {
+    const prev = document.activeElement;
+    const done = (v) => { overlay.remove(); document.removeEventListener("keydown", onKey, true); if (prev && prev.focus) prev.focus(); resolve(v); };
+    const onKey = (ev) => { if (ev.key === "Escape") { ev.preventDefault(); ev.stopPropagation(); done(false); } };
+    const okBtn = h("button", { class: `btn ${danger ? "danger" : "primary"}`, type: "button", id: "dialog-ok", onclick: () => done(true) }, ok);
+    const overlay = h("div", { class: "overlay dialog-overlay", onclick: (ev) => { if (ev.target === overlay) done(false); } },
+      h("div", { class: "dialog", role: "alertdialog", "aria-modal": "true", "aria-label": title || message },
+        title ? h("h3", {}, title) : null, h("div", { class: "dialog-body" }, message),
+        h("div", { class: "dialog-actions" }, h("button", { class: "btn", type: "button", id: "dialog-cancel", onclick: () => done(false) }, cancel), okBtn)));
+    document.addEventListener("keydown", onKey, true);
+    document.body.append(overlay);
+    okBtn.focus();
+  });
+}
+
+// What the UI says about an API error: the server's message, without hints written
+// for the command line ("pass --force", "run `lean-spec list`").
+export function errText(err) {
+  const hint = err && err.hint && !/--|lean-spec|`/.test(err.hint) ? err.hint : "";
+  return (err && err.message ? err.message : String(err)) + (hint ? ` — ${hint}` : "");
 }
 
 const AVATAR_COLORS = ["#4f46e5", "#0891b2", "#c026d3", "#ea580c", "#16a34a", "#2563eb", "#db2777", "#7c3aed"];
@@ -64,7 +102,7 @@ export function fmtDate(s) {
   if (!s) return "";
   const d = new Date(s.length === 10 ? s + "T00:00:00Z" : s);
   if (isNaN(d)) return s;
-  return d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  return d.toLocaleDateString(document.documentElement.lang || undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
 export function relTime(s) {
@@ -75,9 +113,10 @@ export function relTime(s) {
   const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
   for (const [u, n] of units) if (Math.abs(sec) >= n) {
     const v = Math.round(sec / n);
-    return `${v} ${u}${v === 1 ? "" : "s"} ago`;
+    try { return new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" }).format(-v, u); }
+    catch { return `${v} ${u}${v === 1 ? "" : "s"} ago`; }
   }
-  return "just now";
+  return t("just now");
 }
 
 export function debounce(fn, ms) {
@@ -97,4 +136,65 @@ export function clear(el) { while (el.firstChild) el.firstChild.remove(); return
 
 export function specNumber(s) {
   return s.number !== null && s.number !== undefined ? String(s.number).padStart(3, "0") : "";
+}
+
+// A multi-select filter: a button that opens a list of checkboxes. onChange gets the
+// selected values (an array). set(values, selected) refreshes the list in place.
+export function multiSelect(label, { onChange, format = (v) => v, id } = {}) {
+  let values = [];
+  let selected = new Set();
+  const btn = h("button", { type: "button", class: "select ms-btn", id, "aria-haspopup": "true", "aria-expanded": "false" });
+  const list = h("div", { class: "menu ms-menu", hidden: true, role: "group", "aria-label": label });
+  const wrap = h("div", { class: "menu-wrap ms" }, btn, list);
+  const caption = () => {
+    btn.textContent = selected.size === 0 ? label : selected.size === 1 ? `${label}: ${format([...selected][0])}` : `${label}: ${selected.size}`;
+    btn.classList.toggle("active", selected.size > 0);
+  };
+  const draw = () => {
+    clear(list);
+    if (selected.size) list.append(h("button", { type: "button", class: "btn small ms-clear", onclick: () => { selected.clear(); draw(); caption(); onChange([]); } }, t("Clear")));
+    if (!values.length) list.append(h("div", { class: "muted", style: { padding: "4px 6px" } }, t("Nothing to choose")));
+    for (const v of values) {
+      const box = h("input", { type: "checkbox", value: v, checked: selected.has(v) });
+      box.addEventListener("change", () => {
+        if (box.checked) selected.add(v); else selected.delete(v);
+        caption();
+        onChange([...selected]);
+      });
+      list.append(h("label", { class: "check ms-item" }, box, format(v)));
+    }
+  };
+  btn.addEventListener("click", (ev) => {
+    ev.stopPropagation();
+    const open = list.hidden;
+    for (const m of document.querySelectorAll(".ms-menu")) m.hidden = true;
+    list.hidden = !open;
+    btn.setAttribute("aria-expanded", String(open));
+  });
+  document.addEventListener("click", (ev) => { if (!wrap.contains(ev.target)) { list.hidden = true; btn.setAttribute("aria-expanded", "false"); } });
+  wrap.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !list.hidden) { ev.stopPropagation(); list.hidden = true; btn.focus(); } });
+  caption();
+  return {
+    el: wrap,
+    set(vals, sel) {
+      values = vals;
+      if (sel) selected = new Set(sel);
+      caption();
+      if (!list.hidden || list.childElementCount === 0 || list.dataset.sig !== vals.join("\n")) { draw(); list.dataset.sig = vals.join("\n"); }
+    },
+    get value() { return [...selected]; },
+  };
+}
+
+// Specs that could not be loaded (malformed frontmatter...): a badge that opens the list.
+export function problemsBadge(problems) {
+  if (!problems || !problems.length) return null;
+  const panel = h("div", { class: "problems-panel", id: "problems-panel", hidden: true },
+    h("strong", {}, t("These spec files could not be read and are not shown:")),
+    h("ul", {}, problems.map((p) => h("li", {}, h("code", {}, p.path), " — ", h("span", { class: "muted" }, p.code), ": ", p.reason))));
+  const btn = h("button", { type: "button", class: "btn small problems-btn", id: "problems-btn", "aria-expanded": "false", onclick: () => {
+    panel.hidden = !panel.hidden;
+    btn.setAttribute("aria-expanded", String(!panel.hidden));
+  } }, "⚠ ", problems.length === 1 ? t("1 problem") : t("{n} problems", { n: problems.length }));
+  return { btn, panel };
 }
