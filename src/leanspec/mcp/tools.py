@@ -30,11 +30,11 @@ if TYPE_CHECKING:
 # ----------------------------------------------------------------- argument types
 IfStatus = Annotated[
     str | None,
-    Field(description="compare-and-set: write only if the spec's current status is this (else `conflict`)"),
+    Field(description="write only if the status is this (else conflict)"),
 ]
 IfAssignee = Annotated[
     str | None,
-    Field(description="compare-and-set: write only if the current assignee is this; 'none' = unassigned"),
+    Field(description="write only if the assignee is this ('none': unassigned)"),
 ]
 Status = Literal["draft", "planned", "in-progress", "complete", "archived"]
 Priority = Literal["low", "medium", "high", "critical"]
@@ -55,7 +55,7 @@ FileRef = Annotated[
 ExpectedHash = Annotated[
     str | None,
     Field(
-        description="content_hash you read; a changed spec is refused (conflict)",
+        description="the content_hash you read (a changed spec: conflict)",
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=500, description="page size")]
@@ -94,8 +94,7 @@ SEARCH_FIELDS = ("name", "title", "status", "priority", "tags")
 FieldsArg = Annotated[
     list[str] | str | dict[str, str] | None,
     Field(
-        description="keys per spec: any spec key (depends_on, checklist, created, updated_at, path...) or custom "
-        "field; default name,title,status,priority,tags,assignee,parent,content_hash"
+        description="keys per spec (default name, title, status, priority, tags, assignee, parent, content_hash)"
     ),
 ]
 
@@ -194,10 +193,12 @@ def _sha(text: str) -> str:
 # ----------------------------------------------------------------- registration
 # Only what differs from the protocol's defaults (readOnly false, destructive true,
 # idempotent false, openWorld true): tools/list is paid for on every session.
-READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-WRITE = ToolAnnotations(destructive_hint=False, open_world_hint=False)
-IDEMPOTENT_WRITE = ToolAnnotations(destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-DESTRUCTIVE = ToolAnnotations(idempotent_hint=True, open_world_hint=False)
+# openWorldHint is left at its default (true): it costs ~8 tokens per tool in every
+# session, and the claim tools do reach a git remote.
+READ = ToolAnnotations(read_only_hint=True)
+WRITE = ToolAnnotations(destructive_hint=False)
+IDEMPOTENT_WRITE = ToolAnnotations(destructive_hint=False, idempotent_hint=True)
+DESTRUCTIVE = ToolAnnotations(idempotent_hint=True)
 
 
 def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
@@ -218,8 +219,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ list
     @tool(
         "list",
-        "List specs as compact metadata (no bodies). Filters combine with AND; `tags` must all match. "
-        "Paginated: `total`, and `next_offset` until the last page. `fields` picks the keys per spec.",
+        "List specs' metadata (no bodies). Filters AND together. Paginated (`total`, `next_offset`).",
         READ,
     )
     def list_specs(
@@ -259,8 +259,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ view
     @tool(
         "view",
-        "Read one spec: metadata, markdown body (`content`) and content_hash (pass it to `update` as "
-        "expected_hash). `045/DESIGN.md` reads a sub-spec file.",
+        "One spec: metadata, body (`content`), content_hash (update's expected_hash). 045/DESIGN.md: a sub-spec.",
         READ,
     )
     def view(
@@ -287,8 +286,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ create
     @tool(
         "create",
-        "Create a spec (number allocated atomically; status planned unless given). A name an existing spec uses is "
-        "refused (`duplicate_slug`) unless allow_duplicate. Returns its name and content_hash.",
+        "Create a spec (number allocated atomically). An existing name is refused unless allow_duplicate.",
         WRITE,
     )
     def create(
@@ -332,16 +330,15 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ update
     @tool(
         "update",
-        "Change one spec in one atomic write: metadata, text replacements, section edits, checklist toggles or "
-        "the whole content. Completing with open items or children is refused (the error lists them) unless "
-        "force. Returns the changed fields and the new content_hash. 045/DESIGN.md: `content` only.",
+        "Change one spec atomically: metadata, replacements, sections, checklist or whole content. Completing "
+        "with open items/children is refused (listed) unless force. 045/DESIGN.md: `content` only.",
         WRITE,
     )
     def update(
         spec: FileRef,
         status: Status | None = None,
         priority: Priority | None = None,
-        assignee: Annotated[str | None, Field(description="new assignee; empty string clears it")] = None,
+        assignee: Annotated[str | None, Field(description="'' clears it")] = None,
         title: str | None = None,
         tags: Annotated[list[str] | None, Field(description="replaces all tags")] = None,
         add_tags: Annotated[list[str] | str | None, Field()] = None,
@@ -422,7 +419,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     @tool(
         "search",
         'Full-text search, best first. Syntax: words (AND), "phrase", OR, NOT, (), term~ (fuzzy), status: tag: '
-        "priority: assignee: title: created:>2025-11-01. Each hit has up to 5 matching lines.",
+        "priority: assignee: title: created:>2025-11-01.",
         READ,
     )
     def search(
@@ -464,8 +461,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ deps
     @tool(
         "deps",
-        "Dependencies of one spec: upstream (what it needs), downstream (what needs it), both (complete), or "
-        "impact (everything a change affects).",
+        "A spec's dependencies: upstream, downstream, both, or impact (all a change affects).",
         READ,
     )
     def deps(
@@ -482,7 +478,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ link / unlink
     @tool(
         "link",
-        "Make `spec` depend on each of `depends_on` (must exist; self links and cycles refused).",
+        "Make `spec` depend on each of `depends_on` (cycles refused).",
         IDEMPOTENT_WRITE,
     )
     def link(
@@ -514,7 +510,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ archive
     @tool(
         "archive",
-        "Archive a spec: status archived, moved to specs/archived/ (hidden unless include_archived).",
+        "Archive a spec (status archived, moved to specs/archived/).",
         DESTRUCTIVE,
     )
     def archive(spec: SpecRef, expected_hash: ExpectedHash = None) -> dict[str, Any]:
@@ -523,8 +519,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ board
     @tool(
         "board",
-        'Kanban: specs grouped by status (or other) as lines "NNN Title (priority) @assignee #tags", with a '
-        "summary. Complete specs are counted, not listed, unless show_complete.",
+        'Kanban columns of lines "NNN Title (priority) @assignee #tags" + summary; complete ones only counted.',
         READ,
     )
     def board(
@@ -549,7 +544,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ stats
     @tool(
         "stats",
-        "Project statistics: counts by status, priority, tag; completion rate, velocity, insights.",
+        "Counts by status, priority, tag; completion, velocity, insights.",
         READ,
     )
     def stats() -> dict[str, Any]:
@@ -560,7 +555,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ tokens
     @tool(
         "tokens",
-        "Token count of a spec and its sub-spec files (>3500 warn, >5000 split it).",
+        "Token counts of a spec and its sub-spec files.",
         READ,
     )
     def tokens(spec: SpecRef, include_sub_specs: bool = True) -> dict[str, Any]:
@@ -571,8 +566,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ validate
     @tool(
         "validate",
-        "Check specs (frontmatter, structure, size, markdown; check_deps: mentions missing from depends_on). "
-        "No specs = all. `ok` is false on any error.",
+        "Check specs (frontmatter, structure, size; check_deps: unlisted mentions). No specs = all.",
         READ,
     )
     def validate(
@@ -602,7 +596,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ files
     @tool(
         "files",
-        "A spec's files (README, sub-spec documents, assets) with sizes.",
+        "A spec's files (README, sub-spec files) with sizes.",
         READ,
     )
     def files(spec: SpecRef, type: Literal["all", "docs", "assets"] = "all") -> dict[str, Any]:
@@ -618,7 +612,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ check
     @tool(
         "check",
-        "Project health: duplicate spec numbers and names, unloadable spec files. fix renumbers duplicates.",
+        "Duplicate numbers/names, unloadable specs; fix renumbers duplicates.",
         IDEMPOTENT_WRITE,
     )
     def check(fix: Annotated[bool, Field(description="renumber duplicates (writes)")] = False) -> dict[str, Any]:
@@ -642,8 +636,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     # ------------------------------------------------------------------ relationships
     @tool(
         "relationships",
-        "View (default) or add/remove one spec's relationships (`type` and `target`): parent, children, "
-        "depends_on, required_by.",
+        "View (default) or add/remove a spec's parent, children, depends_on, required_by (`type`, `target`).",
         WRITE,
     )
     def relationships(
@@ -686,7 +679,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
 
     @tool(
         "children",
-        "The child specs of an umbrella spec, as compact metadata.",
+        "The child specs of an umbrella (parent) spec.",
         READ,
     )
     def children(spec: SpecRef) -> dict[str, Any]:
@@ -795,7 +788,7 @@ def _as_dict(value: Any) -> dict[str, Any]:
 def _register_backfill(tool: Callable[..., Any], project: Callable[[], Project]) -> None:
     @tool(
         "backfill",
-        "Fill missing timestamps from git history; optionally assignee and transitions. Try dry_run first.",
+        "Fill missing timestamps (and optionally assignee, transitions) from git history.",
         IDEMPOTENT_WRITE,
     )
     def backfill(
@@ -828,10 +821,10 @@ def _register_backfill(tool: Callable[..., Any], project: Callable[[], Project])
 
 # ====================================================================== claims
 # Part A of issue 11: atomic claims with leases (workflows/claims.py, docs/claims.md).
-Holder = Annotated[str, Field(min_length=1, description="who claims: your agent name (lease holder and assignee)")]
+Holder = Annotated[str, Field(min_length=1, description="your agent name")]
 Remote = Annotated[
     str | None,
-    Field(description="git remote to publish/check claims on (default: claims.remote in the config)"),
+    Field(description="git remote for claims (default: config claims.remote)"),
 ]
 
 
@@ -839,18 +832,16 @@ def _register_claims(tool: Callable[..., Any], project: Callable[[], Project]) -
 
     @tool(
         "claim",
-        "Claim a spec for yourself in one atomic step: status in-progress, assignee = holder, and a lease "
-        "(default 30m). Without `spec` it takes the next ready spec (planned, dependencies complete, not "
-        "claimed; highest priority, then lowest number). Errors: `conflict` (claimed by another: details.holder, "
-        "details.expires_at), `blocked` (open dependencies), `nothing_ready`. renew: true extends your lease.",
+        "Atomically claim a spec (in-progress, assignee, lease); no `spec`: the next ready one by priority. "
+        "Errors: conflict, blocked, nothing_ready.",
         WRITE,
     )
     def claim(
         holder: Holder,
         spec: Annotated[str | None, Field(description="spec to claim (default: the next ready one)")] = None,
-        lease: Annotated[str | None, Field(description="lease length: 30m, 1h, 45s, 2h30m")] = None,
-        renew: Annotated[bool, Field(description="extend your existing lease on `spec`")] = False,
-        force: Annotated[bool, Field(description="take it despite another live lease or open dependencies")] = False,
+        lease: Annotated[str | None, Field(description="e.g. 30m, 1h")] = None,
+        renew: Annotated[bool, Field(description="extend your lease")] = False,
+        force: Annotated[bool, Field(description="ignore another's lease or open deps")] = False,
         remote: Remote = None,
     ) -> dict[str, Any]:
         res = claims_api.claim(project(), spec, holder=holder, lease=lease, force=force, renew=renew, remote=remote)
@@ -858,8 +849,7 @@ def _register_claims(tool: Callable[..., Any], project: Callable[[], Project]) -
 
     @tool(
         "release",
-        "End your claim on a spec. status: planned puts it back in the queue (assignee cleared); complete "
-        "finishes it (completion rules apply unless force). Only the holder may release (force overrides).",
+        "End your claim. status planned: back to the queue; complete: done (completion rules apply).",
         WRITE,
     )
     def release(
@@ -868,7 +858,7 @@ def _register_claims(tool: Callable[..., Any], project: Callable[[], Project]) -
         status: Annotated[
             Literal["planned", "complete"] | None, Field(description="also set the status")
         ] = None,
-        force: Annotated[bool, Field(description="release another holder's claim; complete despite open items")] = False,
+        force: Annotated[bool, Field(description="release another's claim; ignore open items")] = False,
         remote: Remote = None,
     ) -> dict[str, Any]:
         res = claims_api.release(project(), spec, holder=holder, status=status, force=force, remote=remote)
@@ -876,8 +866,7 @@ def _register_claims(tool: Callable[..., Any], project: Callable[[], Project]) -
 
     @tool(
         "next",
-        "Peek at the spec `claim` would take now (no claim is made), with the number of ready specs and the "
-        "live claims. `spec` is null when nothing is ready.",
+        "What `claim` would take now (no claim made), the ready count, live claims.",
         READ,
     )
     def next_spec(
