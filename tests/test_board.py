@@ -178,7 +178,7 @@ def test_cli_board_text_and_json_agree(fixture_project: Path) -> None:
 
 def test_mcp_cards_are_the_card_of_the_full_dict(fixture_project: Path) -> None:
     pytest.importorskip("mcp")
-    from leanspec.mcp.tools import CARD_KEYS, card, spec_card
+    from leanspec.mcp.shape import CARD_KEYS, card, spec_card
 
     for s in _load(fixture_project):
         assert spec_card(s) == card(s.to_dict())

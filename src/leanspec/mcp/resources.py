@@ -61,7 +61,7 @@ def register_resources(server: MCPServer, holder: ProjectHolder) -> None:
         mime_type="application/json",
     )
     def board_resource() -> str:
-        from .tools import board_view
+        from .shape import board_view
 
         try:
             specs = holder.get().load(include_archived=True).specs

@@ -11,180 +11,54 @@ Read tools return metadata, never bodies, except ``view``. Every write returns t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..core.errors import InvalidInput, LeanSpecError
-from ..core.model import Spec, WriteResult
+from ..core.model import Spec
 from ..project import Project, UpdateOps
 from ..workflows import claims as claims_api
+from .args import (
+    DESTRUCTIVE,
+    IDEMPOTENT_WRITE,
+    READ,
+    WRITE,
+    ChecklistToggle,
+    ExpectedHash,
+    FieldsArg,
+    FileRef,
+    IfAssignee,
+    IfStatus,
+    Limit,
+    Offset,
+    Priority,
+    Replacement,
+    SectionUpdate,
+    SpecList,
+    SpecRef,
+    Status,
+)
+from .claim_tools import register_claims
 from .context import ProjectHolder
+from .shape import (
+    LIST_FIELDS,
+    MAX_MATCHES,
+    SEARCH_FIELDS,
+    board_view,
+    compact,
+    csv_values,
+    field_list,
+    page,
+    select,
+    written,
+)
 
 if TYPE_CHECKING:
-    from ..workflows.claims import Readiness
-
-# ----------------------------------------------------------------- argument types
-IfStatus = Annotated[
-    str | None,
-    Field(description="write only if the status is this (else conflict)"),
-]
-IfAssignee = Annotated[
-    str | None,
-    Field(description="write only if the assignee is this ('none': unassigned)"),
-]
-Status = Literal["draft", "planned", "in-progress", "complete", "archived"]
-Priority = Literal["low", "medium", "high", "critical"]
-SpecRef = Annotated[
-    str,
-    Field(
-        description="number (45), folder name or slug",
-        min_length=1,
-    ),
-]
-FileRef = Annotated[
-    str,
-    Field(
-        description="number, folder name, slug, or 045/DESIGN.md",
-        min_length=1,
-    ),
-]
-ExpectedHash = Annotated[
-    str | None,
-    Field(
-        description="the content_hash you read (a changed spec: conflict)",
-    ),
-]
-Limit = Annotated[int, Field(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Field(ge=0, description="the previous page's next_offset")]
-SpecList = Annotated[
-    list[str] | str | None,
-    Field(description="comma-separated or a list"),
-]
-
-
-class Replacement(BaseModel):
-    old_string: str = Field(min_length=1, description="exact body text")
-    new_string: str
-    match_mode: Literal["unique", "all", "first"] = Field("unique", description="unique: must occur once")
-
-
-class SectionUpdate(BaseModel):
-    section: str = Field(min_length=1, description="heading text, e.g. Plan")
-    content: str
-    mode: Literal["replace", "append", "prepend"] = "replace"
-
-
-class ChecklistToggle(BaseModel):
-    item_text: str = Field(min_length=1, description="part of one item's text")
-    checked: bool = True
-
-
-# ----------------------------------------------------------------- result helpers
-MAX_MATCHES = 5
-CARD_KEYS = ("name", "number", "title", "status", "priority", "tags", "assignee", "parent", "depends_on", "checklist")
-#: What `list` and `children` show per spec unless `fields` says otherwise (context
-#: economy: ~40 tokens a spec; empty values are left out).
-LIST_FIELDS = ("name", "title", "status", "priority", "tags", "assignee", "parent", "content_hash")
-#: What a `search` hit shows of its spec by default.
-SEARCH_FIELDS = ("name", "title", "status", "priority", "tags")
-FieldsArg = Annotated[
-    list[str] | str | dict[str, str] | None,
-    Field(
-        description="keys per spec (default name, title, status, priority, tags, assignee, parent, content_hash)"
-    ),
-]
-
-
-def select(d: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    """The ``fields`` of one spec dict, empty values left out; a name that is no Spec
-    key is looked up among the custom frontmatter fields."""
-    custom = d.get("fields") or {}
-    out: dict[str, Any] = {}
-    for k in fields:
-        v = d[k] if k in d else custom.get(k)
-        if v is None or v == [] or v == {}:
-            continue
-        out[k] = v
-    return out
-
-
-def field_list(fields: list[str] | str | None, default: Sequence[str]) -> list[str]:
-    chosen = _csv(fields)
-    if not chosen:
-        return list(default)
-    return ["name", *[f for f in chosen if f != "name"]]  # the name identifies the spec
-
-
-def compact(spec: Spec, fields: Sequence[str] = LIST_FIELDS) -> dict[str, Any]:
-    """The list shape: the ``fields`` of ``Spec.to_dict()`` (metadata only, no empty values)."""
-    return select(spec.to_dict(), fields)
-
-
-def written(res: WriteResult) -> dict[str, Any]:
-    """What a write returns to an agent: the spec's name, its new hash, what changed and
-    the changed fields' new values (not the whole spec: the agent knows the rest)."""
-    d = res.spec.to_dict()
-    out: dict[str, Any] = {"name": d["name"], "content_hash": d["content_hash"], "written": res.written}
-    out["changed"] = list(res.changed)
-    values = {}
-    for k in res.changed:
-        if k == "created":
-            values.update(select(d, ("title", "status", "priority", "tags", "path")))
-        elif k == "moved":
-            values["path"] = d["path"]
-        elif k in d and k not in ("content", "name"):
-            values[k] = d[k]
-        elif k in (d.get("fields") or {}):
-            values[k] = d["fields"][k]
-    if "content" in res.changed or "checklist" in res.changed:
-        values["checklist"] = d["checklist"]
-    out.update(values)
-    if res.message:
-        out["message"] = res.message
-    return out
-
-
-def card(d: dict[str, Any]) -> dict[str, Any]:
-    """An even smaller shape for board columns, where many specs are shown at once."""
-    return {k: d.get(k) for k in CARD_KEYS if k in d}
-
-
-def spec_card(s: Spec) -> dict[str, Any]:
-    """``card(s.to_dict())`` without building the full dict (same keys, same values)."""
-    from ..insight.board import text_card
-
-    done, total = s.checklist
-    return {
-        **text_card(s),
-        "parent": s.parent,
-        "depends_on": s.depends_on,
-        "checklist": {"done": done, "total": total},
-    }
-
-
-def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-    chunk = items[offset : offset + limit]
-    nxt = offset + len(chunk)
-    return {
-        "total": len(items),
-        "offset": offset,
-        "limit": limit,
-        "next_offset": nxt if nxt < len(items) else None,
-        "items": chunk,
-    }
-
-
-def _csv(values: list[str] | str | None) -> list[str]:
-    if not values:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    return [p.strip() for v in values for p in str(v).split(",") if p.strip()]
-
+    pass
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -193,14 +67,6 @@ def _sha(text: str) -> str:
 # ----------------------------------------------------------------- registration
 # Only what differs from the protocol's defaults (readOnly false, destructive true,
 # idempotent false, openWorld true): tools/list is paid for on every session.
-# openWorldHint is left at its default (true): it costs ~8 tokens per tool in every
-# session, and the claim tools do reach a git remote.
-READ = ToolAnnotations(read_only_hint=True)
-WRITE = ToolAnnotations(destructive_hint=False)
-IDEMPOTENT_WRITE = ToolAnnotations(destructive_hint=False, idempotent_hint=True)
-DESTRUCTIVE = ToolAnnotations(idempotent_hint=True)
-
-
 def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     """Register every tool on ``server``; returns the tool names in order."""
     names: list[str] = []
@@ -316,10 +182,10 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
             description=description,
             status=status,
             priority=priority,
-            tags=_csv(tags),
+            tags=csv_values(tags),
             assignee=assignee,
             template=template,
-            depends_on=_csv(depends_on),
+            depends_on=csv_values(depends_on),
             parent=parent,
             content=content,
             fields=fields,
@@ -394,8 +260,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
             assignee=assignee,
             title=title,
             tags=list(tags) if tags is not None else None,
-            add_tags=_csv(add_tags),
-            remove_tags=_csv(remove_tags),
+            add_tags=csv_values(add_tags),
+            remove_tags=csv_values(remove_tags),
             fields=dict(fields or {}),
             replacements=[(r.old_string, r.new_string, r.match_mode) for r in replacements or []],
             sections=[(s.section, s.content, s.mode) for s in section_updates or []],
@@ -486,7 +352,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         depends_on: Annotated[list[str] | str, Field(description="specs, list or comma-separated")],
         expected_hash: ExpectedHash = None,
     ) -> dict[str, Any]:
-        targets = _csv(depends_on)
+        targets = csv_values(depends_on)
         if not targets:
             raise InvalidInput("depends_on is empty: name at least one spec to depend on")
         return written(project().link(spec, targets, expected_hash=expected_hash))
@@ -502,7 +368,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         all: Annotated[bool, Field(description="remove every dependency")] = False,
         expected_hash: ExpectedHash = None,
     ) -> dict[str, Any]:
-        targets = _csv(depends_on)
+        targets = csv_values(depends_on)
         if not targets and not all:
             raise InvalidInput("pass depends_on (the links to remove) or all: true")
         return written(project().unlink(spec, targets, all=all, expected_hash=expected_hash))
@@ -579,7 +445,7 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
     ) -> dict[str, Any]:
         from ..insight.validate import validate_project
 
-        refs = _csv(specs) or None
+        refs = csv_values(specs) or None
         report = validate_project(
             project(), refs, check_deps=check_deps, rules=rules or None, strict=strict, max_lines=max_lines
         )
@@ -689,72 +555,8 @@ def register_tools(server: MCPServer, holder: ProjectHolder) -> list[str]:
         return {"spec": s.name, "children": [compact(k) for k in kids], "total": len(kids)}
 
     _register_backfill(tool, project)
-    _register_claims(tool, project)
+    register_claims(tool, project)
     return names
-
-
-def card_line(s: Spec, group_by: str) -> str:
-    """One board card as a line, like the CLI's text board: ``045 Title (high) @bob #api``."""
-    head = f"{s.number:03d}" if s.number is not None else s.name
-    attrs = [x for x in (s.priority if group_by != "priority" else None, s.status if group_by != "status" else None) if x]
-    line = f"{head} {s.title}"
-    if attrs:
-        line += f" ({', '.join(attrs)})"
-    if s.assignee and group_by != "assignee":
-        line += f" @{s.assignee}"
-    if s.tags and group_by != "tag":
-        line += " " + " ".join(f"#{t}" for t in s.tags)
-    return line
-
-
-def board_view(
-    specs: Sequence[Spec],
-    *,
-    group_by: str = "status",
-    include_archived: bool = False,
-    show_complete: bool = False,
-    cards: str = "line",
-    limit_per_group: int = 50,
-    readiness: Readiness | None = None,
-) -> dict[str, Any]:
-    """The board as agents get it (tool and ``board://kanban``): complete specs counted,
-    not listed (as the CLI's board does), cards as lines, columns capped. With
-    ``readiness``, a blocked card is marked (`⊘ blocked by …` / ``blocked``) and a
-    claimed one names its holder."""
-    from ..insight.board import build_board
-
-    gb = group_by
-
-    def line(s: Spec) -> str:
-        text = card_line(s, gb)
-        if readiness is not None:
-            if s.depends_on and readiness.is_blocked(s):
-                text += " ⊘ blocked by " + ", ".join(str(d.get("name")) for d in readiness.open_deps(s))
-            lease = readiness.lease(s.name)
-            if lease is not None:
-                text += f" [claimed by {lease.holder}]"
-        return text
-
-    make: Callable[[Spec], Any] = line if cards == "line" else (lambda s: select(spec_card(s), CARD_KEYS))
-    b = dict(build_board(specs, group_by=group_by, include_archived=include_archived, card=make))
-    groups = []
-    for g in b.get("groups", []):
-        g = dict(g)
-        items = list(g.get("specs", []))
-        if b.get("group_by") == "status" and g.get("name") == "complete" and not show_complete:
-            g["specs"] = []
-            g["collapsed"] = True
-        else:
-            g["specs"] = items[:limit_per_group]
-            if len(items) > limit_per_group:
-                g["truncated"] = len(items) - limit_per_group
-        groups.append(g)
-    b["groups"] = groups
-    if readiness is not None and cards != "line":
-        from ..workflows.claims import annotate_board
-
-        annotate_board(b, readiness)
-    return b
 
 
 def _relationships_view(p: Project, s: Spec) -> dict[str, Any]:
@@ -802,7 +604,7 @@ def _register_backfill(tool: Callable[..., Any], project: Callable[[], Project])
 
         report = run_backfill(
             project(),
-            _csv(specs),
+            csv_values(specs),
             dry_run=dry_run,
             force=force,
             assignee=include_assignee,
@@ -817,68 +619,3 @@ def _register_backfill(tool: Callable[..., Any], project: Callable[[], Project])
             if item.get("written"):
                 item["content_hash"] = _hash_of(project(), item["name"])
         return out
-
-
-# ====================================================================== claims
-# Part A of issue 11: atomic claims with leases (workflows/claims.py, docs/claims.md).
-Holder = Annotated[str, Field(min_length=1, description="your agent name")]
-Remote = Annotated[
-    str | None,
-    Field(description="git remote for claims (default: config claims.remote)"),
-]
-
-
-def _register_claims(tool: Callable[..., Any], project: Callable[[], Project]) -> None:
-
-    @tool(
-        "claim",
-        "Atomically claim a spec (in-progress, assignee, lease); no `spec`: the next ready one by priority. "
-        "Errors: conflict, blocked, nothing_ready.",
-        WRITE,
-    )
-    def claim(
-        holder: Holder,
-        spec: Annotated[str | None, Field(description="spec to claim (default: the next ready one)")] = None,
-        lease: Annotated[str | None, Field(description="e.g. 30m, 1h")] = None,
-        renew: Annotated[bool, Field(description="extend your lease")] = False,
-        force: Annotated[bool, Field(description="ignore another's lease or open deps")] = False,
-        remote: Remote = None,
-    ) -> dict[str, Any]:
-        res = claims_api.claim(project(), spec, holder=holder, lease=lease, force=force, renew=renew, remote=remote)
-        return res.to_dict()  # type: ignore[no-any-return]
-
-    @tool(
-        "release",
-        "End your claim. status planned: back to the queue; complete: done (completion rules apply).",
-        WRITE,
-    )
-    def release(
-        spec: SpecRef,
-        holder: Holder,
-        status: Annotated[
-            Literal["planned", "complete"] | None, Field(description="also set the status")
-        ] = None,
-        force: Annotated[bool, Field(description="release another's claim; ignore open items")] = False,
-        remote: Remote = None,
-    ) -> dict[str, Any]:
-        res = claims_api.release(project(), spec, holder=holder, status=status, force=force, remote=remote)
-        return res.to_dict()  # type: ignore[no-any-return]
-
-    @tool(
-        "next",
-        "What `claim` would take now (no claim made), the ready count, live claims.",
-        READ,
-    )
-    def next_spec(
-        remote: Remote = None,
-        limit: Annotated[int, Field(ge=0, le=100, description="also list up to this many ready specs")] = 5,
-    ) -> dict[str, Any]:
-        p = project()
-        top, r = claims_api.next_ready(p, remote=remote)
-        ready = r.ready()
-        return {
-            "spec": top.to_dict() if top is not None else None,
-            "ready_total": len(ready),
-            "ready": [s.name for s in ready[:limit]],
-            "claims": [x.to_dict(r.now) for x in sorted(r.leases.values(), key=lambda x: x.spec) if x.live(r.now)],
-        }
