@@ -249,7 +249,7 @@ def test_cli_refuses_control_characters_before_writing(proj: Proj) -> None:
         ["create", "y", "--assignee", "eve\ninjected"],
     ):
         r = proj.cli(*args)
-        assert r.returncode == 1 and "invalid" in r.stderr, (args, r.stderr)
+        assert r.returncode == 2 and "invalid" in r.stderr, (args, r.stderr)
         assert "\x1b" not in r.stderr
     assert readme(proj.root, "001-good-one") == before
     assert not any(p.name.endswith(("-x", "-y")) for p in (proj.root / "specs").iterdir())

@@ -802,7 +802,7 @@ def test_ui_command_serves_and_stops(fixture_project: Path, empty_project: Path)
             text=True,
             timeout=60,
         )
-        assert busy.returncode == 1 and "cannot listen" in busy.stderr
+        assert busy.returncode == 2 and "cannot listen" in busy.stderr
     finally:
         code, out = _stop_ui(proc)
     assert code == 0
