@@ -294,6 +294,64 @@ def test_config_naming_files_outside_is_a_config_error(tmp_path: Path) -> None:
     proj.unchanged()
 
 
+def test_project_files_symlinked_out_are_never_read_written_or_removed(tmp_path: Path) -> None:
+    """Project files (templates, AGENTS.md, the agent-tool links, the skill) follow the
+    containment rule (store ``*_project_file``): a symlinked ``.lean-spec/templates``,
+    ``AGENTS.md`` or ``.agents/`` folder that leads out is never read, listed, written
+    through or removed through, by ``templates`` or ``init --force``."""
+    proj = Proj(tmp_path)
+    tpl = proj.outside / "tpl"
+    tpl.mkdir()
+    (tpl / "bugfix.md").write_text(f"# Bugfix {SECRET}\n")
+    (proj.outside / "agents.md").write_text(f"outside agents {SECRET}\n")
+    (proj.outside / "agentsdir").mkdir()
+    (proj.outside / "githubdir").mkdir()
+    (proj.root / ".lean-spec" / "templates").symlink_to(tpl)
+    (proj.root / "AGENTS.md").symlink_to(proj.outside / "agents.md")
+    (proj.root / ".agents").symlink_to(proj.outside / "agentsdir")
+    (proj.root / ".github").symlink_to(proj.outside / "githubdir")
+    (proj.root / "mine.md").write_text("# Mine\n")
+    proj.before = snapshot(proj.outside)
+    r = proj.cli("templates", "list", "--json")
+    assert r.returncode == 0 and "bugfix" not in r.stdout, r.stdout
+    for args in (["templates", "show", "bugfix"], ["create", "x", "--template", "bugfix"],
+                 ["templates", "remove", "bugfix"], ["templates", "copy", "standard", "mine"],
+                 ["templates", "add", "mine", str(proj.root / "mine.md")]):  # fmt: skip
+        r = proj.cli(*args)
+        assert r.returncode == 1 and "outside the project" in r.stderr, (args, r.returncode, r.stderr)
+    assert (tpl / "bugfix.md").exists() and sorted(p.name for p in tpl.iterdir()) == ["bugfix.md"]
+    (proj.root / ".lean-spec" / "templates").unlink()
+    # init --force would rewrite AGENTS.md: never through the link.
+    r = proj.cli("init", "--force", "-y")
+    assert r.returncode == 1 and "AGENTS.md" in r.stderr and "outside the project" in r.stderr, r.stderr
+    (proj.root / "AGENTS.md").unlink()
+    # The skill goes under .agents/, the copilot link under .github/: both lead out.
+    r = proj.cli("init", "--force", "-y")
+    assert r.returncode == 1 and ".agents" in r.stderr and "outside the project" in r.stderr, r.stderr
+    (proj.root / ".agents").unlink()
+    r = proj.cli("init", "--force", "-y", "--agent-tools", "copilot")
+    assert r.returncode == 1 and ".github" in r.stderr and "outside the project" in r.stderr, r.stderr
+    assert os.listdir(proj.outside / "agentsdir") == [] and os.listdir(proj.outside / "githubdir") == []
+    (proj.root / ".github").unlink()
+    # MCP client configs are read and merged under the same rule.
+    (proj.outside / "mcp.json").write_text(json.dumps({"mcpServers": {"x": {"command": SECRET}}}))
+    (proj.outside / "vscodedir").mkdir()
+    (proj.root / ".mcp.json").symlink_to(proj.outside / "mcp.json")
+    (proj.root / ".vscode").symlink_to(proj.outside / "vscodedir")
+    proj.before = snapshot(proj.outside)
+    for client in ("claude-code", "vscode"):
+        r = proj.cli("init", "--mcp-config", client)
+        assert r.returncode == 1 and "outside the project" in r.stderr, (client, r.stderr)
+    (proj.root / ".mcp.json").unlink()
+    (proj.root / ".vscode").unlink()
+    # With the links gone, the same commands work inside the project.
+    assert proj.cli("init", "--force", "-y", "--agent-tools", "copilot,claude").returncode == 0
+    assert (proj.root / ".github" / "copilot-instructions.md").is_symlink()
+    assert proj.cli("templates", "copy", "standard", "mine").returncode == 0
+    assert proj.cli("templates", "remove", "mine").returncode == 0
+    proj.unchanged()
+
+
 def test_cli_processes_stay_small() -> None:
     """Every CLI child run by this module so far (the bomb included) peaked under the
     budget (ru_maxrss of waited-for children, in KiB on Linux)."""
