@@ -33,6 +33,8 @@ CALL_BUDGET = 5.0  # seconds per call (issue 10)
 RSS_BUDGET_KB = 300 * 1024
 SECRET = "S3CRET-" + hashlib.sha256(b"hostile-project").hexdigest()[:16]
 ENV_SECRET = "ENVSECRET-" + hashlib.sha256(b"environ").hexdigest()[:16]
+# Characters nothing we send may carry raw (C0 but newline and tab, DEL, C1, bidi).
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 SGR_OURS = re.compile(r"\x1b\[(?:0|1|2|3[1-6]|90)(?:;(?:0|1|2|3[1-6]|90))*m")
 
 GOOD = """---
@@ -110,6 +112,12 @@ def build(tmp: Path) -> tuple[Path, Path]:
     )
     (specs / "014-raw-escape").mkdir()
     (specs / "014-raw-escape" / "README.md").write_text(spec_text("status: planned", title="Raw \x1b[2J\x1b]0;t\x07 heading"))
+    # C1 controls (CSI), DEL and bidi overrides: json.dumps leaves them raw.
+    (specs / "015-bidi").mkdir()
+    (specs / "015-bidi" / "README.md").write_text(
+        spec_text('status: planned\ntitle: "Bidi \\u202e txt.exe \\x9b2J \\x7f end"\ntags: ["\\u2066rtl"]', title="x")
+        + "Body \u202e reversed \x9b31m and \x1b[2J \x07 here.\n"
+    )
     # Local state a repository should never carry: symlinks to files that do not exist.
     (root / ".lean-spec" / "write.lock").symlink_to(outside / "created-by-lock")
     (root / ".lean-spec" / ".gitignore").symlink_to(outside / "created-by-gitignore")
@@ -415,6 +423,28 @@ def test_mcp_server(proj: Proj) -> None:
         assert not err, payload
         err, payload = call("view", {"spec": "001"})
         assert not err and "fine" in payload["spec"]["tags"]
+        # Tool results, resources and prompts carry no raw control or bidi character:
+        # JSON escapes them, prompts quote spec values on one line (docs/security.md).
+        for name, args in (("view", {"spec": "015"}), ("list", {"limit": 100}), ("view", {"spec": "010"}),
+                           ("search", {"query": "bidi"}), ("board", {})):  # fmt: skip
+            res = s.run(s.client.call_tool(name, args))
+            text = res.content[0].text
+            assert not RAW_CONTROL.search(text), (name, RAW_CONTROL.search(text))
+            if args.get("spec") == "015":  # escaped on the wire, the same value once decoded
+                assert json.loads(text)["spec"]["title"] == "Bidi \u202e txt.exe \x9b2J \x7f end"
+        for uri in ("board://kanban", "stats://overview"):
+            text = s.run(s.client.read_resource(uri)).contents[0].text
+            assert not RAW_CONTROL.search(text), uri
+        for prompt, args in (("project-progress-overview", {}), ("checkpoint", {}), ("plan-project-roadmap", {"goal": "g"}),
+                             ("create-spec", {"description": "d"}), ("update-spec-status", {"spec": "013", "status": "complete"}),
+                             ("update-spec-status", {"spec": "010", "status": "complete"}),
+                             ("update-spec-status", {"spec": "015", "status": "complete"})):  # fmt: skip
+            got = s.run(s.client.get_prompt(prompt, args))
+            text = "".join(m.content.text for m in got.messages)
+            assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text), (prompt, text)
+            assert "\nINJECTED" not in text and "\n- INJECTED" not in text, (prompt, text)
+        text = "".join(m.content.text for m in s.run(s.client.get_prompt("project-progress-overview", {})).messages)
+        assert "@alice INJECTED" in text and "Evil" in text  # the values are there, on their line
         pid = server_pid(proj.root)
         assert pid, "the MCP server process was not found"
         assert 0 < vm_hwm_kb(pid) < RSS_BUDGET_KB
@@ -490,6 +520,12 @@ def test_http_api(proj: Proj) -> None:
         assert status == 200, d
         status, _h, d = request(base, "GET", "/api/specs?archived=1")
         assert status == 200 and "001-good-one" in {x["name"] for x in json.loads(d)["specs"]}
+        # The server-rendered markdown shows control and bidi characters escaped.
+        for ref in ("14", "15"):
+            status, _h, d = request(base, "GET", f"/api/specs/{ref}")
+            html = json.loads(d)["spec"]["html"]
+            assert status == 200 and not RAW_CONTROL.search(html), (ref, html)
+            assert "\\x1b" in html or "\\u202e" in html, html
         assert 0 < vm_hwm_kb(proc.pid) < RSS_BUDGET_KB
     finally:
         proc.terminate()
