@@ -77,7 +77,7 @@ def test_expected_hash_prefixes(empty_project: Path, cli: Any) -> None:
     assert cli(empty_project, "update", "001", "--priority", "high", "--expected-hash", h[:8]).code == 0
     h = sha(path)
     r = cli(empty_project, "--json", "update", "001", "--priority", "low", "--expected-hash", h[:6])
-    assert r.code == 1 and r.json["error"]["code"] == "invalid_input" and sha(path) == h
+    assert r.code == 2 and r.json["error"]["code"] == "invalid_input" and sha(path) == h
     r = cli(empty_project, "--json", "update", "001", "--priority", "low", "--expected-hash", "zz" + h[2:12])
     assert r.json["error"]["code"] == "invalid_input"
     stale = "0" * 12 if not h.startswith("0" * 12) else "1" * 12

@@ -147,11 +147,11 @@ def test_compact_guards(cli, empty_project: Path) -> None:
     done_item = open_item + 1
     original = readme.read_bytes()
     r = cli(empty_project, "compact", spec.name, "--remove", str(h1), "--json")
-    assert r.code == 1 and "title" in r.json["error"]["message"]
+    assert r.code == 2 and "title" in r.json["error"]["message"]
     r = cli(empty_project, "compact", spec.name, "--remove", f"{open_item}-{done_item}", "--json")
-    assert r.code == 1 and "open checklist" in r.json["error"]["message"]
-    assert cli(empty_project, "compact", spec.name, "--remove", "0-2").code == 1
-    assert cli(empty_project, "compact", spec.name).code == 1
+    assert r.code == 2 and "open checklist" in r.json["error"]["message"]
+    assert cli(empty_project, "compact", spec.name, "--remove", "0-2").code == 2
+    assert cli(empty_project, "compact", spec.name).code == 2
     assert readme.read_bytes() == original
     r = cli(empty_project, "compact", spec.name, "--remove", str(done_item), "--json")
     assert r.code == 0

@@ -37,8 +37,12 @@ def tree(root: Path) -> dict[str, str]:
     return out
 
 
-def refused(cli, root: Path, *args: str, exit_code: int = 1, code: str | None = None, says: str = "") -> dict:
-    """Run a command that must fail; check exit code, JSON error and stderr; return the error."""
+def refused(cli, root: Path, *args: str, exit_code: int | None = None, code: str | None = None, says: str = "") -> dict:
+    """Run a command that must fail; check exit code, JSON error and stderr; return the error.
+
+    The exit code defaults to 2 for ``invalid_input`` (a usage error) and 1 otherwise."""
+    if exit_code is None:
+        exit_code = 2 if code == "invalid_input" else 1
     before = tree(root)
     r = cli(root, *args, "--json")
     assert r.code == exit_code, (args, r.code, r.out, r.err)
@@ -239,7 +243,7 @@ def test_view_path_tricks(cli, fixture_project: Path) -> None:
     for ref in ("045/../../secret.md", "045/.hidden.md", "045/nope.md", "../secret.md", "/etc/passwd"):
         before = tree(root)
         r = cli(root, "view", ref, "--json")
-        assert r.code in (1, 3), (ref, r.out)
+        assert r.code in (2, 3), (ref, r.out)
         assert "secret" not in r.out.replace("secret.md", "")
         assert tree(root) == before
 
@@ -273,7 +277,7 @@ def test_expected_hash(cli, fixture_project: Path) -> None:
     assert err["details"]["expected_hash"] == stale
     # A prefix shorter than 8 hex digits proves nothing: invalid input, not a conflict
     # (an 8+ digit prefix of the current hash is accepted: tests/test_agent_errors.py).
-    refused(cli, root, "update", "150", "--add-tags", "x", "--expected-hash", current[:7], exit_code=1, code="invalid_input")
+    refused(cli, root, "update", "150", "--add-tags", "x", "--expected-hash", current[:7], exit_code=2, code="invalid_input")
     refused(cli, root, "archive", "150", "--expected-hash", stale, exit_code=5, code="conflict")
     refused(cli, root, "link", "150", "147", "--expected-hash", stale, exit_code=5, code="conflict")
     refused(cli, root, "unlink", "150", "--all", "--expected-hash", stale, exit_code=5, code="conflict")

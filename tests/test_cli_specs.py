@@ -123,7 +123,7 @@ def test_link_stores_canonical_names_and_rejects_bad_links(cli, fixture_project:
     r = cli(root, "link", "147", "no-such-spec", "--json")
     assert r.code == 3 and r.json["error"]["code"] == "spec_not_found"
     r = cli(root, "link", "147", "--json")
-    assert r.code == 1 and r.json["error"]["code"] == "invalid_input"
+    assert r.code == 2 and r.json["error"]["code"] == "invalid_input"
     assert fm(root, readme)["depends_on"] == ["150-tag-management", "152-link-required-by-syntax"]
 
     r = cli(root, "unlink", "147", "150", "--json")
@@ -133,7 +133,7 @@ def test_link_stores_canonical_names_and_rejects_bad_links(cli, fixture_project:
     assert r.code == 0 and "depends_on" not in fm(root, readme)
     r = cli(root, "unlink", "147", "--all", "--json")
     assert r.json["written"] is False
-    assert cli(root, "unlink", "147").code == 1  # nothing named
+    assert cli(root, "unlink", "147").code == 2  # nothing named: invalid_input
 
 
 def test_unlink_dangling_dependency(cli, fixture_project: Path) -> None:
@@ -173,7 +173,7 @@ def test_rel_parent_child_and_view(cli, fixture_project: Path) -> None:
     assert "parent" not in fm(root, "specs/152-link-required-by-syntax/README.md")
     assert cli(root, "rel", "rm", "147", "--depends-on", "155").code == 0
     assert cli(root, "rel", "view", "147", "--json").json["depends_on"] == []
-    assert cli(root, "rel", "add", "147").code == 1
+    assert cli(root, "rel", "add", "147").code == 2
     assert "parent:" in cli(root, "rel", "view", "147").out
 
 
@@ -314,7 +314,7 @@ def test_list_filters_and_sort(cli, fixture_project: Path) -> None:
     assert prio[0] == "critical" and prio[-1] == "medium"
     for bad in (("--sort", "size"), ("--status", "done"), ("--priority", "p1")):
         r = cli(root, "list", *bad, "--json")
-        assert r.code == 1 and r.json["error"]["code"] == "invalid_input", bad
+        assert r.code == 2 and r.json["error"]["code"] == "invalid_input", bad
 
 
 def test_list_text_form(cli, fixture_project: Path) -> None:

@@ -373,3 +373,69 @@ def test_cli_search_is_bounded(project: Path) -> None:
         assert r.returncode in codes, r.stderr
         if r.returncode:
             assert '"search_syntax"' in r.stdout + r.stderr or '"search_budget"' in r.stdout + r.stderr
+
+
+# ================================================ plain words over the 20 MB spec
+def fresh_copy(project: Path, dest: Path) -> Path:
+    """The project without its caches: the first search builds the index."""
+    import shutil
+
+    shutil.copytree(project, dest, ignore=shutil.ignore_patterns("cache"))
+    assert not (dest / ".lean-spec" / "cache").exists()
+    return dest
+
+
+def run_measured(*args: str) -> tuple[int, str, float, float]:
+    """(exit code, stdout, seconds, the child's own peak RSS in MB)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out:
+        t = time.monotonic()
+        p = subprocess.Popen([sys.executable, "-m", "leanspec", *args], env=env(), stdout=out, stderr=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(p.pid, 0)
+        took = time.monotonic() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        return p.returncode, out.read().decode(), took, usage.ru_maxrss / 1024
+
+
+def big_result(res: dict[str, Any]) -> None:
+    assert res["capped"] == ["001-big"], res.get("capped")
+    assert any(r["spec"]["name"] == "001-big" for r in res["results"])
+
+
+def test_plain_word_search_over_a_20mb_spec_is_bounded(project: Path, tmp_path: Path) -> None:
+    """A plain-word search builds the index on first use and ranks and snips the 20 MB
+    spec by its first MiB (``textmatch.MAX_BODY_CHARS``; ``capped`` names it): through
+    the CLI, ``GET /api/search`` and MCP ``search``, from a cold index and a warm one,
+    within 5 s and under 300 MB (docs/security.md)."""
+    root = fresh_copy(project, tmp_path / "cli")
+    for args in (["search", "gateway"], ["search", "gateway"], ["search", "alpha OR token -beta", "--limit", "50"]):
+        code, out, took, rss = run_measured("--project", str(root), "--json", *args)
+        assert code == 0 and took < CALL_S and rss < RSS_MB, (args, code, f"{took:.1f} s", f"{rss:.0f} MB")
+        big_result(json.loads(out))
+    code, out, took, rss = run_measured("--project", str(root), "search", "dashboard")
+    assert code == 0 and took < CALL_S and rss < RSS_MB and "001-big" in out, (code, took, rss)
+
+    u = UI(fresh_copy(project, tmp_path / "http"))
+    try:
+        for path in ("/api/search?q=gateway", "/api/search?q=gateway", "/api/search?q=stream%20OR%20auth"):
+            status, data = u.call("GET", path)
+            assert status == 200, (path, status, data)
+            big_result(data)
+        status, data = u.call("GET", "/api/specs?q=gateway")
+        assert status == 200 and "001-big" in json.dumps(data)
+        u.rss_ok()
+    finally:
+        u.stop()
+
+    m = MCP(fresh_copy(project, tmp_path / "mcp"))
+    try:
+        for query in ("gateway", "gateway", "limit OR search"):
+            t = time.monotonic()
+            res = m.tool("search", {"query": query, "limit": 5})
+            assert time.monotonic() - t < CALL_S and not res.get("isError"), res
+            big_result(payload(res))
+        assert vmhwm_mb(m.proc.pid) < RSS_MB, f"mcp peak RSS {vmhwm_mb(m.proc.pid):.0f} MB"
+    finally:
+        m.stop()

@@ -33,6 +33,8 @@ CALL_BUDGET = 5.0  # seconds per call (issue 10)
 RSS_BUDGET_KB = 300 * 1024
 SECRET = "S3CRET-" + hashlib.sha256(b"hostile-project").hexdigest()[:16]
 ENV_SECRET = "ENVSECRET-" + hashlib.sha256(b"environ").hexdigest()[:16]
+# Characters nothing we send may carry raw (C0 but newline and tab, DEL, C1, bidi).
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 SGR_OURS = re.compile(r"\x1b\[(?:0|1|2|3[1-6]|90)(?:;(?:0|1|2|3[1-6]|90))*m")
 
 GOOD = """---
@@ -110,6 +112,12 @@ def build(tmp: Path) -> tuple[Path, Path]:
     )
     (specs / "014-raw-escape").mkdir()
     (specs / "014-raw-escape" / "README.md").write_text(spec_text("status: planned", title="Raw \x1b[2J\x1b]0;t\x07 heading"))
+    # C1 controls (CSI), DEL and bidi overrides: json.dumps leaves them raw.
+    (specs / "015-bidi").mkdir()
+    (specs / "015-bidi" / "README.md").write_text(
+        spec_text('status: planned\ntitle: "Bidi \\u202e txt.exe \\x9b2J \\x7f end"\ntags: ["\\u2066rtl"]', title="x")
+        + "Body \u202e reversed \x9b31m and \x1b[2J \x07 here.\n"
+    )
     # Local state a repository should never carry: symlinks to files that do not exist.
     (root / ".lean-spec" / "write.lock").symlink_to(outside / "created-by-lock")
     (root / ".lean-spec" / ".gitignore").symlink_to(outside / "created-by-gitignore")
@@ -249,7 +257,7 @@ def test_cli_refuses_control_characters_before_writing(proj: Proj) -> None:
         ["create", "y", "--assignee", "eve\ninjected"],
     ):
         r = proj.cli(*args)
-        assert r.returncode == 1 and "invalid" in r.stderr, (args, r.stderr)
+        assert r.returncode == 2 and "invalid" in r.stderr, (args, r.stderr)
         assert "\x1b" not in r.stderr
     assert readme(proj.root, "001-good-one") == before
     assert not any(p.name.endswith(("-x", "-y")) for p in (proj.root / "specs").iterdir())
@@ -291,6 +299,64 @@ def test_config_naming_files_outside_is_a_config_error(tmp_path: Path) -> None:
     r = proj.cli("create", "from-template")
     assert r.returncode == 1 and "outside the project" in r.stderr, r.stderr
     assert not any("from-template" in p.name for p in (proj.root / "specs").iterdir())
+    proj.unchanged()
+
+
+def test_project_files_symlinked_out_are_never_read_written_or_removed(tmp_path: Path) -> None:
+    """Project files (templates, AGENTS.md, the agent-tool links, the skill) follow the
+    containment rule (store ``*_project_file``): a symlinked ``.lean-spec/templates``,
+    ``AGENTS.md`` or ``.agents/`` folder that leads out is never read, listed, written
+    through or removed through, by ``templates`` or ``init --force``."""
+    proj = Proj(tmp_path)
+    tpl = proj.outside / "tpl"
+    tpl.mkdir()
+    (tpl / "bugfix.md").write_text(f"# Bugfix {SECRET}\n")
+    (proj.outside / "agents.md").write_text(f"outside agents {SECRET}\n")
+    (proj.outside / "agentsdir").mkdir()
+    (proj.outside / "githubdir").mkdir()
+    (proj.root / ".lean-spec" / "templates").symlink_to(tpl)
+    (proj.root / "AGENTS.md").symlink_to(proj.outside / "agents.md")
+    (proj.root / ".agents").symlink_to(proj.outside / "agentsdir")
+    (proj.root / ".github").symlink_to(proj.outside / "githubdir")
+    (proj.root / "mine.md").write_text("# Mine\n")
+    proj.before = snapshot(proj.outside)
+    r = proj.cli("templates", "list", "--json")
+    assert r.returncode == 0 and "bugfix" not in r.stdout, r.stdout
+    for args in (["templates", "show", "bugfix"], ["create", "x", "--template", "bugfix"],
+                 ["templates", "remove", "bugfix"], ["templates", "copy", "standard", "mine"],
+                 ["templates", "add", "mine", str(proj.root / "mine.md")]):  # fmt: skip
+        r = proj.cli(*args)
+        assert r.returncode == 1 and "outside the project" in r.stderr, (args, r.returncode, r.stderr)
+    assert (tpl / "bugfix.md").exists() and sorted(p.name for p in tpl.iterdir()) == ["bugfix.md"]
+    (proj.root / ".lean-spec" / "templates").unlink()
+    # init --force would rewrite AGENTS.md: never through the link.
+    r = proj.cli("init", "--force", "-y")
+    assert r.returncode == 1 and "AGENTS.md" in r.stderr and "outside the project" in r.stderr, r.stderr
+    (proj.root / "AGENTS.md").unlink()
+    # The skill goes under .agents/, the copilot link under .github/: both lead out.
+    r = proj.cli("init", "--force", "-y")
+    assert r.returncode == 1 and ".agents" in r.stderr and "outside the project" in r.stderr, r.stderr
+    (proj.root / ".agents").unlink()
+    r = proj.cli("init", "--force", "-y", "--agent-tools", "copilot")
+    assert r.returncode == 1 and ".github" in r.stderr and "outside the project" in r.stderr, r.stderr
+    assert os.listdir(proj.outside / "agentsdir") == [] and os.listdir(proj.outside / "githubdir") == []
+    (proj.root / ".github").unlink()
+    # MCP client configs are read and merged under the same rule.
+    (proj.outside / "mcp.json").write_text(json.dumps({"mcpServers": {"x": {"command": SECRET}}}))
+    (proj.outside / "vscodedir").mkdir()
+    (proj.root / ".mcp.json").symlink_to(proj.outside / "mcp.json")
+    (proj.root / ".vscode").symlink_to(proj.outside / "vscodedir")
+    proj.before = snapshot(proj.outside)
+    for client in ("claude-code", "vscode"):
+        r = proj.cli("init", "--mcp-config", client)
+        assert r.returncode == 1 and "outside the project" in r.stderr, (client, r.stderr)
+    (proj.root / ".mcp.json").unlink()
+    (proj.root / ".vscode").unlink()
+    # With the links gone, the same commands work inside the project.
+    assert proj.cli("init", "--force", "-y", "--agent-tools", "copilot,claude").returncode == 0
+    assert (proj.root / ".github" / "copilot-instructions.md").is_symlink()
+    assert proj.cli("templates", "copy", "standard", "mine").returncode == 0
+    assert proj.cli("templates", "remove", "mine").returncode == 0
     proj.unchanged()
 
 
@@ -357,6 +423,28 @@ def test_mcp_server(proj: Proj) -> None:
         assert not err, payload
         err, payload = call("view", {"spec": "001"})
         assert not err and "fine" in payload["spec"]["tags"]
+        # Tool results, resources and prompts carry no raw control or bidi character:
+        # JSON escapes them, prompts quote spec values on one line (docs/security.md).
+        for name, args in (("view", {"spec": "015"}), ("list", {"limit": 100}), ("view", {"spec": "010"}),
+                           ("search", {"query": "bidi"}), ("board", {})):  # fmt: skip
+            res = s.run(s.client.call_tool(name, args))
+            text = res.content[0].text
+            assert not RAW_CONTROL.search(text), (name, RAW_CONTROL.search(text))
+            if args.get("spec") == "015":  # escaped on the wire, the same value once decoded
+                assert json.loads(text)["spec"]["title"] == "Bidi \u202e txt.exe \x9b2J \x7f end"
+        for uri in ("board://kanban", "stats://overview"):
+            text = s.run(s.client.read_resource(uri)).contents[0].text
+            assert not RAW_CONTROL.search(text), uri
+        for prompt, args in (("project-progress-overview", {}), ("checkpoint", {}), ("plan-project-roadmap", {"goal": "g"}),
+                             ("create-spec", {"description": "d"}), ("update-spec-status", {"spec": "013", "status": "complete"}),
+                             ("update-spec-status", {"spec": "010", "status": "complete"}),
+                             ("update-spec-status", {"spec": "015", "status": "complete"})):  # fmt: skip
+            got = s.run(s.client.get_prompt(prompt, args))
+            text = "".join(m.content.text for m in got.messages)
+            assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text), (prompt, text)
+            assert "\nINJECTED" not in text and "\n- INJECTED" not in text, (prompt, text)
+        text = "".join(m.content.text for m in s.run(s.client.get_prompt("project-progress-overview", {})).messages)
+        assert "@alice INJECTED" in text and "Evil" in text  # the values are there, on their line
         pid = server_pid(proj.root)
         assert pid, "the MCP server process was not found"
         assert 0 < vm_hwm_kb(pid) < RSS_BUDGET_KB
@@ -432,6 +520,12 @@ def test_http_api(proj: Proj) -> None:
         assert status == 200, d
         status, _h, d = request(base, "GET", "/api/specs?archived=1")
         assert status == 200 and "001-good-one" in {x["name"] for x in json.loads(d)["specs"]}
+        # The server-rendered markdown shows control and bidi characters escaped.
+        for ref in ("14", "15"):
+            status, _h, d = request(base, "GET", f"/api/specs/{ref}")
+            html = json.loads(d)["spec"]["html"]
+            assert status == 200 and not RAW_CONTROL.search(html), (ref, html)
+            assert "\\x1b" in html or "\\u202e" in html, html
         assert 0 < vm_hwm_kb(proc.pid) < RSS_BUDGET_KB
     finally:
         proc.terminate()

@@ -52,7 +52,7 @@ def test_init_agent_tool_symlinks(tmp_path: Path) -> None:
     assert os.readlink(root / "CLAUDE.md") == "AGENTS.md"
     assert (root / ".github" / "copilot-instructions.md").read_text() == (root / "AGENTS.md").read_text()
     bad = cli_inprocess(None, "init", str(tmp_path / "q"), "--agent-tools", "emacs")
-    assert bad.code == 1 and "unknown agent tool" in bad.err
+    assert bad.code == 2 and "unknown agent tool" in bad.err
 
 
 def test_detailed_template_creates_sub_specs(tmp_path: Path) -> None:
@@ -79,14 +79,14 @@ def test_example_project_is_a_working_board(tmp_path: Path) -> None:
     assert r.json["problems"] == []
     # Example into an existing non-empty folder is refused and changes nothing.
     again = cli_subprocess(None, "init", "--example", "api-refactor", "--name", str(root))
-    assert again.code == 1 and "not empty" in again.err
+    assert again.code == 2 and "not empty" in again.err
 
 
 def test_examples_and_unknown_example(tmp_path: Path) -> None:
     r = cli_inprocess(None, "examples", "--json")
     assert {e["name"] for e in r.json["examples"]} == {"api-refactor", "dark-theme", "dashboard-widgets"}
     r = cli_inprocess(None, "init", "--example", "nope", "--name", str(tmp_path / "x"))
-    assert r.code == 1 and "unknown example" in r.err
+    assert r.code == 2 and "unknown example" in r.err
     assert not (tmp_path / "x").exists()
 
 
@@ -105,11 +105,11 @@ def test_templates_lifecycle(tmp_path: Path) -> None:
     shown = cli_inprocess(root, "templates", "show", "bugfix")
     assert "Steps to reproduce." in shown.out
     # copy onto an existing name is refused
-    assert cli_inprocess(root, "templates", "copy", "standard", "bugfix").code == 1
+    assert cli_inprocess(root, "templates", "copy", "standard", "bugfix").code == 2
     assert cli_inprocess(root, "templates", "remove", "bugfix").code == 0
     assert not tfile.exists()
     assert cli_inprocess(root, "templates", "remove", "bugfix").code == 1
-    assert cli_inprocess(root, "templates", "show", "../../etc/passwd").code == 1
+    assert cli_inprocess(root, "templates", "show", "../../etc/passwd").code == 2
     src = tmp_path / "adr.md"
     src.write_text("---\nstatus: planned\ncreated: '{date}'\n---\n\n# {name}\n\n## Decision\n")
     assert cli_inprocess(root, "templates", "add", "adr", str(src)).code == 0

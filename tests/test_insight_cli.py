@@ -120,7 +120,7 @@ def test_board_filters_and_modes(cli, fixture_project: Path) -> None:
     r = cli(fixture_project, "board", "--group-by", "colour")
     assert r.code == 2
     r = cli(fixture_project, "board", "-s", "wip", "--json")
-    assert r.code == 1 and r.json["error"]["code"] == "invalid_input"
+    assert r.code == 2 and r.json["error"]["code"] == "invalid_input"
 
 
 def test_board_archived_status_filter_and_empty_project(cli, fixture_project: Path, empty_project: Path) -> None:
@@ -213,7 +213,7 @@ def test_deps_errors_and_cycles(cli, fixture_project: Path) -> None:
     r = cli(fixture_project, "deps", "038", "--json")
     assert r.code == 4 and r.json["error"]["code"] == "ambiguous_spec"
     r = cli(fixture_project, "deps", "018", "--depth", "0", "--json")
-    assert r.code == 1 and r.json["error"]["code"] == "invalid_input"
+    assert r.code == 2 and r.json["error"]["code"] == "invalid_input"
     r = cli(fixture_project, "deps", "150")
     assert r.code == 0 and "134-ui-metadata-editing: not found" in r.out
     write_spec(fixture_project, 161, "ping", {"status": "planned", "depends_on": ["162-pong"]})
@@ -240,7 +240,7 @@ def test_timeline_command(cli, tmp_path: Path) -> None:
     j = cli(root, "timeline", "--months", "3", "--json").json
     assert j["unit"] == "month" and len(j["series"]) == 3 and j["totals"]["created"] == 4
     r = cli(root, "timeline", "--days", "0", "--json")
-    assert r.code == 1 and r.json["error"]["code"] == "invalid_input"
+    assert r.code == 2 and r.json["error"]["code"] == "invalid_input"
     assert cli(root, "timeline", "--by-tag", "--by-assignee").code == 2
 
 
@@ -259,7 +259,7 @@ def test_gantt_command(cli, tmp_path: Path) -> None:
     j = cli(root, "gantt", "--show-complete", "--json").json
     assert "001-base" in {s["name"] for g in j["groups"] for s in g["specs"]}
     r = cli(root, "gantt", "--weeks", "0", "--json")
-    assert r.code == 1 and r.json["error"]["code"] == "invalid_input"
+    assert r.code == 2 and r.json["error"]["code"] == "invalid_input"
 
 
 # ========================================================= 1,000 specs, real process

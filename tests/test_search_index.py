@@ -228,6 +228,43 @@ def test_random_queries_with_phrases_and_fuzzy(gen_project: Path) -> None:
         same(specs, idx, q, limit=10)
 
 
+def test_capped_bodies_identical(gen_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Search reads a body up to ``MAX_BODY_CHARS`` (cut at a line break): the index and
+    the scan apply the same cut, list the same ``capped`` specs, and a word only past
+    the cut is not found by either. (Real cap: 1 MiB; here 300 characters, so most
+    generated bodies are cut, some mid-line.)"""
+    monkeypatch.setattr(textmatch, "MAX_BODY_CHARS", 300)
+    d = gen_project / "specs" / "900-long"
+    d.mkdir()
+    (d / "README.md").write_text("---\nstatus: planned\n---\n\n" + "alpha beta\n" * 40 + "zzpastthecut\n")
+    d = gen_project / "specs" / "901-one-line"
+    d.mkdir()
+    (d / "README.md").write_text("---\nstatus: planned\n---\n\n" + "gamma " * 80 + "zzmidline\n")
+    specs, idx = load(gen_project)
+    spy = Spy(monkeypatch)
+    vocab = vocabulary(specs)
+    rnd = random.Random(3)
+    capped = [s.name for s in specs if not s.archived and len(s.body) > 300]
+    assert "900-long" in capped and "901-one-line" in capped and len(capped) < len(specs)
+    for q in ("zzpastthecut", "zzmidline", "alpha", "gamma", "cache OR alpha"):
+        res = same(specs, idx, q, spy)
+        assert res["capped"] == capped, q
+        same(specs, idx, q, spy, names_only=True)
+    assert same(specs, idx, "zzpastthecut")["total"] == 0
+    for _ in range(120):
+        q = random_query(rnd, vocab)
+        try:
+            search_mod.parse_query(q)
+        except Exception:
+            continue
+        same(specs, idx, q, spy, limit=rnd.choice([None, 1, 5]))
+    # Without a cut nothing is listed.
+    monkeypatch.setattr(textmatch, "MAX_BODY_CHARS", 1 << 20)
+    searchindex._memo.clear()
+    specs, idx = load(gen_project)
+    assert "capped" not in same(specs, idx, "alpha", spy)
+
+
 def test_ambiguous_first_whole_word_goes_to_the_exact_path(tmp_path: Path) -> None:
     """A chunk seen twice before the first whole-word hit: the ranks cannot tell how many
     hits come first, so that spec alone is scored by the scan; the answer is the same."""

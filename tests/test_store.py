@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from leanspec.core.errors import Conflict, InvalidInput, MalformedSpec, SpecNotFound, TemplateError, WriteFailed
+from leanspec.core.errors import (
+    ConfigError,
+    Conflict,
+    InvalidInput,
+    MalformedSpec,
+    SpecNotFound,
+    TemplateError,
+    WriteFailed,
+)
 from leanspec.core.frontmatter import Document
 from leanspec.project import Project
 from leanspec.rules.update import UpdateOps
@@ -53,6 +61,62 @@ def test_relative_symlink_kept(cli, fixture_project: Path) -> None:
     assert cli(fixture_project, "update", "150", "--status", "in-progress").code == 0
     assert os.readlink(sdir / "README.md") == "SOURCE.md"
     assert Document.parse((sdir / "SOURCE.md").read_text(encoding="utf-8")).data["status"] == "in-progress"
+
+
+def test_project_files_follow_the_containment_rule(empty_project: Path, tmp_path: Path) -> None:
+    """``read/write/remove/symlink_project_file``: a file (or a folder on its way) that
+    is a symlink out of the project is never read, written through or removed through;
+    links that stay inside are followed; a link itself is removed, never its target."""
+    root = empty_project
+    out = tmp_path / "outside"
+    (out / "tpl").mkdir(parents=True)
+    (out / "tpl" / "bugfix.md").write_text("outside template")
+    (out / "agents.md").write_text("outside agents")
+    store = Store(root)
+    tdir = root / ".lean-spec" / "templates"
+    if tdir.exists():
+        import shutil
+
+        shutil.rmtree(tdir)
+    tdir.symlink_to(out / "tpl")
+    (root / "AGENTS.md").unlink(missing_ok=True)
+    (root / "AGENTS.md").symlink_to(out / "agents.md")
+    for rel in (".lean-spec/templates/bugfix.md", "AGENTS.md"):
+        with pytest.raises(ConfigError, match="outside the project"):
+            store.read_project_file(rel)
+        with pytest.raises(WriteFailed, match="outside the project"):
+            store.write_project_file(rel, b"through the link")
+    with pytest.raises(WriteFailed, match="outside the project"):
+        store.write_project_file(".lean-spec/templates/new/README.md", b"x")  # no mkdir through it
+    with pytest.raises(WriteFailed, match="outside the project"):
+        store.remove_project_file(".lean-spec/templates/bugfix.md")
+    with pytest.raises(WriteFailed, match="outside the project"):
+        store.symlink_project_file(".lean-spec/templates/LINK.md", "../../AGENTS.md")
+    for rel in ("../x", "/etc/passwd", ".lean-spec/../../x", ""):
+        with pytest.raises(InvalidInput):
+            store.write_project_file(rel, b"x")
+    with pytest.raises(InvalidInput):
+        store.symlink_project_file("CLAUDE.md", "../../etc/passwd")
+    assert sorted(p.name for p in (out / "tpl").iterdir()) == ["bugfix.md"]
+    assert (out / "tpl" / "bugfix.md").read_text() == "outside template"
+    assert (out / "agents.md").read_text() == "outside agents"
+    # Removing a link removes the link, never its target.
+    assert store.remove_project_file("AGENTS.md") and not os.path.lexists(root / "AGENTS.md")
+    assert store.remove_project_file(".lean-spec/templates") and not os.path.lexists(tdir)
+    assert (out / "tpl" / "bugfix.md").exists() and (out / "agents.md").exists()
+    # Inside the project a link is followed: the write replaces its target.
+    (root / "docs").mkdir()
+    (root / "docs" / "AGENTS.md").write_text("old")
+    (root / "AGENTS.md").symlink_to("docs/AGENTS.md")
+    assert store.read_project_file("AGENTS.md") == "old"
+    assert store.write_project_file("AGENTS.md", b"new")
+    assert (root / "AGENTS.md").is_symlink() and (root / "docs" / "AGENTS.md").read_text() == "new"
+    assert store.symlink_project_file("CLAUDE.md", "AGENTS.md") and (root / "CLAUDE.md").read_text() == "new"
+    assert not store.symlink_project_file("CLAUDE.md", "AGENTS.md")  # exists: kept
+    assert store.write_project_file(".lean-spec/templates/t/README.md", b"# T\n")
+    assert store.read_project_file(".lean-spec/templates/t/README.md") == "# T\n"
+    assert store.read_project_file(".lean-spec/templates/none.md") is None
+    assert store.remove_project_file(".lean-spec/templates/t") and not (tdir / "t").exists()
 
 
 @pytest.mark.parametrize("mode", [0o600, 0o640, 0o664, 0o755])

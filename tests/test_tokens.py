@@ -102,7 +102,7 @@ def test_tokens_cli(cli, fixture_project: Path) -> None:
     by_lines = cli(fixture_project, "tokens", "--all", "--sort-by", "lines", "--archived", "--json").json["specs"]
     assert [x["lines"] for x in by_lines] == sorted((x["lines"] for x in by_lines), reverse=True)
     assert len(by_lines) > len(rows)
-    assert cli(fixture_project, "tokens", "045", "--all").code == 1
+    assert cli(fixture_project, "tokens", "045", "--all").code == 2
     assert cli(fixture_project, "tokens", "999", "--json").code == 3
 
 

@@ -231,7 +231,7 @@ def test_formats_rules_and_exit_codes(empty_project: Path, cli) -> None:
     assert {i["rule"] for i in only.json["issues"]} == {"corruption"}
     assert cli(empty_project, "validate", "001", "--json").json["summary"]["errors"] == 1
     bad = cli(empty_project, "validate", "--rule", "nonsense", "--json")
-    assert bad.code == 1 and bad.json["error"]["code"] == "invalid_input"
+    assert bad.code == 2 and bad.json["error"]["code"] == "invalid_input"
     missing = cli(empty_project, "validate", "999", "--json")
     assert missing.code == 3 and missing.json["error"]["code"] == "spec_not_found"
     verbose = cli(empty_project, "validate", "--verbose")

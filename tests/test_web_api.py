@@ -137,6 +137,37 @@ def test_markdown_is_rendered_safely(c: TestClient, fixture_project: Path) -> No
     assert 'href="javascript:' not in html
 
 
+def test_hostile_markdown_cannot_script_or_disguise_the_page(c: TestClient, fixture_project: Path) -> None:
+    """Spec text that tries HTML, attribute and URL tricks, terminal escapes and bidi
+    overrides: nothing becomes markup, no script URL is linked, controls show escaped,
+    and task items keep their line (docs/security.md)."""
+    import re
+
+    p = Project.open(fixture_project)
+    content = (
+        "# Hostile \x1b]0;title\x07\n\n"
+        "<img src=x onerror=alert(1)>\n\n<a href=\"javascript:alert(1)\">a</a>\n\n"
+        "[x](JaVaScRiPt:alert(1)) [y](<java\tscript:alert(2)>) [z](vbscript:x) [f](file:///etc/passwd) "
+        "[d](data:text/html,<script>alert(3)</script>) ![i](javascript:alert(4)) <javascript:alert(5)>\n\n"
+        "[r][ref]\n\n[ref]: javascript:alert(6)\n\n"
+        "```x\" onmouseover=\"alert(7)\ncode\n```\n\n```mermaid\n<img src=x onerror=alert(8)>\n```\n\n"
+        "| h |\n|---|\n| <b onclick=x>y</b> |\n\n"
+        "Reversed \u202etxt.exe\u202c, CSI \x9b2J, DEL \x7f, BEL \x07, ESC \x1b[2J.\n\n"
+        "- [ ] first \x1b[8m hidden\n- [x] second\n"
+    )
+    p.create("hostile-render", content=content)
+    html = c.get("/api/specs/hostile-render").json()["spec"]["html"]
+    assert not re.search(r"<(script|img|iframe|object|embed|svg)\b", html, re.I), html
+    assert not re.search(r"\son\w+\s*=\s*[\"']", html), html  # no event-handler attribute
+    assert not re.search(r'href="\s*(javascript|vbscript|file|data):', html, re.I), html
+    assert 'href="java%09script:' in html  # percent-encoded: not a script URL to a browser
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", html), html
+    assert "\\x1b" in html and "\\u202e" in html and "\\x9b" in html
+    body_lines = p.get("hostile-render").body.split("\n")
+    lines = [int(x) for x in re.findall(r'data-line="(\d+)"', html)]
+    assert len(lines) == 2 and body_lines[lines[0]].startswith("- [ ] first") and body_lines[lines[1]] == "- [x] second"
+
+
 def test_sub_spec_files(c: TestClient, fixture_project: Path) -> None:
     r = c.get("/api/specs/045/files/DESIGN.md")
     assert r.status_code == 200
@@ -802,7 +833,7 @@ def test_ui_command_serves_and_stops(fixture_project: Path, empty_project: Path)
             text=True,
             timeout=60,
         )
-        assert busy.returncode == 1 and "cannot listen" in busy.stderr
+        assert busy.returncode == 2 and "cannot listen" in busy.stderr
     finally:
         code, out = _stop_ui(proc)
     assert code == 0

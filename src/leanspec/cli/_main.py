@@ -60,6 +60,7 @@ _GLOBAL_FLAGS = frozenset(("--json", "-q", "--quiet", "--no-color", "--traceback
 _GLOBAL_VALUED = frozenset(("-o", "--output", "-C", "--project", "-d", "--specs-dir"))
 
 EXIT_CODES = {
+    "invalid_input": 2,  # bad input is a usage error (docs/cli.md#exit-codes)
     "spec_not_found": 3,
     "project_not_found": 3,
     "file_not_found": 3,

@@ -190,6 +190,11 @@ def _search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         if len(r["matches"]) > 4:
             lines.append(ctx.c(f"  … {len(r['matches']) - 4} more (--json lists them)", "gray"))
     warn = [f"warning: {p.reason}" for p in loaded.problems]
+    if res.get("capped"):
+        from ..insight.textmatch import MAX_BODY_CHARS
+
+        names = ", ".join(res["capped"][:5]) + (", …" if len(res["capped"]) > 5 else "")
+        warn.append(f"note: only the first {MAX_BODY_CHARS:,} characters of a body are searched; longer: {names}")
     return Outcome(res, lines, 0, warn)
 
 

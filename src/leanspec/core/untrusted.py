@@ -13,6 +13,14 @@ they reach a terminal (docs/security.md).
 - ``terminal_safe(text, keep_sgr=...)``: text for a terminal: every control character
   but newline and tab is shown escaped (``\\x1b``, ``\\r``); with ``keep_sgr`` the
   colour sequences this tool writes (``ESC [ n ; n m``) pass through.
+- ``markdown_safe(text)``: markdown for the web page: the same escapes, but line
+  breaks (``\\n``, ``\\r``) and tabs are kept, so lines and task items stay where they are.
+- ``prompt_value(value)``: a stored value quoted in generated text (MCP prompts):
+  ``one_line``, then at most ``limit`` characters.
+- ``json_text_safe(text)``: JSON text written with ``ensure_ascii=False``, with DEL,
+  C1 controls, bidi controls, U+2028/2029 and lone surrogates as ``\\uXXXX`` escapes
+  (json escapes only C0): the same JSON value, nothing a terminal or a text view would
+  interpret.
 """
 
 from __future__ import annotations
@@ -35,6 +43,12 @@ _TERM_BAD_SGR = LazyRe(
     "\x1b\\[(?:0|1|2|3[1-6]|90)(?:;(?:0|1|2|3[1-6]|90))*m"
     "|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
+
+
+# Markdown for the web page: like _TERM_BAD, but CR is a line break there too.
+_MD_BAD = LazyRe("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# What json.dumps(ensure_ascii=False) leaves raw that a reader could interpret.
+_JSON_RAW = LazyRe("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _describe(ch: str) -> str:
@@ -107,6 +121,27 @@ def terminal_safe(text: str, *, keep_sgr: bool = False) -> str:
     if _TERM_BAD.search(text) is None:
         return text
     return (_TERM_BAD_SGR if keep_sgr else _TERM_BAD).sub(_escape, text)
+
+
+def markdown_safe(text: str) -> str:
+    if _MD_BAD.search(text) is None:
+        return text
+    return _MD_BAD.sub(_escape, text)
+
+
+def prompt_value(value: Any, limit: int = 200) -> str:
+    s = one_line(value if isinstance(value, str) else str(value))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _json_escape(m: Any) -> str:
+    return f"\\u{ord(m.group(0)):04x}"
+
+
+def json_text_safe(text: str) -> str:
+    if _JSON_RAW.search(text) is None:
+        return text
+    return _JSON_RAW.sub(_json_escape, text)
 
 
 def _lines(values: Any, what: str) -> None:

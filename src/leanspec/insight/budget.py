@@ -19,8 +19,9 @@ from collections.abc import Iterator
 
 from ..core.errors import Cancelled, SearchBudgetExceeded
 
-#: Seconds of fuzzy/phrase scanning one search may spend (every front end answers
-#: within 5 s, start-up and listing included).
+#: Seconds one search may spend matching, ranking and building snippets (every front
+#: end answers within 5 s, start-up and listing included). Plain words ranked from the
+#: index take milliseconds; the deadline stops fuzzy terms, phrases and body scans.
 SEARCH_SECONDS = 3.0
 #: Highlight spans fuzzy and phrase matching may collect in one search (~100 bytes each).
 MAX_SPANS = 500_000
@@ -55,7 +56,7 @@ class Budget:
             self.check()
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise SearchBudgetExceeded(
-                f"search stopped: it needed more than {self.seconds:g} s of fuzzy/phrase matching",
+                f"search stopped: it needed more than {self.seconds:g} s of matching",
                 hint="use fewer fuzzy terms (word~) and phrases, or narrow the query with filters such as tag: or status:",
                 details={"seconds": self.seconds},
             )

@@ -46,6 +46,7 @@ from .textmatch import (
     Hits,
     doc_of,
     evaluate,
+    is_capped,
     is_whole_word,
     levenshtein,
     lower_aligned,
@@ -236,10 +237,13 @@ def _search_exact(
     ranked: list[tuple[float, str, int, Spec, Doc, Hits]] = []
     memos: dict[Term, dict[str, bool]] = {}
     budget = current_budget()
+    capped: list[str] = []
     for spec in eligible:
         if budget is not None:
-            budget.check()  # abandoned request: stop between specs
+            budget.tick()  # abandoned, or over the deadline: stop between specs
         doc = doc_of(spec)
+        if is_capped(spec.body):
+            capped.append(spec.name)
         hits: Hits = {}
         if not evaluate(ast, doc, hits, memos):
             continue
@@ -248,12 +252,22 @@ def _search_exact(
     ranked.sort(key=lambda r: (-r[0], r[1]))
     shown = ranked[:limit] if limit is not None else ranked
     if names_only:
-        return {"query": query, "total": len(ranked), "names": [r[1] for r in shown]}
+        return _with_capped({"query": query, "total": len(ranked), "names": [r[1] for r in shown]}, capped)
     out = []
     for score, _name, total, spec, doc, hits in shown:
+        if budget is not None:
+            budget.tick()
         _s, matches, _t = _score(doc, hits)
         out.append({"spec": spec.to_dict(), "score": score, "total_matches": total, "matches": matches})
-    return {"query": query, "total": len(ranked), "results": out}
+    return _with_capped({"query": query, "total": len(ranked), "results": out}, capped)
+
+
+def _with_capped(res: dict[str, Any], capped: list[str]) -> dict[str, Any]:
+    """``res`` plus ``capped``: the specs searched (when any) whose body was read only
+    up to ``textmatch.MAX_BODY_CHARS`` characters (both paths list the same)."""
+    if capped:
+        res["capped"] = capped
+    return res
 
 
 # ================================================================ indexed search
@@ -410,10 +424,10 @@ def _search_indexed(
         key = ("ranked", query, archived_ok, fp)
         got = memo.get(key)
         if got is not None:
-            ranked, ordered = got
+            ranked, ordered, capped = got
             if ordered is None:
                 ordered = sorted(ranked)
-                memo[key] = (ranked, ordered)
+                memo[key] = (ranked, ordered, capped)
         else:
             at = [i for i, s in enumerate(specs) if archived_ok or not s.archived]
             if len(at) != len(specs):
@@ -436,7 +450,9 @@ def _search_indexed(
                 return None
             ranked = part if len(at) == len(specs) else [(a, b, at[i], t) for a, b, i, t in part]
             ordered = None
-            memo[key] = (ranked, None)
+            icapped = index.capped
+            capped = [s.name for s, g in zip(eligible, gids, strict=True) if icapped[g]]
+            memo[key] = (ranked, None, capped)
     if ordered is not None:
         shown = ordered[:limit]
     elif limit is not None and limit * 4 < len(ranked):
@@ -444,10 +460,13 @@ def _search_indexed(
     else:
         shown = sorted(ranked)[:limit]
     if names_only:
-        return {"query": query, "total": len(ranked), "names": [specs[i].name for _neg, _name, i, _t in shown]}
+        return _with_capped({"query": query, "total": len(ranked), "names": [specs[i].name for _neg, _name, i, _t in shown]}, capped)
     exact_memos: dict[Term, dict[str, bool]] = {}
     out = []
+    budget = current_budget()
     for neg, _name, i, total in shown:
+        if budget is not None:
+            budget.tick()  # snippets: abandoned, or over the deadline
         score = -neg
         spec = specs[i]
         doc = doc_of(spec)
@@ -457,7 +476,7 @@ def _search_indexed(
             return None  # the file changed since the listing: answer from the files
         _s, matches, _t = _score(doc, hits)
         out.append({"spec": spec.to_dict(), "score": score, "total_matches": total, "matches": matches})
-    return {"query": query, "total": len(ranked), "results": out}
+    return _with_capped({"query": query, "total": len(ranked), "results": out}, capped)
 
 
 def _rank(
@@ -551,7 +570,10 @@ def _rank(
     exact_memos: dict[Term, dict[str, bool]] = {}
     weights = FIELD_WEIGHTS
     ftexts = {f: field(f).texts for f in _TEXT_FIELDS}
+    budget = current_budget()
     for bits, members in groups:
+        if budget is not None:
+            budget.tick()
         cs: set[int] = set()
         _contrib(ast, leaf_of, bits, cs)
         ks = sorted(cs)

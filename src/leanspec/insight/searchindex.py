@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".lean-spec/cache"
 BASE_FILE = "search.idx"
 DELTA_FILE = "search-delta.idx"
-FORMAT = 3
+FORMAT = 4
 MAGIC = b"LEANSPEC-SEARCH\n"
 DELTA_MAX = 256  # docs; beyond it (or a 40th of the base) the delta joins the base
 _U32 = "I" if array.array("I").itemsize == 4 else "L"
@@ -97,16 +97,19 @@ class _NoGlobals(pickle.Unpickler):
 
 def _header_id() -> tuple[Any, ...]:
     from .. import __version__
+    from .textmatch import MAX_BODY_CHARS
 
-    return (FORMAT, sys.version_info[:2], __version__, sys.byteorder)
+    # The body cap is part of what an entry means: another cap, another index.
+    return (FORMAT, sys.version_info[:2], __version__, sys.byteorder, MAX_BODY_CHARS)
 
 
 # ================================================================ one document
 # (content hash, description, created ordinal or 0, updated ordinal or 0,
 #  chunks in first-occurrence order, their counts, the tags field's text, the title if
 #  the content gives one (frontmatter title or first H1) else "": it then comes from
-#  the folder name)
-Record = tuple[str, str, int, int, list[str], list[int], str, str]
+#  the folder name, 1 if only a prefix of the body is indexed (``textmatch.searched_body``)
+#  else 0)
+Record = tuple[str, str, int, int, list[str], list[int], str, str, int]
 
 
 def record_of(spec: Spec) -> Record:
@@ -114,13 +117,15 @@ def record_of(spec: Spec) -> Record:
     changed since the listing, the spec object moves to the new version, and the hash,
     frontmatter and body read after it all describe that one version."""
     from ..core.model import as_str_list, first_h1
-    from .textmatch import Doc, date_of
+    from .textmatch import Doc, date_of, is_capped, searched_body
 
-    body = spec.body
+    full = spec.body
     fm = spec.frontmatter
     h = spec.content_hash
     title = fm.get("title")
-    title = title.strip() if isinstance(title, str) and title.strip() else (first_h1(body) or "")
+    title = title.strip() if isinstance(title, str) and title.strip() else (first_h1(full) or "")
+    # What search reads of the body (a 20 MB body: its first MiB), as ``doc_of`` does.
+    body = searched_body(full)
     desc = fm.get("description")
     created = date_of(fm.get("created")) or date_of(fm.get("created_at"))
     updated = date_of(fm.get("updated_at")) or date_of(fm.get("updated")) or created
@@ -139,6 +144,7 @@ def record_of(spec: Spec) -> Record:
         list(cnt.values()),
         ", ".join(as_str_list(fm.get("tags"))),
         title,
+        1 if is_capped(full) else 0,
     )
 
 
@@ -146,7 +152,7 @@ def record_of(spec: Spec) -> Record:
 class Segment:
     """An immutable set of docs with their vocabulary and posting lists."""
 
-    __slots__ = ("docs", "desc", "created", "updated", "tags", "titles", "vocab", "vblob", "vstarts", "off", "pdoc", "pcnt", "prank", "_term_chunks", "_buf", "_crcs", "_checked")
+    __slots__ = ("docs", "desc", "created", "updated", "tags", "titles", "capped", "vocab", "vblob", "vstarts", "off", "pdoc", "pcnt", "prank", "_term_chunks", "_buf", "_crcs", "_checked")
 
     def __init__(
         self,
@@ -161,10 +167,11 @@ class Segment:
         prank: Ints,
         tags: list[str],
         titles: list[str],
+        capped: list[int],
         buf: Any = None,
     ) -> None:
         self.docs, self.desc, self.created, self.updated = docs, desc, created, updated
-        self.tags, self.titles = tags, titles
+        self.tags, self.titles, self.capped = tags, titles, capped
         self.vocab = vocab
         self.off, self.pdoc, self.pcnt, self.prank = off, pdoc, pcnt, prank
         self._buf = buf  # keeps the mapping alive
@@ -206,6 +213,7 @@ class Segment:
             prank,
             [r[6] for r in records],
             [r[7] for r in records],
+            [r[8] for r in records],
         )
 
     def records(self, keep: Iterable[int]) -> list[Record]:
@@ -233,6 +241,7 @@ class Segment:
                     [n for _r, _w, n in items],
                     self.tags[d],
                     self.titles[d],
+                    self.capped[d],
                 )
             )
         return out
@@ -281,6 +290,7 @@ class Segment:
             prank,
             base.tags + add.tags,
             base.titles + add.titles,
+            base.capped + add.capped,
         )
 
     # ------------------------------------------------------------ persistence
@@ -299,6 +309,7 @@ class Segment:
                 self.updated,
                 self.tags,
                 self.titles,
+                self.capped,
                 self.vblob,
                 len(self.vocab),
                 len(self.pdoc),
@@ -349,12 +360,12 @@ class Segment:
                 return None, key
             head = _NoGlobals(io.BytesIO(mv[p : p + hlen])).load()
             p += hlen
-            hid, docs, desc, created, updated, tags, titles, vblob, nvocab, npost, lens, crcs = head
+            hid, docs, desc, created, updated, tags, titles, capped, vblob, nvocab, npost, lens, crcs = head
             if tuple(hid) != _header_id():
                 return None, key
             if p + sum(lens) != len(mv) or lens != [4 * (nvocab + 1), 4 * npost, 4 * npost, 4 * npost]:
                 return None, key
-            if not (len(docs) == len(desc) == len(created) == len(updated) == len(tags) == len(titles)):
+            if not (len(docs) == len(desc) == len(created) == len(updated) == len(tags) == len(titles) == len(capped)):
                 return None, key
             arrs: list[Any] = []
             for n in lens:
@@ -365,7 +376,7 @@ class Segment:
                 return None, key
             if len(crcs) != 4 * nvocab:
                 return None, key
-            seg = cls(docs, desc, created, updated, vocab, arrs[0], arrs[1], arrs[2], arrs[3], tags, titles, buf)
+            seg = cls(docs, desc, created, updated, vocab, arrs[0], arrs[1], arrs[2], arrs[3], tags, titles, capped, buf)
             seg._crcs = memoryview(crcs).cast(_U32)  # type: ignore[call-overload]
         except Exception:  # any damage: ignore the file, rebuild
             return None, key
@@ -439,6 +450,7 @@ class SearchIndex:
         updated: list[int] = []
         tags: list[str] = []
         titles: list[str] = []
+        capped: list[int] = []
         n = 0
         for s in segs:
             self.bases.append(n)
@@ -450,13 +462,14 @@ class SearchIndex:
             desc += s.desc
             tags += s.tags
             titles += s.titles
+            capped += s.capped
             created += s.created
             updated += s.updated
             n += len(s.docs)
         self.gid = gid
         self.ndocs = n
         self.desc, self.created, self.updated = desc, created, updated
-        self.tags, self.titles = tags, titles
+        self.tags, self.titles, self.capped = tags, titles, capped
         self.generation = object()
         self._synced: list[str] | None = None  # hashes of a complete listing with nothing to do
         self._stats: dict[frozenset[str], tuple[list[int], list[int]]] = {}
@@ -541,7 +554,12 @@ class SearchIndex:
                         missing[h] = s
             new: list[Record] = []
             seen = set(gid)
+            from .budget import current
+
+            budget = current()
             for s in missing.values():
+                if budget is not None:
+                    budget.check()  # an abandoned request stops building (nothing is saved)
                 rec = record_of(s)
                 if rec[0] not in seen:  # moved to a version we already have: nothing to add
                     seen.add(rec[0])
@@ -618,12 +636,17 @@ class SearchIndex:
         lo = [0] * n
         amb = [False] * n
         later = []
+        from .budget import current
+
+        budget = current()
         for seg, base in zip(self.segments, self.bases, strict=True):
             cids: set[int] = set()
             for t in terms:
                 cids.update(seg.chunks_with(t))
             off, pdoc, pcnt, prank = seg.off, seg.pdoc, seg.pcnt, seg.prank
-            for c in sorted(cids):
+            for j, c in enumerate(sorted(cids)):
+                if budget is not None and not j & 1023:
+                    budget.tick()
                 seg.check(c)
                 m, fw = _chunk_stats(seg.vocab[c], terms)
                 a, b = off[c], off[c + 1]

@@ -17,6 +17,12 @@ from .budget import current as current_budget
 from .query import And, FieldFilter, Node, Not, Or, Term
 
 SNIPPET_RADIUS = 80
+#: Search reads at most this many characters of a spec body: a fixed prefix, cut at
+#: the last line break inside it (``searched_body``). The index and the scan apply the
+#: same cut, so both give the same answer; results list the specs cut (``capped``).
+#: A hostile 20 MB body is searched by its first MiB, in bounded time and memory
+#: (docs/search.md#limits).
+MAX_BODY_CHARS = 1 << 20
 _MEMO_MAX = 50_000  # fuzzy verdicts remembered per term and search (bounded memory)
 _TICK = 4095  # check the request's budget every 4,096 words or 256 lines
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -142,6 +148,22 @@ def date_of(v: Any) -> _dt.date | None:
     return None
 
 
+def searched_body(body: str) -> str:
+    """The part of ``body`` search reads: all of it, or its first ``MAX_BODY_CHARS``
+    characters cut at the last line break inside them (mid-line only for a first line
+    that long)."""
+    cap = MAX_BODY_CHARS
+    if len(body) <= cap:
+        return body
+    k = body.rfind("\n", 0, cap + 1)
+    return body[:k] if k > 0 else body[:cap]
+
+
+def is_capped(body: str) -> bool:
+    """Does search read only a prefix of ``body``?"""
+    return len(body) > MAX_BODY_CHARS
+
+
 def doc_of(spec: Spec) -> Doc:
     fm = spec.frontmatter
     desc = fm.get("description")
@@ -153,7 +175,7 @@ def doc_of(spec: Spec) -> Doc:
     }
     created = date_of(fm.get("created")) or date_of(fm.get("created_at"))
     updated = date_of(fm.get("updated_at")) or date_of(fm.get("updated")) or created
-    return Doc(spec, fields, spec.body, created, updated)
+    return Doc(spec, fields, searched_body(spec.body), created, updated)
 
 
 # A hit: (field, line or None) -> spans in that field's text / that line.
@@ -178,7 +200,7 @@ def _content_find(doc: Doc, needle: str, hits: Hits) -> bool:
         found += 1
         if budget is not None and not found & _TICK:
             budget.spend(_TICK + 1)  # a hostile body can hold millions of hits
-            budget.check()
+            budget.tick()
         if k != prev:
             nls = low.count("\n", prev, k)
             if nls:

@@ -20,6 +20,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from ..core.errors import LeanSpecError
+from ..core.untrusted import json_text_safe
 from .shape import lean
 
 log = logging.getLogger("leanspec.mcp")
@@ -96,7 +97,7 @@ def error_payload(exc: BaseException, tool: str, tool_names: Iterable[str] = ())
 def tool_error(payload: dict[str, Any]) -> CallToolResult:
     body = {"error": lean(payload)}
     return CallToolResult(
-        content=[TextContent(type="text", text=json.dumps(body, ensure_ascii=False, separators=(",", ":")))],
+        content=[TextContent(type="text", text=json_text_safe(json.dumps(body, ensure_ascii=False, separators=(",", ":"))))],
         is_error=True,
     )
 

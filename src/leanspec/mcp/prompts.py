@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ..core.errors import LeanSpecError
 from ..core.model import Spec
+from ..core.untrusted import prompt_value as _v
 from .context import ProjectHolder
 from .errors import DEFAULT_HINTS
 
@@ -32,16 +33,20 @@ def _fail(exc: LeanSpecError) -> MCPError:
     return MCPError(INVALID_PARAMS, f"{exc.code}: {exc.message}", data={"code": exc.code, "hint": hint, **exc.details})
 
 
+# Spec-supplied values (names, titles, statuses, assignees, links) are quoted through
+# ``_v`` (``untrusted.prompt_value``): one line, no control characters, at most 200
+# characters. A prompt is sent as the user's own message, so a hostile title must not
+# add lines or paragraphs to it (docs/security.md).
 def _line(s: Spec) -> str:
-    bits = [s.status]
+    bits = [_v(s.status)]
     if s.priority:
-        bits.append(s.priority)
+        bits.append(_v(s.priority))
     if s.assignee:
-        bits.append(f"@{s.assignee}")
+        bits.append(f"@{_v(s.assignee)}")
     done, total = s.checklist
     if total:
         bits.append(f"{done}/{total} checked")
-    return f"- {s.name}: {s.title} ({', '.join(bits)})"
+    return f"- {_v(s.name)}: {_v(s.title)} ({', '.join(bits)})"
 
 
 def _specs(holder: ProjectHolder) -> list[Spec]:
@@ -56,7 +61,7 @@ def _counts(specs: list[Spec]) -> str:
     total = len(specs)
     done = by.get("complete", 0)
     rate = f"{100 * done / total:.0f}%" if total else "n/a"
-    parts = ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
+    parts = ", ".join(f"{_v(k, 40)} {v}" for k, v in sorted(by.items()))
     return f"{total} active specs ({parts}); completion {rate}."
 
 
@@ -154,8 +159,9 @@ def register_prompts(server: MCPServer, holder: ProjectHolder) -> None:
         except LeanSpecError as exc:
             raise _fail(exc) from None
         done, total = s.checklist
+        name = _v(s.name)
         lines = [
-            f'Update spec {s.name} ("{s.title}") from {s.status} to {status}.',
+            f'Update spec {name} ("{_v(s.title)}") from {_v(s.status)} to {status}.',
             f"Its content_hash is {s.content_hash[:12]}; checklist {done}/{total} checked.",
         ]
         if status == "complete" and done < total:
@@ -164,9 +170,10 @@ def register_prompts(server: MCPServer, holder: ProjectHolder) -> None:
                 "check it with `update` checklist_toggles; only use force: true if I agree the rest is out of scope."
             )
         if s.depends_on:
-            lines.append("It depends on: " + ", ".join(s.depends_on) + ". Check they are complete with `deps`.")
+            deps = ", ".join(_v(d) for d in s.depends_on[:20]) + (", …" if len(s.depends_on) > 20 else "")
+            lines.append("It depends on: " + deps + ". Check they are complete with `deps`.")
         lines.append(
-            f'Then call `update` with {{"spec": "{s.name}", "status": "{status}", "expected_hash": "{s.content_hash[:12]}"}}. '
+            f'Then call `update` with {{"spec": "{name}", "status": "{status}", "expected_hash": "{s.content_hash[:12]}"}}. '
             "If it answers `conflict`, re-read the spec and try again."
         )
         return "\n\n".join(lines)

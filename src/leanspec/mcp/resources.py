@@ -11,6 +11,7 @@ from typing import Any
 from mcp.server import MCPServer
 
 from ..core.errors import LeanSpecError
+from ..core.untrusted import json_text_safe
 from .context import ProjectHolder
 from .errors import resource_error
 
@@ -20,7 +21,7 @@ RESOURCE_URIS = ("spec://{spec}", "spec://{spec}/{file}", "board://kanban", "sta
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json_text_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
 def register_resources(server: MCPServer, holder: ProjectHolder) -> None:

@@ -20,6 +20,7 @@ from mcp.types import CallToolResult, TextContent
 from mcp.types import Tool as MCPTool
 
 from .. import __version__
+from ..core.untrusted import json_text_safe
 from .context import ProjectHolder
 from .errors import error_payload, tool_error
 from .handshake import INSTRUCTIONS, SERVER_NAME, SERVER_TITLE
@@ -132,8 +133,11 @@ class LeanSpecServer(MCPServer):
             result = box[0]
         if isinstance(result, CallToolResult) and result.structured_content is not None and not result.is_error:
             # Sent once, as compact JSON text (see docs/mcp.md "Results"): every client
-            # reads text blocks; a structured copy would double the tokens.
-            text = json.dumps(lean(result.structured_content), ensure_ascii=False, separators=(",", ":"), default=str)
+            # reads text blocks; a structured copy would double the tokens. DEL, C1 and
+            # bidi controls from spec text are sent as \u escapes (docs/security.md).
+            text = json_text_safe(
+                json.dumps(lean(result.structured_content), ensure_ascii=False, separators=(",", ":"), default=str)
+            )
             result = CallToolResult(content=[TextContent(type="text", text=text)])
         return result
 

@@ -1,6 +1,10 @@
 """Markdown to HTML for the spec page: CommonMark + GFM tables, strikethrough and task
 lists, Pygments highlighting, mermaid blocks shown as source. Raw HTML in a spec is
-escaped (``html: False``): a spec can never inject script into the page.
+escaped (``html: False``): a spec can never inject script into the page. Control
+characters (ESC, BEL, NUL, ...) and bidi overrides are shown escaped (``\x1b``,
+``\u202e``: ``untrusted.markdown_safe``), so spec text cannot hide or reorder what the
+page shows; ``javascript:``, ``vbscript:``, ``file:`` and ``data:`` links are not
+linked, and the page's CSP loads no outside image.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def _highlight(code: str, lang: str, _attrs: Any) -> str:
 def render_markdown(text: str) -> str:
     """HTML for a spec body. Task-list items carry ``data-line`` (0-based line in
     ``text``) so the page can toggle exactly that item."""
+    from ..core.untrusted import markdown_safe
+
+    text = markdown_safe(text)  # line breaks kept: data-line stays right
     md = _md()
     tokens = md.parse(text)
     lines = text.split("\n")

@@ -94,13 +94,11 @@ def server_entry(client: str, command: Sequence[str] = DEFAULT_COMMAND) -> dict[
 
 
 def _load(project: Project, rel: str) -> dict[str, Any] | None:
-    p = project.root / rel
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
+    # Under the containment rule: a config file (or folder) symlinked out of the
+    # project is never read (docs/security.md).
+    text = project.store.read_project_file(rel)
+    if text is None:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {rel}: {exc}", hint="fix or remove the file; nothing was written") from None
     if not text.strip():
         return {}
     try:

@@ -4,10 +4,11 @@ demo projects. Every file is written through the store (lock + atomic write)."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import templates
+from ..core import confine, templates
 from ..core.config import CONFIG_DIR
 from ..core.errors import InvalidInput, TemplateError
 from ..store.store import Store
@@ -282,7 +283,8 @@ def list_templates(store: Store) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     seen = set()
     default = cfg.templates.get("default", cfg.template)
-    if tdir.is_dir():
+    # A templates folder symlinked out of the project is not listed (containment).
+    if tdir.is_dir() and confine.inside(os.path.realpath(tdir), os.path.realpath(store.templates_base())):
         for p in sorted(tdir.iterdir()):
             if p.name.startswith("."):
                 continue
@@ -308,7 +310,9 @@ def list_templates(store: Store) -> list[dict[str, object]]:
 def _find_project_template(store: Store, name: str) -> tuple[str, dict[str, str]] | None:
     for cand in (store.config.templates.get(name), name, name + ".md"):
         if cand:
-            files = templates.project_template_files(store.templates_dir(), cand)
+            # Under the containment rule: inside .lean-spec/, never through a
+            # .lean-spec/templates symlinked out of the project (docs/security.md).
+            files = templates.project_template_files(store.templates_dir(), cand, store.templates_base())
             if files is not None:
                 return cand, files
     return None
