@@ -200,3 +200,11 @@ def file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
             _unlock(fd)
     finally:
         os.close(fd)
+
+
+def rmtree(path: str | os.PathLike[str]) -> None:
+    # shutil (and the compression modules it imports) only on the rare paths that
+    # remove a folder: one-spec commands never pay for the import.
+    import shutil
+
+    shutil.rmtree(path)

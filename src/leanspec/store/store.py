@@ -37,7 +37,7 @@ from ..core.model import ListResult, LoadProblem, Spec, WriteResult
 from ..core.refs import Entry
 from ..rules import update as update_rules
 from ..rules.update import UpdateOps
-from . import fsutil, specfile
+from . import fsutil, projectfiles, renumber, specfile
 from .scan import Scanner
 from .specfile import MAX_SPEC_BYTES, content_hash
 
@@ -363,12 +363,12 @@ class Store:
                     path = os.path.join(d, name)
                     with contextlib.suppress(OSError):
                         if stat.S_ISDIR(os.lstat(path).st_mode):
-                            _rmtree(path)
+                            fsutil.rmtree(path)
                         else:
                             os.unlink(path)
         return first
 
-    def _write_doc(self, e: Entry, doc: Document, expected: dict[str, Any]) -> bytes:
+    def write_doc(self, e: Entry, doc: Document, expected: dict[str, Any]) -> bytes:
         path = self.readme_path(e)
         doc.verify(expected, path=self.rel(path))
         data = doc.render().encode("utf-8")
@@ -423,7 +423,7 @@ class Store:
             doc.set("updated_at", iso_ms(self.clock()))
             if "updated" in doc.data:
                 doc.set("updated", self.clock().date().isoformat())
-            data = self._write_doc(e, doc, dict(doc.data))
+            data = self.write_doc(e, doc, dict(doc.data))
             spec = self.parse(e, path, data, len(data), time.time())
             return WriteResult(spec, changed, True, f"updated {e.name}: {', '.join(changed)}")
 
@@ -511,11 +511,11 @@ class Store:
                 fsutil.rename_noreplace(tmp, final)
             except OSError as exc:
                 with contextlib.suppress(OSError):
-                    _rmtree(tmp)
+                    fsutil.rmtree(tmp)
                 raise WriteFailed(f"cannot create {self.rel(final)}: {exc.strerror or exc}") from None
             except BaseException:
                 with contextlib.suppress(OSError):
-                    _rmtree(tmp)
+                    fsutil.rmtree(tmp)
                 raise
             fsutil.fsync_dir(self.specs_dir)
             e = Entry(folder, number, final, folder, False, None)
@@ -592,7 +592,7 @@ class Store:
                 return WriteResult(self.parse(e, path, current, len(current), 0.0), [], False, "no changes")
             if touch_updated:
                 doc.set("updated_at", iso_ms(self.clock()))
-            data = self._write_doc(e, doc, dict(doc.data))
+            data = self.write_doc(e, doc, dict(doc.data))
             return WriteResult(self.parse(e, path, data, len(data), time.time()), changed, True, f"updated {e.name}")
 
     # =========================================================== raw writes
@@ -657,7 +657,7 @@ class Store:
             if doc.data.get("status") != "archived":
                 changed = update_rules.apply_update(self, doc, e, None, UpdateOps(status="archived"), True)
                 doc.set("updated_at", iso_ms(self.clock()))
-                self._write_doc(e, doc, dict(doc.data))
+                self.write_doc(e, doc, dict(doc.data))
             dest_dir = e.dir
             if self.config.archive_mode == "move" and not e.archived:
                 adir = self.specs_dir / "archived"
@@ -673,237 +673,30 @@ class Store:
             ne = Entry(e.name, e.number, dest_dir, self.rel(dest_dir)[len(self.config.specs_dir) + 1 :], dest_dir.parent.name == "archived", None)
             spec = self.load_entry(ne)
             return WriteResult(spec, changed, bool(changed), f"archived {e.name}" if changed else "already archived")
-
     # ==================================================================== check
     def duplicates(self, entries: Sequence[Entry] | None = None) -> dict[int, list[Entry]]:
-        ents = list(entries) if entries is not None else self.entries()
-        by: dict[int, list[Entry]] = {}
-        for e in ents:
-            if e.number is not None:
-                by.setdefault(e.number, []).append(e)
-        return {n: v for n, v in sorted(by.items()) if len(v) > 1}
+        return renumber.duplicates(self, entries)
 
     def duplicate_slugs(self, entries: Sequence[Entry] | None = None) -> dict[str, list[Entry]]:
-        """Slugs (ignoring case) used by more than one spec folder: a slug reference to
-        them is ambiguous."""
-        by: dict[str, list[Entry]] = {}
-        for e in entries if entries is not None else self.entries():
-            if e.number is not None:
-                by.setdefault(e.slug.lower(), []).append(e)
-        return {k: v for k, v in sorted(by.items()) if len(v) > 1}
+        return renumber.duplicate_slugs(self, entries)
 
     def fix_duplicates(self, *, avoid: Sequence[int] | set[int] = (), also: Sequence[str] = ()) -> list[dict[str, str]]:
-        """Renumber the later spec of each duplicate number and rewrite every reference.
-
-        ``also`` names more specs to renumber (numbers that clash with another git
-        branch); new numbers skip ``avoid`` (numbers in use on other branches)."""
-        from ..core.model import jsonable
-
-        renames: list[dict[str, str]] = []
-        with self.transaction():
-            entries = self.entries()
-            dups = self.duplicates(entries)
-            wanted = set(also)
-            extra = [e for e in entries if e.name in wanted or e.rel in wanted]
-            if not dups and not extra:
-                return []
-            taken = {e.number for e in entries if e.number is not None} | set(avoid)
-            nxt = max(taken, default=0) + 1
-            loaded = {e.rel: self._safe_load(e) for e in entries}
-
-            def age(e: Entry) -> tuple[str, str, str]:
-                # The author-visible `created` day first: `created_at` may have been
-                # backfilled later, so it only breaks ties within a day.
-                s = loaded.get(e.rel)
-                fm = s.frontmatter if s else {}
-                at = str(jsonable(fm.get("created_at")) or "")
-                day = str(jsonable(fm.get("created")) or at[:10] or "9999")
-                return (day, at or "~", e.name)
-
-            movers: list[Entry] = []
-            for _n, group in dups.items():
-                movers.extend(sorted(group, key=age)[1:])
-            movers.extend(e for e in extra if e not in movers)
-            mapping: dict[str, str] = {}
-            if movers:
-                for e in movers:
-                    while nxt in taken:
-                        nxt += 1
-                    slug = e.slug
-                    new_name = f"{self.config.prefix}{nxt:0{self.config.sequence_digits}d}-{slug}"
-                    taken.add(nxt)
-                    dest = e.dir.parent / new_name
-                    try:
-                        fsutil.rename_noreplace(e.dir, dest)
-                    except OSError as exc:
-                        raise WriteFailed(f"cannot rename {e.rel} to {new_name}: {exc.strerror or exc}") from None
-                    fsutil.fsync_dir(e.dir.parent)
-                    mapping[e.name] = new_name
-                    renames.append({"from": e.rel, "to": self.rel(dest)[len(self.config.specs_dir) + 1 :]})
-            # Rewrite references (depends_on, parent) that named a renamed folder.
-            for e in self.entries():
-                path = self.readme_path(e)
-                try:
-                    doc = Document.parse(self.read_spec_bytes(e, path)[0].decode("utf-8"), path=self.rel(path))
-                except (LeanSpecError, OSError, UnicodeDecodeError):
-                    continue
-                touched = False
-                deps = doc.data.get("depends_on")
-                if isinstance(deps, list):
-                    new = [_renamed(d, mapping) for d in deps]
-                    if new != deps:
-                        doc.set("depends_on", new)
-                        touched = True
-                par = doc.data.get("parent")
-                if isinstance(par, str) and _renamed(par, mapping) != par:
-                    doc.set("parent", _renamed(par, mapping))
-                    touched = True
-                if touched:
-                    doc.set("updated_at", iso_ms(self.clock()))
-                    self._write_doc(e, doc, dict(doc.data))
-        return renames
-
-    def _safe_load(self, e: Entry) -> Spec | None:
-        try:
-            return self.load_entry(e)
-        except LeanSpecError:
-            return None
+        """Renumber duplicates and rewrite the references to them (``store/renumber.py``)."""
+        return renumber.fix_duplicates(self, avoid=avoid, also=also)
 
     # ============================================================ project files
-    # ------------------------------------------------------------ project files
-    # Config, templates, AGENTS.md, .gitattributes, the agent-tool links: the
-    # containment rule (core/confine.py, docs/security.md). A file under
-    # ``.lean-spec/`` resolves inside ``.lean-spec/`` (a real folder of the project);
-    # any other project file resolves inside the project. A symlink that stays inside
-    # is followed; one that leads out (``.lean-spec/templates`` -> /elsewhere, an
-    # ``AGENTS.md`` -> ~/.bashrc) is never read, written through, or removed through.
-    def _project_target(self, rel: str) -> tuple[Path, str]:
-        """(the lexical path of ``rel``, the real folder it must stay in)."""
-        parts = rel.replace("\\", "/").split("/")
-        if not rel or os.path.isabs(rel) or any(x in ("", ".", "..") for x in parts):
-            raise InvalidInput(f"path escapes the project: {rel}")
-        root = str(self.root)
-        if parts[0] == CONFIG_DIR and len(parts) > 1:
-            folder = os.path.join(root, CONFIG_DIR)
-            if os.path.realpath(folder) != folder:
-                raise WriteFailed(
-                    f"{CONFIG_DIR} is a symlink; {rel} is neither read nor written",
-                    hint=f"replace {folder} by a folder inside the project",
-                    details={"path": CONFIG_DIR},
-                )
-            return self.root.joinpath(*parts), folder
-        return self.root.joinpath(*parts), root
-
-    def _project_parent(self, p: Path, folder: str, *, create: bool) -> None:
-        """Check (and with ``create``, make) ``p``'s parent folders one by one: each
-        existing one must resolve inside ``folder``, so that ``mkdir`` never creates a
-        folder through a symlink that leads out."""
-        d = Path(folder)
-        for part in p.parent.relative_to(folder).parts:
-            d = d / part
-            if os.path.lexists(d):
-                if not confine.inside(os.path.realpath(d), folder):
-                    raise _escaped(self.rel(d), "nothing was changed")
-            elif create:
-                d.mkdir()
-            else:
-                return
-
+    # (``store/projectfiles.py``: the containment rule for config, templates, AGENTS.md)
     def write_project_file(self, rel: str, data: bytes, *, overwrite: bool = True) -> bool:
-        """Atomically write a file under the project root (config, templates, AGENTS.md).
-        Returns False if it exists and ``overwrite`` is False."""
-        p, folder = self._project_target(rel)
-        with self.transaction():
-            self._project_parent(p, folder, create=False)
-            if os.path.lexists(p) and not overwrite:
-                return False
-            self._project_parent(p, folder, create=True)
-            try:
-                confine.check_write_target(str(p), folder)
-            except confine.Escape:
-                raise _escaped(rel, "nothing was written") from None
-            fsutil.atomic_write(p, data, folder=folder)
-            return True
+        return projectfiles.write_project_file(self, rel, data, overwrite=overwrite)
 
     def symlink_project_file(self, rel: str, target: str) -> bool:
-        """Create ``rel`` as a symlink to ``target`` (relative, resolving inside the
-        project), unless ``rel`` exists (a dangling link counts)."""
-        p, folder = self._project_target(rel)
-        if os.path.isabs(target) or not confine.inside(
-            os.path.normpath(os.path.join(str(p.parent), target)), str(self.root)
-        ):
-            raise InvalidInput(f"link target escapes the project: {target}")
-        with self.transaction():
-            self._project_parent(p, folder, create=False)
-            if os.path.lexists(p):
-                return False
-            self._project_parent(p, folder, create=True)
-            tmp = p.parent / fsutil.tmp_name(p.name)
-            os.symlink(target, tmp)
-            os.replace(tmp, p)
-            fsutil.fsync_dir(p.parent)
-            return True
+        return projectfiles.symlink_project_file(self, rel, target)
 
     def read_project_file(self, rel: str) -> str | None:
-        """The text of a project file (None if missing), under the containment rule; a
-        symlink out (of the file or of a folder on the way) is ``InvalidInput``."""
-        p, folder = self._project_target(rel)
-        try:
-            data = confine.read_file(str(p), folder, None, MAX_PROJECT_FILE_BYTES)[0]
-        except FileNotFoundError:
-            return None
-        except confine.Escape:
-            raise ConfigError(
-                f"{rel} leads outside the project; it is not read",
-                hint="replace the symlink by a plain file inside the project",
-                details={"path": rel},
-            ) from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read {rel}: {exc.strerror or exc}", details={"path": rel}) from None
-        if len(data) > MAX_PROJECT_FILE_BYTES:
-            raise ConfigError(f"{rel} is too large (over {MAX_PROJECT_FILE_BYTES} bytes)", details={"path": rel})
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ConfigError(f"{rel} is not UTF-8 text", details={"path": rel}) from None
+        return projectfiles.read_project_file(self, rel)
 
     def remove_project_file(self, rel: str) -> bool:
-        """Remove a project file or folder. A symlink is removed itself (its target is
-        never touched); a folder on the way that leads out is refused."""
-        p, folder = self._project_target(rel)
-        with self.transaction():
-            self._project_parent(p, folder, create=False)
-            if os.path.islink(p):
-                p.unlink()
-            elif p.is_dir():
-                _rmtree(p)  # shutil.rmtree removes links inside, never follows them
-            elif os.path.lexists(p):
-                p.unlink()
-            else:
-                return False
-            fsutil.fsync_dir(p.parent)
-            return True
-
-
-#: Project files (AGENTS.md, templates) are read whole; like config and templates, at most this.
-MAX_PROJECT_FILE_BYTES = 1024 * 1024
-
-
-def _escaped(rel: str, outcome: str) -> WriteFailed:
-    """The refusal of a project file (or a folder on its way) that leads outside."""
-    return WriteFailed(
-        f"{rel} is a symlink that leads outside the project; {outcome}",
-        hint="replace the symlink by a plain file or folder inside the project",
-        details={"path": rel},
-    )
-
-
-def _rmtree(path: Any) -> None:
-    # shutil (and the compression modules it imports) only on the rare paths that
-    # remove a folder: one-spec commands never pay for the import.
-    import shutil
-
-    shutil.rmtree(path)
+        return projectfiles.remove_project_file(self, rel)
 
 
 # threading.local itself (threading.py re-exports it), without importing threading (~1 ms).
@@ -923,13 +716,3 @@ def _held_locks() -> dict[str, int]:
     if d is None:
         d = _tls.held = {}
     return d
-
-
-def _renamed(ref: Any, mapping: dict[str, str]) -> Any:
-    """A depends_on/parent value after folder renames (``038-x`` or ``archived/038-x``)."""
-    if not isinstance(ref, str):
-        return ref
-    head, _, last = ref.rpartition("/")
-    if last in mapping:
-        return f"{head}/{mapping[last]}" if head else mapping[last]
-    return ref
