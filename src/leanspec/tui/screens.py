@@ -1,0 +1,850 @@
+"""Screens of the TUI: the spec page and the dialogs (help, pickers, tags, checklist,
+filters, search, table of contents, confirmation, project switcher).
+
+Screens hold no project state: they ask the app (``LeanSpecApp``) for the current
+snapshot and hand edits back to it, so every edit takes the same path (one
+``Project.update`` with the content hash of the version on screen).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    Checkbox,
+    Footer,
+    Input,
+    Label,
+    Markdown,
+    OptionList,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.widgets.option_list import Option
+from textual.widgets.selection_list import Selection
+
+from ..model import PRIORITIES, STATUSES, Spec
+from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Filters, checklist_items, status_of
+from .keys import KEYS
+from .widgets import StatusBar, short_number
+
+if TYPE_CHECKING:
+    from .app import LeanSpecApp
+
+
+# Keys every full screen (board/list, spec page) has; the app implements them.
+COMMON_BINDINGS: list[BindingType] = [
+    Binding("question_mark", "app.help", "Help"),
+    Binding("q", "app.quit", "Quit"),
+    Binding("slash", "app.search", "Search"),
+    Binding("f", "app.filter", "Filter"),
+    Binding("F", "app.clear_filters", "Clear filters", show=False),
+    Binding("s", "app.sort", "Sort", show=False),
+    Binding("p", "app.projects", "Project", show=False),
+    Binding("r", "app.reload", "Reload", show=False),
+    Binding("1", "app.view('board')", "Board", show=False),
+    Binding("2", "app.view('list')", "List", show=False),
+]
+EDIT_BINDINGS: list[BindingType] = [
+    Binding("m", "app.move", "Move"),
+    Binding("less_than_sign", "app.step(-1)", "◀ status", show=False),
+    Binding("greater_than_sign", "app.step(1)", "status ▶", show=False),
+    Binding("exclamation_mark", "app.priority", "Priority", show=False),
+    Binding("number_sign", "app.tags", "Tags", show=False),
+    Binding("x", "app.checklist", "Checklist", show=False),
+]
+
+
+def plain(text: str) -> Content:
+    """Spec-supplied text as a plain label (never markup)."""
+    return Content(text)
+
+
+class VimOptionList(OptionList):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "first", "First", show=False),
+        Binding("G", "last", "Last", show=False),
+    ]
+
+
+class Dialog(ModalScreen[Any]):
+    """A centred box; Esc closes it with None."""
+
+    DEFAULT_CSS = """
+    Dialog { align: center middle; }
+    Dialog > Vertical {
+        width: 72;
+        max-width: 96%;
+        height: auto;
+        max-height: 92%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    Dialog .dialog-title { text-style: bold; padding-bottom: 1; }
+    Dialog .dialog-hint { color: $text-muted; padding-top: 1; }
+    Dialog OptionList { height: auto; max-height: 16; border: none; padding: 0; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# ======================================================================= help
+class HelpScreen(Dialog):
+    DEFAULT_CSS = """
+    HelpScreen > Vertical { width: 90; height: 90%; }
+    HelpScreen VerticalScroll { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "Close"),
+        Binding("j,down", "scroll(1)", show=False),
+        Binding("k,up", "scroll(-1)", show=False),
+    ]
+
+    def compose(self) -> Any:
+        t = Text()
+        for section, rows in KEYS:
+            t.append(f"{section}\n", "bold")
+            for keys, what in rows:
+                t.append(f"  {keys:<18}", "bold cyan")
+                t.append(f" {what}\n")
+            t.append("\n")
+        with Vertical():
+            yield Label("Keys — Esc, ? or q closes", classes="dialog-title")
+            with VerticalScroll():
+                yield Static(t, id="help-text")
+
+    def action_scroll(self, step: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=step, animate=False)
+
+
+# ==================================================================== pickers
+class PickerScreen(Dialog):
+    """Pick one value from a short list; returns the value (None when closed)."""
+
+    def __init__(self, title: str, options: list[tuple[str, Text | str]], current: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+        self.current = current
+
+    def compose(self) -> Any:
+        with Vertical():
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield VimOptionList(
+                *[Option(label if isinstance(label, Text) else plain(label), id=value) for value, label in self.options],
+                id="picker",
+            )
+            yield Label("Enter choose · Esc cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        if self.current is not None:
+            for i, (value, _l) in enumerate(self.options):
+                if value == self.current:
+                    ol.highlighted = i
+        ol.focus()
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+
+def status_options() -> list[tuple[str, Text | str]]:
+    from .backend import MOVE_STATUSES
+
+    return [(s, Text(f"{STATUS_SYMBOL[s]} {STATUS_LABEL[s]}")) for s in MOVE_STATUSES]
+
+
+def priority_options() -> list[tuple[str, Text | str]]:
+    return [(p, Text(f"{PRIORITY_SYMBOL[p]} {p}")) for p in reversed(PRIORITIES)]
+
+
+class ConfirmScreen(Dialog):
+    """A yes/no question; returns True or False."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, title: str, message: str, yes: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.yes = yes
+
+    def compose(self) -> Any:
+        with Vertical():
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(Text(self.message), id="confirm-message")
+            yield Label(plain(f"y / Enter: {self.yes} · n / Esc: cancel"), classes="dialog-hint")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class TagsScreen(Dialog):
+    """Edit a spec's tags as text; returns the new text (None when cancelled)."""
+
+    def __init__(self, spec: Spec) -> None:
+        super().__init__()
+        self.spec = spec
+
+    def compose(self) -> Any:
+        with Vertical():
+            yield Label(plain(f"Tags of {self.spec.name}"), classes="dialog-title")
+            yield Input(", ".join(self.spec.tags), placeholder="api, perf", id="tags-input")
+            yield Label("Comma or space separated · Enter saves · Esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+
+class ChecklistScreen(Dialog):
+    """Tick and untick the spec's checklist items, each a separate store transaction."""
+
+    DEFAULT_CSS = """
+    ChecklistScreen OptionList { max-height: 18; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("space", "toggle", "Toggle"),
+    ]
+
+    def __init__(self, spec: Spec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.items: list[tuple[int, str, bool]] = []
+
+    @property
+    def lsapp(self) -> LeanSpecApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> Any:
+        with Vertical():
+            yield Label(plain(f"Checklist of {self.spec.name}"), classes="dialog-title", id="check-title")
+            yield VimOptionList(id="checklist")
+            yield Label("Space / Enter tick or untick · Esc close", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.show(self.spec)
+        self.query_one(OptionList).focus()
+
+    def show(self, spec: Spec) -> None:
+        self.spec = spec
+        ol = self.query_one(OptionList)
+        keep = ol.highlighted or 0
+        self.items = checklist_items(spec.body)
+        done = sum(1 for _l, _t, c in self.items if c)
+        self.query_one("#check-title", Label).update(
+            plain(f"Checklist of {spec.name} ({done}/{len(self.items)})")
+        )
+        ol.clear_options()
+        if not self.items:
+            ol.add_option(Option(plain("This spec has no checklist items."), disabled=True))
+            return
+        ol.add_options(
+            [Option(Text(("☑ " if checked else "☐ ") + text), id=f"{line}") for line, text, checked in self.items]
+        )
+        ol.highlighted = min(keep, len(self.items) - 1)
+
+    @on(OptionList.OptionSelected)
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_toggle()
+
+    @work(group="checklist", exclusive=False)
+    async def action_toggle(self) -> None:
+        ol = self.query_one(OptionList)
+        i = ol.highlighted
+        if i is None or not 0 <= i < len(self.items):
+            return
+        _line, text, checked = self.items[i]
+        new = await self.lsapp.toggle_check(self.spec, text, not checked)
+        if new is not None:
+            self.show(new)
+
+    def refreshed(self) -> None:
+        """The listing changed: show the spec as it is now."""
+        snap = self.lsapp.snapshot
+        if snap is not None and self.spec.name in snap.by_name:
+            cur = snap.by_name[self.spec.name]
+            if cur.content_hash != self.spec.content_hash:
+                self.show(cur)
+
+
+# ==================================================================== filters
+class FilterScreen(Dialog):
+    """Statuses and priorities (any of), tags (all of), assignee, a search query and
+    whether archived specs show. Enter or Esc applies."""
+
+    DEFAULT_CSS = """
+    FilterScreen > Vertical { width: 78; }
+    FilterScreen SelectionList { height: auto; max-height: 7; width: 1fr; border: round $panel-lighten-2; }
+    FilterScreen Input { margin-bottom: 0; }
+    FilterScreen Horizontal { height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "apply", "Apply"),
+        Binding("ctrl+x", "clear", "Clear all"),
+    ]
+
+    def __init__(self, filters: Filters) -> None:
+        super().__init__()
+        self.filters = filters
+
+    def compose(self) -> Any:
+        f = self.filters
+        with Vertical():
+            yield Label("Filters — Tab moves, Space toggles, Enter/Esc apply, Ctrl+X clears", classes="dialog-title")
+            with Horizontal():
+                yield SelectionList[str](
+                    *[Selection(f"{STATUS_SYMBOL[s]} {s}", s, s in f.statuses) for s in STATUSES],
+                    id="f-status",
+                )
+                yield SelectionList[str](
+                    *[Selection(f"{PRIORITY_SYMBOL[p]} {p}", p, p in f.priorities) for p in reversed(PRIORITIES)],
+                    id="f-priority",
+                )
+            yield Input(", ".join(f.tags), placeholder="tags (all of): api, perf", id="f-tags")
+            yield Input(f.assignee, placeholder="assignee", id="f-assignee")
+            yield Input(f.query, placeholder='query: tag:api status:planned "exact phrase" -word fuzzy~', id="f-query")
+            yield Checkbox("show archived specs", f.archived, id="f-archived")
+
+    def on_mount(self) -> None:
+        self.query_one("#f-status").border_title = "Status"
+        self.query_one("#f-priority").border_title = "Priority"
+        self.query_one("#f-status", SelectionList).focus()
+
+    def current(self) -> Filters:
+        from .backend import parse_tags
+
+        return Filters(
+            statuses=self.query_one("#f-status", SelectionList).selected,
+            priorities=self.query_one("#f-priority", SelectionList).selected,
+            tags=parse_tags(self.query_one("#f-tags", Input).value),
+            assignee=self.query_one("#f-assignee", Input).value,
+            query=self.query_one("#f-query", Input).value,
+            archived=self.query_one("#f-archived", Checkbox).value,
+        )
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_apply()
+
+    def action_apply(self) -> None:
+        self.dismiss(self.current())
+
+    def action_clear(self) -> None:
+        self.dismiss(Filters())
+
+
+# ===================================================================== search
+class SearchScreen(Dialog):
+    """Type a query (the project's search syntax); results update as you type. Enter
+    opens the highlighted result; returns its name."""
+
+    DEFAULT_CSS = """
+    SearchScreen { align: center top; }
+    SearchScreen > Vertical { width: 100; margin-top: 1; }
+    SearchScreen OptionList { max-height: 18; }
+    SearchScreen #search-info { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("down", "move(1)", show=False, priority=True),
+        Binding("up", "move(-1)", show=False, priority=True),
+    ]
+
+    def __init__(self, archived: bool = False) -> None:
+        super().__init__()
+        self.archived = archived
+        self.seq = 0
+
+    @property
+    def lsapp(self) -> LeanSpecApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> Any:
+        with Vertical():
+            yield Input(placeholder='search: words, "phrase", tag:api status:planned, NOT, OR, fuzzy~', id="search-input")
+            yield Label("", id="search-info")
+            yield OptionList(id="search-results")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Changed)
+    def changed(self, event: Input.Changed) -> None:
+        self.seq += 1
+        self.run_query(event.value, self.seq)
+
+    @work(group="search", exclusive=True)
+    async def run_query(self, query: str, seq: int) -> None:
+        import asyncio
+
+        await asyncio.sleep(0.12)  # typing: wait for a pause
+        if seq != self.seq:
+            return
+        ol = self.query_one(OptionList)
+        info = self.query_one("#search-info", Label)
+        if not query.strip():
+            ol.clear_options()
+            info.update("")
+            return
+        from ..errors import LeanSpecError
+
+        backend = self.lsapp.backend
+        try:
+            res = await backend.call(backend.search, query, limit=50, archived=self.archived)
+        except LeanSpecError as exc:
+            if seq == self.seq:
+                ol.clear_options()
+                info.update(plain(f"⚠ {exc.message}"))
+            return
+        if seq != self.seq:
+            return
+        ol.clear_options()
+        opts = []
+        for r in res["results"]:
+            sp = r["spec"]
+            t = Text(no_wrap=True, overflow="ellipsis")
+            st = sp["status"] if sp["status"] in STATUS_SYMBOL else "planned"
+            t.append(f"{STATUS_SYMBOL[st]} ", "bold")
+            t.append(f"{sp['name']}  ", "dim")
+            t.append(str(sp["title"]), "bold")
+            m = next((m for m in r.get("matches", []) if m.get("field") == "content"), None)
+            if m:
+                t.append("\n   " + " ".join(str(m.get("text", "")).split())[:160], "dim")
+            opts.append(Option(t, id=sp["name"]))
+        ol.add_options(opts)
+        if opts:
+            ol.highlighted = 0
+        total = res["total"]
+        info.update(plain(f"{total:,} match{'es' if total != 1 else ''}" + (" (first 50)" if total > 50 else "") + " · ↑↓ move · Enter open · Esc close"))
+
+    def action_move(self, step: int) -> None:
+        ol = self.query_one(OptionList)
+        if ol.option_count:
+            ol.highlighted = max(0, min((ol.highlighted or 0) + step if ol.highlighted is not None else 0, ol.option_count - 1))
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        ol = self.query_one(OptionList)
+        if ol.highlighted is not None and ol.option_count:
+            self.dismiss(ol.get_option_at_index(ol.highlighted).id)
+
+    @on(OptionList.OptionSelected)
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+
+# ====================================================================== TOC
+class TocScreen(Dialog):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,T", "close", "Close")]
+
+    def __init__(self, toc: list[tuple[int, str, str | None]]) -> None:
+        super().__init__()
+        self.toc = toc
+
+    def compose(self) -> Any:
+        with Vertical():
+            yield Label("Table of contents", classes="dialog-title")
+            ol = VimOptionList(id="toc")
+            if not self.toc:
+                ol.add_option(Option("(no headings)", disabled=True))
+            for level, label, block in self.toc:
+                ol.add_option(Option(Text("  " * max(0, level - 1) + label), id=block))
+            yield ol
+            yield Label("Enter jump · Esc close", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+
+# =========================================================== project switcher
+class ProjectScreen(Dialog):
+    """The projects this TUI knows (``-C`` given several times, and folders added
+    here); returns the index of the chosen one, or a folder path to add."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("a", "add", "Add a folder"),
+    ]
+
+    def __init__(self, projects: list[tuple[str, str]], current: int) -> None:
+        super().__init__()
+        self.projects = projects
+        self.current = current
+
+    def compose(self) -> Any:
+        with Vertical():
+            yield Label("Projects", classes="dialog-title")
+            yield VimOptionList(
+                *[
+                    Option(Text(("● " if i == self.current else "  ") + name + "  ") + Text(path, "dim"), id=str(i))
+                    for i, (name, path) in enumerate(self.projects)
+                ],
+                id="projects",
+            )
+            yield Input(placeholder="folder of another project (Enter adds it)", id="project-path", classes="hidden")
+            yield Label("Enter open · a add a folder · Esc close", classes="dialog-hint")
+
+    DEFAULT_CSS = """
+    ProjectScreen .hidden { display: none; }
+    """
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        ol.highlighted = self.current
+        ol.focus()
+
+    def action_add(self) -> None:
+        inp = self.query_one(Input)
+        inp.remove_class("hidden")
+        inp.focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.dismiss(("add", event.value.strip()))
+
+    @on(OptionList.OptionSelected)
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(("open", int(event.option.id or 0)))
+
+
+# ================================================================= spec page
+class DocScroll(VerticalScroll, can_focus=True):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", show=False),
+        Binding("k", "scroll_up", show=False),
+        Binding("g", "scroll_home", show=False),
+        Binding("G", "scroll_end", show=False),
+        Binding("space", "page_down", show=False),
+    ]
+    DEFAULT_CSS = """
+    DocScroll { height: 1fr; background: $surface; }
+    DocScroll:focus { background-tint: $foreground 0%; }
+    """
+
+
+class DetailScreen(Screen[None]):
+    """One spec: a header, its README and sub-spec files as rendered markdown (one tab
+    each), and its dependencies."""
+
+    DEFAULT_CSS = """
+    DetailScreen #detail-header { height: auto; max-height: 5; padding: 0 1; background: $panel; }
+    DetailScreen TabbedContent { height: 1fr; }
+    DetailScreen TabPane { padding: 0; height: 1fr; }
+    DetailScreen ContentSwitcher { height: 1fr; }
+    DetailScreen Markdown { padding: 0 1; }
+    DetailScreen #deps { height: 1fr; border: none; max-height: 100%; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "back", "Back"),
+        Binding("T", "toc", "Contents"),
+        Binding("d", "deps", "Deps"),
+        Binding("tab", "tab(1)", "Next tab", show=False, priority=True),
+        Binding("shift+tab", "tab(-1)", "Prev tab", show=False, priority=True),
+        *EDIT_BINDINGS,
+        *COMMON_BINDINGS,
+    ]
+
+    def __init__(self, name: str, *, tab: str | None = None) -> None:
+        super().__init__()
+        self.spec_name = name
+        self.initial_tab = tab
+        self.spec: Spec | None = None
+        self.files: list[tuple[str, str]] = []
+        self.deps: dict[str, Any] | None = None
+        self.blocked: list[str] = []
+        self.gone = False
+        self.stale = False  # the listing changed while a dialog covered this page
+
+    @property
+    def lsapp(self) -> LeanSpecApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> Any:
+        yield Static("", id="detail-header")
+        yield TabbedContent(id="tabs")
+        yield StatusBar(id="statusbar")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.reload(first=True)
+        self.lsapp.update_status()
+
+    async def on_screen_resume(self) -> None:
+        if self.stale and self.spec is not None:
+            self.stale = False
+            await self.reload()
+        self.lsapp.update_status()
+
+    def selected_spec(self) -> Spec | None:
+        return None if self.gone else self.spec
+
+    # -- data -----------------------------------------------------------------
+    async def reload(self, *, first: bool = False) -> None:
+        from ..errors import SpecNotFound
+
+        backend = self.lsapp.backend
+        try:
+            data = await backend.call(backend.detail, self.spec_name)
+        except SpecNotFound:
+            self.gone = True
+            self.query_one("#detail-header", Static).update(
+                Text(f"{self.spec_name} no longer exists (deleted, renamed or archived elsewhere). Esc goes back.", "bold")
+            )
+            return
+        self.gone = False
+        spec: Spec = data["spec"]
+        changed_spec = self.spec is None or spec.content_hash != self.spec.content_hash or spec.name != self.spec.name
+        self.spec = spec
+        self.spec_name = spec.name
+        self.blocked = data["blocked"]
+        self.query_one("#detail-header", Static).update(self.header_text())
+        names = [n for n, _t in data["files"]]
+        tabs = self.query_one(TabbedContent)
+        if first or names != [n for n, _t in self.files]:
+            self.files = data["files"]
+            self.deps = data["deps"]
+            await tabs.clear_panes()
+            for i, (fname, text) in enumerate(self.files):
+                md = Markdown(text, open_links=False, id=f"md-{i}")
+                await tabs.add_pane(TabPane(plain(fname), DocScroll(md, id=f"doc-{i}"), id=f"file-{i}"))
+            await tabs.add_pane(TabPane("Dependencies", VimOptionList(id="deps"), id="tab-deps"))
+            self.fill_deps()
+            want = "tab-deps" if self.initial_tab == "deps" else "file-0"
+            tabs.active = want
+            self.focus_active()
+            return
+        # Same files: update the ones whose text changed, keeping each scroll position.
+        for i, ((_n, old), (_n2, new)) in enumerate(zip(self.files, data["files"], strict=True)):
+            if old != new:
+                scroll = self.query_one(f"#doc-{i}", DocScroll)
+                y = scroll.scroll_y
+                await self.query_one(f"#md-{i}", Markdown).update(new)
+                scroll.scroll_to(y=y, animate=False)
+        self.files = data["files"]
+        if changed_spec or data["deps"] != self.deps:
+            self.deps = data["deps"]
+            self.fill_deps()
+
+    def header_text(self) -> Text:
+        s = self.spec
+        assert s is not None
+        st = status_of(s)
+        t = Text(no_wrap=False)
+        t.append(s.title, "bold")
+        t.append("\n")
+        t.append(s.name, "dim")
+        t.append("  ")
+        t.append(f"{STATUS_SYMBOL.get(st, '?')} {STATUS_LABEL.get(st, st)}", "bold")
+        prio = (s.priority or "").lower()
+        if prio:
+            t.append(f"  {PRIORITY_SYMBOL.get(prio, ' ')} {prio}")
+        if s.assignee:
+            t.append(f"  @{s.assignee}")
+        done, total = s.checklist
+        if total:
+            t.append(f"  ☑ {done}/{total}")
+        if self.blocked:
+            t.append("  ⊠ blocked by " + ", ".join(self.blocked), "bold red")
+        t.append("\n")
+        meta = []
+        if s.tags:
+            meta.append(" ".join("#" + x for x in s.tags))
+        if s.created:
+            meta.append(f"created {s.created}")
+        upd = s.frontmatter.get("updated_at") or s.frontmatter.get("updated")
+        if upd:
+            meta.append(f"updated {str(upd)[:10]}")
+        if s.depends_on:
+            meta.append(f"depends on {len(s.depends_on)}")
+        if s.parent:
+            meta.append(f"parent {s.parent}")
+        t.append("  ·  ".join(meta), "dim")
+        return t
+
+    def fill_deps(self) -> None:
+        ol = self.query_one("#deps", OptionList)
+        keep = ol.highlighted
+        ol.clear_options()
+        d = self.deps
+        snap = self.lsapp.snapshot
+
+        def row(section: str, card: dict[str, Any], indent: int = 0) -> Option:
+            st = card.get("status") or "planned"
+            st = st if st in STATUS_SYMBOL else "planned"
+            if snap is not None and card["name"] in snap.by_name:
+                st = status_of(snap.by_name[card["name"]])
+            t = Text(no_wrap=True, overflow="ellipsis")
+            t.append("  " * indent + f"{STATUS_SYMBOL[st]} ", "bold")
+            t.append(f"{card['name']}  ", "dim")
+            t.append(str(card.get("title") or ""))
+            return Option(t, id=f"{section}:{card['name']}")
+
+        def head(text: str) -> Option:
+            return Option(Text(text, "bold underline"), disabled=True)
+
+        def none() -> Option:
+            return Option(Text("  (none)", "dim"), disabled=True)
+
+        if d is None:
+            ol.add_option(Option(plain("No dependency information."), disabled=True))
+            return
+        opts: list[Option] = [head("Upstream — depends on")]
+        opts += [row("up", c, c.get("depth", 1)) for c in d["depends_on"]] or [none()]
+        opts.append(head("Downstream — required by"))
+        opts += [row("down", c, c.get("depth", 1)) for c in d["required_by"]] or [none()]
+        if d.get("parent"):
+            opts += [head("Parent"), row("parent", d["parent"], 1)]
+        if d.get("children"):
+            opts.append(head("Children"))
+            opts += [row("child", c, 1) for c in d["children"]]
+        if d.get("cycles"):
+            opts.append(head("Cycles"))
+            opts += [Option(Text("  " + " → ".join(c), "red"), disabled=True) for c in d["cycles"]]
+        if d.get("unresolved"):
+            opts.append(head("Unresolved references"))
+            opts += [
+                Option(Text(f"  {u['field']}: {u['ref']} ({u['reason']})", "dim"), disabled=True)
+                for u in d["unresolved"]
+            ]
+        if self.spec is not None and self.spec.depends_on:
+            opts.append(head("depends_on (frontmatter)"))
+            opts += [Option(Text("  " + x, "dim"), disabled=True) for x in self.spec.depends_on]
+        ol.add_options(opts)
+        if keep is not None and keep < ol.option_count:
+            ol.highlighted = keep
+
+    # -- actions --------------------------------------------------------------
+    def focus_active(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "tab-deps":
+            ol = self.query_one("#deps", OptionList)
+            ol.focus()
+            if ol.highlighted is None:
+                ol.action_first()
+        else:
+            i = tabs.active.removeprefix("file-") if tabs.active else "0"
+            try:
+                self.query_one(f"#doc-{i}", DocScroll).focus()
+            except Exception:
+                pass
+
+    @on(TabbedContent.TabActivated)
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.call_after_refresh(self.focus_active)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        ids = [p.id for p in tabs.query(TabPane) if p.id]
+        if not ids:
+            return
+        i = ids.index(tabs.active) if tabs.active in ids else 0
+        tabs.active = ids[(i + step) % len(ids)]
+        self.focus_active()
+
+    def action_deps(self) -> None:
+        self.query_one(TabbedContent).active = "tab-deps"
+        self.focus_active()
+
+    def current_markdown(self) -> tuple[Markdown, DocScroll] | None:
+        tabs = self.query_one(TabbedContent)
+        if not tabs.active or not tabs.active.startswith("file-"):
+            return None
+        i = tabs.active.removeprefix("file-")
+        return self.query_one(f"#md-{i}", Markdown), self.query_one(f"#doc-{i}", DocScroll)
+
+    @work(group="toc")
+    async def action_toc(self) -> None:
+        cur = self.current_markdown()
+        if cur is None:
+            self.query_one(TabbedContent).active = "file-0"
+            cur = self.current_markdown()
+            if cur is None:
+                return
+        md, scroll = cur
+        toc = [(level, label, block) for level, label, block in md.table_of_contents]
+        block = await self.app.push_screen_wait(TocScreen(toc))
+        if block:
+            try:
+                target = md.query_one(f"#{block}")
+            except Exception:
+                return
+            scroll.scroll_to_widget(target, top=True, animate=False)
+            scroll.focus()
+
+    @on(OptionList.OptionSelected, "#deps")
+    def dep_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            name = event.option.id.split(":", 1)[1]
+            self.lsapp.open_spec(name)
+
+    @on(Markdown.LinkClicked)
+    def link(self, event: Markdown.LinkClicked) -> None:
+        event.prevent_default()
+        event.stop()
+        href = event.href.strip()
+        if href.startswith("#"):
+            cur = self.current_markdown()
+            if cur is not None:
+                cur[0].goto_anchor(href[1:])
+            return
+        target = self.lsapp.spec_for_link(self.spec, href)
+        if target is not None:
+            name, fname = target
+            if self.spec is not None and name == self.spec.name:
+                for i, (n, _t) in enumerate(self.files):
+                    if n == fname:
+                        self.query_one(TabbedContent).active = f"file-{i}"
+                        self.focus_active()
+                        return
+            self.lsapp.open_spec(name)
+            return
+        self.notify(f"Link: {href}", markup=False)
+
+    def show_status(self, parts: list[tuple[str, str]]) -> None:
+        self.query_one(StatusBar).set(parts)
+
+    def describe(self) -> str:
+        s = self.spec
+        return f"{short_number(s)} {s.title}" if s is not None else self.spec_name
