@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 
 def run(projects: list[Project], *, view: str = "board", theme: str = "dark", **kw: Any) -> int:
     """Run the TUI on ``projects`` (the first one is shown) until the user quits."""
+    from .backend import Backend
+
+    first = Backend(projects[0]).prefetch()  # the listing loads while Textual imports
     from .app import LeanSpecApp
 
-    app = LeanSpecApp(projects, view=view, theme_name=theme, **kw)
+    app = LeanSpecApp(projects, view=view, theme_name=theme, backend=first, **kw)
     app.run()
     return app.return_code or 0

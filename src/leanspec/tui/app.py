@@ -118,7 +118,6 @@ class MainScreen(Screen[None]):
             board.focus_column(board.current_status)
 
     async def show(self, view: View, snap: Snapshot) -> None:
-        spec_count = len(snap.specs)
         table = self.query_one(SpecTable)
         if not view.rows:
             table.empty_text = (
@@ -128,12 +127,15 @@ class MainScreen(Screen[None]):
             )
         table.set_items(view.rows, context=snap)
         board = self.query_one(Board)
-        had_focus = self.focused is None or isinstance(self.focused, VirtualList)
         await board.show(view.columns, snap)
         self.update_header()
-        if had_focus and self.focused is None:
+        f = self.focused
+        if f is None or not isinstance(f, VirtualList) or not self.in_current_view(f):
             self.focus_view()
-        _ = spec_count
+
+    def in_current_view(self, widget: Any) -> bool:
+        view = self.query_one("#board" if self.view_name == "board" else "#list")
+        return any(a is view for a in widget.ancestors)
 
     def selected_item(self) -> Any:
         if self.view_name == "list":
@@ -186,13 +188,14 @@ class LeanSpecApp(App[int]):
         view: str = "board",
         theme_name: str = "dark",
         poll_interval: float | None = None,
+        backend: Backend | None = None,
     ) -> None:
         super().__init__()
         if not projects:
             raise ValueError("no project")
         self.projects = list(projects)
         self.current = 0
-        self.backend = Backend(self.projects[0])
+        self.backend = (backend if backend is not None else Backend(self.projects[0])).prefetch()
         self.backends = [self.backend]
         self.filters = Filters()
         self.list_sort = 0
@@ -222,12 +225,13 @@ class LeanSpecApp(App[int]):
     async def start_backend(self) -> None:
         backend = self.backend
         try:
-            await backend.call(backend.start)
-            snap, _touched = await backend.call(backend.refresh, force=True)
+            snap, _touched = await backend.first_listing()
         except LeanSpecError as exc:
             self.notify(exc.message, severity="error", markup=False, timeout=10)
             return
-        if snap is not None and backend is self.backend:
+        if backend is not self.backend:
+            return
+        if snap is not None:
             await self.apply(snap)
         if snap is not None and snap.problems:
             first = ", ".join(p.path for p in snap.problems[:3])
@@ -313,7 +317,7 @@ class LeanSpecApp(App[int]):
     def status_parts(self) -> list[tuple[str, str]]:
         parts: list[tuple[str, str]] = [(self.backend.name, "bold")]
         snap = self.snapshot
-        top = self.screen
+        top = next((s for s in reversed(self.screen_stack) if isinstance(s, (MainScreen, DetailScreen))), None)
         if isinstance(top, DetailScreen):
             parts.append(("Spec", ""))
         elif self.main is not None:
@@ -362,24 +366,6 @@ class LeanSpecApp(App[int]):
             self.main.select(name)
         self.push_screen(DetailScreen(name, tab=tab))
 
-    def spec_for_link(self, spec: Spec | None, href: str) -> tuple[str, str | None] | None:
-        """The spec (and file) a relative link in ``spec`` points at, if any."""
-        if "://" in href or href.startswith(("mailto:", "/")) or spec is None:
-            return None
-        path = href.split("#", 1)[0].split("?", 1)[0]
-        parts = [p for p in path.split("/") if p not in ("", ".")]
-        snap = self.snapshot
-        if not parts or snap is None:
-            return None
-        fname = parts[-1] if "." in parts[-1] else None
-        folders = [p for p in parts if p != ".." and "." not in p]
-        if not folders:
-            return (spec.name, fname) if fname else None
-        target = folders[-1]
-        if target in snap.by_name:
-            return target, fname
-        return None
-
     def list_status(self, status: str) -> None:
         self.filters = self.filters.replace(statuses=(status,))
         self.action_view("list")
@@ -401,8 +387,7 @@ class LeanSpecApp(App[int]):
 
     def watch_theme(self, _theme: str) -> None:
         for vl in self.query(VirtualList) if self.is_mounted else []:
-            vl._cache.clear()
-            vl.refresh()
+            vl.restyle()
 
     def action_reload(self) -> None:
         self.run_worker(self.refresh_now(force=True), group="poll")
@@ -585,6 +570,8 @@ class LeanSpecApp(App[int]):
         else:
             self.notify(f"{res.spec.name}: nothing to change", timeout=2, markup=False)
         await self.refresh_now()
+        if self.main is not None and self.screen is self.main and ops.status:
+            self.main.select(res.spec.name)  # the cursor follows a moved card
         return res.spec
 
     # ================================================================ shutdown

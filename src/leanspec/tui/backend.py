@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..model import PRIORITIES, STATUSES, LoadProblem, Spec
@@ -185,8 +185,11 @@ class Snapshot:
 
 
 def fingerprint(specs: Sequence[Spec], problems: Sequence[LoadProblem]) -> Any:
+    # Not sub_specs: on a cached spec that is a stat of its folder, 10,000 of them; a
+    # changed sub-spec file is noticed by the open spec page (Backend.refresh says
+    # something was touched).
     return (
-        tuple((s.name, s.path, s.content_hash, tuple(s.sub_specs)) for s in specs),
+        tuple((s.name, s.path, s.content_hash) for s in specs),
         tuple((p.path, p.code, p.reason) for p in problems),
     )
 
@@ -204,6 +207,25 @@ class Backend:
         self._core_version: int | None = None
         self.last_load_seconds = 0.0
         self.closed = False
+        self._first: Future[tuple[Snapshot | None, bool]] | None = None
+
+    def prefetch(self) -> Backend:
+        """Start the change journal and the first listing now, on the worker thread,
+        while the caller imports Textual and builds the screen."""
+        if self._first is None:
+
+            def first() -> tuple[Snapshot | None, bool]:
+                self.start()
+                return self.refresh(force=True)
+
+            self._first = self.executor.submit(first)
+        return self
+
+    async def first_listing(self) -> tuple[Snapshot | None, bool]:
+        """The first listing (started by ``prefetch``)."""
+        self.prefetch()
+        assert self._first is not None
+        return await asyncio.wrap_future(self._first)
 
     @property
     def name(self) -> str:

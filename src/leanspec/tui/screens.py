@@ -8,6 +8,7 @@ snapshot and hand edits back to it, so every edit takes the same path (one
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -17,24 +18,20 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
-    Checkbox,
     Footer,
     Input,
     Label,
-    Markdown,
     OptionList,
-    SelectionList,
     Static,
     TabbedContent,
     TabPane,
 )
 from textual.widgets.option_list import Option
-from textual.widgets.selection_list import Selection
 
 from ..model import PRIORITIES, STATUSES, Spec
 from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Filters, checklist_items, status_of
 from .keys import KEYS
-from .widgets import StatusBar, short_number
+from .widgets import DocView, StatusBar, short_number
 
 if TYPE_CHECKING:
     from .app import LeanSpecApp
@@ -61,6 +58,26 @@ EDIT_BINDINGS: list[BindingType] = [
     Binding("number_sign", "app.tags", "Tags", show=False),
     Binding("x", "app.checklist", "Checklist", show=False),
 ]
+
+
+_TASK_LINE = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)\[([ xX])\](?=\s|$)")
+
+
+def display_markdown(text: str) -> str:
+    """The text a spec page renders: task-list boxes drawn as ☐ / ☑ (Textual's markdown
+    shows them as literal brackets). Display only; edits go through the checklist dialog."""
+    if "[" not in text:
+        return text
+    out = []
+    fence = ""
+    for line in text.split("\n"):
+        s = line.strip()
+        if s.startswith(("```", "~~~")):
+            fence = "" if fence and s[:3] == fence else (fence or s[:3])
+        elif not fence:
+            line = _TASK_LINE.sub(lambda m: m.group(1) + ("☑" if m.group(2) in "xX" else "☐"), line)
+        out.append(line)
+    return "\n".join(out)
 
 
 def plain(text: str) -> Content:
@@ -93,7 +110,7 @@ class Dialog(ModalScreen[Any]):
     }
     Dialog .dialog-title { text-style: bold; padding-bottom: 1; }
     Dialog .dialog-hint { color: $text-muted; padding-top: 1; }
-    Dialog OptionList { height: auto; max-height: 16; border: none; padding: 0; }
+    Dialog OptionList, Dialog OptionList:focus { height: auto; max-height: 16; border: none; padding: 0; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
@@ -115,13 +132,19 @@ class HelpScreen(Dialog):
     ]
 
     def compose(self) -> Any:
-        t = Text()
+        from rich.console import Group
+        from rich.table import Table
+
+        parts: list[Any] = []
         for section, rows in KEYS:
-            t.append(f"{section}\n", "bold")
+            parts.append(Text(section, "bold underline"))
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(width=18, no_wrap=True, style="bold")
+            grid.add_column()
             for keys, what in rows:
-                t.append(f"  {keys:<18}", "bold cyan")
-                t.append(f" {what}\n")
-            t.append("\n")
+                grid.add_row(keys, what)
+            parts += [grid, Text("")]
+        t = Group(*parts)
         with Vertical():
             yield Label("Keys — Esc, ? or q closes", classes="dialog-title")
             with VerticalScroll():
@@ -294,15 +317,60 @@ class ChecklistScreen(Dialog):
 
 
 # ==================================================================== filters
+class ToggleList(VimOptionList):
+    """Options with a visible ``[x]`` / ``[ ]`` state (readable without colour too);
+    Space or Enter toggles the highlighted one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle", "Toggle", show=False)]
+
+    def __init__(self, items: list[tuple[str, str]], on: set[str], *, id: str) -> None:
+        super().__init__(id=id)
+        self.items = items
+        self.on = set(on)
+
+    def on_mount(self) -> None:
+        self.draw()
+        self.highlighted = 0
+
+    def draw(self) -> None:
+        keep = self.highlighted
+        self.clear_options()
+        self.add_options(
+            [Option(Text(("[x] " if v in self.on else "[ ] ") + label), id=v) for v, label in self.items]
+        )
+        if keep is not None:
+            self.highlighted = keep
+
+    def action_toggle(self) -> None:
+        i = self.highlighted
+        if i is None:
+            return
+        v = self.items[i][0]
+        self.on.symmetric_difference_update({v})
+        self.draw()
+
+    @on(OptionList.OptionSelected)
+    def selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_toggle()
+
+    def values(self) -> list[str]:
+        return [v for v, _l in self.items if v in self.on]
+
+
 class FilterScreen(Dialog):
     """Statuses and priorities (any of), tags (all of), assignee, a search query and
-    whether archived specs show. Enter or Esc applies."""
+    whether archived specs show. Esc (or Enter in a text field) applies."""
 
     DEFAULT_CSS = """
     FilterScreen > Vertical { width: 78; }
-    FilterScreen SelectionList { height: auto; max-height: 7; width: 1fr; border: round $panel-lighten-2; }
-    FilterScreen Input { margin-bottom: 0; }
     FilterScreen Horizontal { height: auto; }
+    FilterScreen ToggleList { width: 1fr; height: auto; max-height: 7; border: round $panel-lighten-2; }
+    FilterScreen ToggleList:focus { border: round $accent; }
+    FilterScreen .field { height: 1; margin-top: 1; }
+    FilterScreen .field Label { width: 10; }
+    FilterScreen .field Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }
+    FilterScreen .field Input:focus { background: $accent 30%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "apply", "Apply"),
@@ -315,37 +383,42 @@ class FilterScreen(Dialog):
 
     def compose(self) -> Any:
         f = self.filters
+        on = set(f.statuses) | set(f.priorities) | ({"+archived"} if f.archived else set())
         with Vertical():
-            yield Label("Filters — Tab moves, Space toggles, Enter/Esc apply, Ctrl+X clears", classes="dialog-title")
+            yield Label("Filters — Tab next field · Space toggles · Esc applies · Ctrl+X clears", classes="dialog-title")
             with Horizontal():
-                yield SelectionList[str](
-                    *[Selection(f"{STATUS_SYMBOL[s]} {s}", s, s in f.statuses) for s in STATUSES],
-                    id="f-status",
-                )
-                yield SelectionList[str](
-                    *[Selection(f"{PRIORITY_SYMBOL[p]} {p}", p, p in f.priorities) for p in reversed(PRIORITIES)],
+                yield ToggleList([(s, f"{STATUS_SYMBOL[s]} {s}") for s in STATUSES], on, id="f-status")
+                yield ToggleList(
+                    [*((p, f"{PRIORITY_SYMBOL[p]} {p}") for p in reversed(PRIORITIES)), ("+archived", "show archived too")],
+                    on,
                     id="f-priority",
                 )
-            yield Input(", ".join(f.tags), placeholder="tags (all of): api, perf", id="f-tags")
-            yield Input(f.assignee, placeholder="assignee", id="f-assignee")
-            yield Input(f.query, placeholder='query: tag:api status:planned "exact phrase" -word fuzzy~', id="f-query")
-            yield Checkbox("show archived specs", f.archived, id="f-archived")
+            with Horizontal(classes="field"):
+                yield Label("Tags")
+                yield Input(", ".join(f.tags), placeholder="all of: api, perf", id="f-tags")
+            with Horizontal(classes="field"):
+                yield Label("Assignee")
+                yield Input(f.assignee, placeholder="name", id="f-assignee")
+            with Horizontal(classes="field"):
+                yield Label("Query")
+                yield Input(f.query, placeholder='tag:api status:planned "phrase" -word fuzzy~', id="f-query")
 
     def on_mount(self) -> None:
         self.query_one("#f-status").border_title = "Status"
         self.query_one("#f-priority").border_title = "Priority"
-        self.query_one("#f-status", SelectionList).focus()
+        self.query_one("#f-status", ToggleList).focus()
 
     def current(self) -> Filters:
         from .backend import parse_tags
 
+        pr = self.query_one("#f-priority", ToggleList).values()
         return Filters(
-            statuses=self.query_one("#f-status", SelectionList).selected,
-            priorities=self.query_one("#f-priority", SelectionList).selected,
+            statuses=self.query_one("#f-status", ToggleList).values(),
+            priorities=[p for p in pr if p != "+archived"],
             tags=parse_tags(self.query_one("#f-tags", Input).value),
             assignee=self.query_one("#f-assignee", Input).value,
             query=self.query_one("#f-query", Input).value,
-            archived=self.query_one("#f-archived", Checkbox).value,
+            archived="+archived" in pr,
         )
 
     @on(Input.Submitted)
@@ -466,9 +539,9 @@ class SearchScreen(Dialog):
 class TocScreen(Dialog):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,T", "close", "Close")]
 
-    def __init__(self, toc: list[tuple[int, str, str | None]]) -> None:
+    def __init__(self, toc: list[tuple[int, str, int]]) -> None:
         super().__init__()
-        self.toc = toc
+        self.toc = toc  # (level, heading, first line)
 
     def compose(self) -> Any:
         with Vertical():
@@ -476,8 +549,8 @@ class TocScreen(Dialog):
             ol = VimOptionList(id="toc")
             if not self.toc:
                 ol.add_option(Option("(no headings)", disabled=True))
-            for level, label, block in self.toc:
-                ol.add_option(Option(Text("  " * max(0, level - 1) + label), id=block))
+            for level, label, line in self.toc:
+                ol.add_option(Option(Text("  " * max(0, level - 1) + label), id=str(line)))
             yield ol
             yield Label("Enter jump · Esc close", classes="dialog-hint")
 
@@ -487,7 +560,7 @@ class TocScreen(Dialog):
     @on(OptionList.OptionSelected)
     def selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        self.dismiss(int(event.option.id) if event.option.id is not None else None)
 
 
 # =========================================================== project switcher
@@ -545,30 +618,17 @@ class ProjectScreen(Dialog):
 
 
 # ================================================================= spec page
-class DocScroll(VerticalScroll, can_focus=True):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "scroll_down", show=False),
-        Binding("k", "scroll_up", show=False),
-        Binding("g", "scroll_home", show=False),
-        Binding("G", "scroll_end", show=False),
-        Binding("space", "page_down", show=False),
-    ]
-    DEFAULT_CSS = """
-    DocScroll { height: 1fr; background: $surface; }
-    DocScroll:focus { background-tint: $foreground 0%; }
-    """
-
-
 class DetailScreen(Screen[None]):
     """One spec: a header, its README and sub-spec files as rendered markdown (one tab
     each), and its dependencies."""
 
     DEFAULT_CSS = """
-    DetailScreen #detail-header { height: auto; max-height: 5; padding: 0 1; background: $panel; }
+    DetailScreen #detail-header {
+        height: auto; max-height: 5; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     DetailScreen TabbedContent { height: 1fr; }
     DetailScreen TabPane { padding: 0; height: 1fr; }
     DetailScreen ContentSwitcher { height: 1fr; }
-    DetailScreen Markdown { padding: 0 1; }
     DetailScreen #deps { height: 1fr; border: none; max-height: 100%; }
     """
 
@@ -643,21 +703,18 @@ class DetailScreen(Screen[None]):
             self.deps = data["deps"]
             await tabs.clear_panes()
             for i, (fname, text) in enumerate(self.files):
-                md = Markdown(text, open_links=False, id=f"md-{i}")
-                await tabs.add_pane(TabPane(plain(fname), DocScroll(md, id=f"doc-{i}"), id=f"file-{i}"))
+                doc = DocView(display_markdown(text), id=f"doc-{i}")
+                await tabs.add_pane(TabPane(plain(fname), doc, id=f"file-{i}"))
             await tabs.add_pane(TabPane("Dependencies", VimOptionList(id="deps"), id="tab-deps"))
             self.fill_deps()
             want = "tab-deps" if self.initial_tab == "deps" else "file-0"
             tabs.active = want
             self.focus_active()
             return
-        # Same files: update the ones whose text changed, keeping each scroll position.
+        # Same files: update the ones whose text changed (each keeps its scroll position).
         for i, ((_n, old), (_n2, new)) in enumerate(zip(self.files, data["files"], strict=True)):
             if old != new:
-                scroll = self.query_one(f"#doc-{i}", DocScroll)
-                y = scroll.scroll_y
-                await self.query_one(f"#md-{i}", Markdown).update(new)
-                scroll.scroll_to(y=y, animate=False)
+                self.query_one(f"#doc-{i}", DocView).set_text(display_markdown(new))
         self.files = data["files"]
         if changed_spec or data["deps"] != self.deps:
             self.deps = data["deps"]
@@ -667,7 +724,7 @@ class DetailScreen(Screen[None]):
         s = self.spec
         assert s is not None
         st = status_of(s)
-        t = Text(no_wrap=False)
+        t = Text(no_wrap=True, overflow="ellipsis")
         t.append(s.title, "bold")
         t.append("\n")
         t.append(s.name, "dim")
@@ -762,7 +819,7 @@ class DetailScreen(Screen[None]):
         else:
             i = tabs.active.removeprefix("file-") if tabs.active else "0"
             try:
-                self.query_one(f"#doc-{i}", DocScroll).focus()
+                self.query_one(f"#doc-{i}", DocView).focus()
             except Exception:
                 pass
 
@@ -786,31 +843,24 @@ class DetailScreen(Screen[None]):
         self.query_one(TabbedContent).active = "tab-deps"
         self.focus_active()
 
-    def current_markdown(self) -> tuple[Markdown, DocScroll] | None:
+    def current_doc(self) -> DocView | None:
         tabs = self.query_one(TabbedContent)
         if not tabs.active or not tabs.active.startswith("file-"):
             return None
-        i = tabs.active.removeprefix("file-")
-        return self.query_one(f"#md-{i}", Markdown), self.query_one(f"#doc-{i}", DocScroll)
+        return self.query_one(f"#doc-{tabs.active.removeprefix('file-')}", DocView)
 
     @work(group="toc")
     async def action_toc(self) -> None:
-        cur = self.current_markdown()
-        if cur is None:
+        doc = self.current_doc()
+        if doc is None:
             self.query_one(TabbedContent).active = "file-0"
-            cur = self.current_markdown()
-            if cur is None:
+            doc = self.current_doc()
+            if doc is None:
                 return
-        md, scroll = cur
-        toc = [(level, label, block) for level, label, block in md.table_of_contents]
-        block = await self.app.push_screen_wait(TocScreen(toc))
-        if block:
-            try:
-                target = md.query_one(f"#{block}")
-            except Exception:
-                return
-            scroll.scroll_to_widget(target, top=True, animate=False)
-            scroll.focus()
+        line = await self.app.push_screen_wait(TocScreen(doc.headings))
+        if line is not None:
+            doc.scroll_to(y=int(line), animate=False)
+            doc.focus()
 
     @on(OptionList.OptionSelected, "#deps")
     def dep_selected(self, event: OptionList.OptionSelected) -> None:
@@ -818,29 +868,6 @@ class DetailScreen(Screen[None]):
         if event.option.id:
             name = event.option.id.split(":", 1)[1]
             self.lsapp.open_spec(name)
-
-    @on(Markdown.LinkClicked)
-    def link(self, event: Markdown.LinkClicked) -> None:
-        event.prevent_default()
-        event.stop()
-        href = event.href.strip()
-        if href.startswith("#"):
-            cur = self.current_markdown()
-            if cur is not None:
-                cur[0].goto_anchor(href[1:])
-            return
-        target = self.lsapp.spec_for_link(self.spec, href)
-        if target is not None:
-            name, fname = target
-            if self.spec is not None and name == self.spec.name:
-                for i, (n, _t) in enumerate(self.files):
-                    if n == fname:
-                        self.query_one(TabbedContent).active = f"file-{i}"
-                        self.focus_active()
-                        return
-            self.lsapp.open_spec(name)
-            return
-        self.notify(f"Link: {href}", markup=False)
 
     def show_status(self, parts: list[tuple[str, str]]) -> None:
         self.query_one(StatusBar).set(parts)

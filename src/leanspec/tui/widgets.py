@@ -6,6 +6,7 @@ Spec text is drawn as plain segments: nothing a spec contains is parsed as marku
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -160,6 +161,7 @@ class VirtualList(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self._cache: dict[int, list[Strip]] = {}
         self._cache_width = -1
+        self._styles: dict[str, Style] = {}  # component styles, until the theme or focus changes
         self.context: Any = None  # what render_item may look at (the snapshot)
 
     # -- data -----------------------------------------------------------------
@@ -252,11 +254,15 @@ class VirtualList(ScrollView, can_focus=True):
                 self.move_to(index)
 
     def on_focus(self) -> None:
-        self._cache.clear()
-        self.refresh()
+        self.restyle()
 
     def on_blur(self) -> None:
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Forget drawn rows and styles (theme, focus or size changed)."""
         self._cache.clear()
+        self._styles.clear()
         self.refresh()
 
     def on_resize(self) -> None:
@@ -266,6 +272,7 @@ class VirtualList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._styles.clear()
 
     # -- drawing --------------------------------------------------------------
     def cursor_style(self, focused: bool) -> Style:
@@ -284,14 +291,25 @@ class VirtualList(ScrollView, can_focus=True):
         return Style(bgcolor=bg.rich_color, color=fg.rich_color, bold=focused)
 
     def style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"vlist--{name}", partial=True)
+        st = self._styles.get(name)
+        if st is None:
+            # The full style resolves translucent and "auto" colours against this
+            # widget's background; only its colour and text style are kept, so the
+            # cursor row's background shows through.
+            full = self.get_component_rich_style(f"vlist--{name}")
+            st = self._styles[name] = Style(
+                color=full.color, bold=full.bold, italic=full.italic, underline=full.underline
+            )
+        return st
 
     def render_item(self, item: Any, index: int, width: int, cursor: bool) -> list[list[Segment]]:
         raise NotImplementedError
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._styles.get("")
+        if base is None:
+            base = self._styles[""] = self.rich_style
         if width != self._cache_width:
             self._cache.clear()
             self._cache_width = width
@@ -356,10 +374,13 @@ class SpecTable(VirtualList):
     """The list view: one spec per line."""
 
     item_height = 1
+    _layout: ListLayout | None = None
 
     def render_item(self, item: Any, index: int, width: int, cursor: bool) -> list[list[Segment]]:
         s: Spec = item
-        lay = ListLayout(width)
+        lay = self._layout
+        if lay is None or lay.width != width:
+            lay = self._layout = ListLayout(width)
         st = status_of(s)
         prio = (s.priority or "").lower()
         blocked = (self.context.blocked().get(s.name) if self.context is not None else None) or []
@@ -477,7 +498,7 @@ class BoardColumn(Vertical):
         self.cards.set_items(items, context=context)
 
 
-class Board(HorizontalScroll):
+class Board(HorizontalScroll, can_focus=False):
     """The kanban board: one column per status, focus moves between columns."""
 
     DEFAULT_CSS = """
@@ -561,9 +582,130 @@ class Board(HorizontalScroll):
         self.scroll_to_widget(target, animate=False)
 
 
+# ================================================================ documents
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def markdown_sections(text: str) -> list[tuple[int, str, str]]:
+    """``text`` cut before each heading outside code fences: (level, heading, source);
+    the part before the first heading has level 0."""
+    out: list[tuple[int, str, list[str]]] = [(0, "", [])]
+    fence = ""
+    for line in text.split("\n"):
+        st = line.strip()
+        if st.startswith(("```", "~~~")):
+            fence = "" if fence and st[:3] == fence else (fence or st[:3])
+        elif not fence and not line.startswith((" ", "\t")):
+            m = _HEADING.match(line)
+            if m:
+                out.append((len(m.group(1)), m.group(2), []))
+        out[-1][2].append(line)
+    return [(lvl, head, "\n".join(src)) for lvl, head, src in out if lvl or "".join(src).strip()]
+
+
+def render_markdown(text: str, width: int, *, dark: bool = True) -> tuple[list[list[Segment]], list[tuple[int, str, int]]]:
+    """Lines of rendered markdown (Rich; nothing in the text is read as markup) and the
+    headings as (level, text, first line). Pure: runs on a worker thread."""
+    import io
+
+    from rich.console import Console
+    from rich.markdown import Markdown as RichMarkdown
+
+    width = max(20, width)
+    console = Console(width=width, color_system="truecolor", file=io.StringIO(), force_terminal=True, legacy_windows=False)
+    options = console.options.update_width(width)
+    lines: list[list[Segment]] = []
+    heads: list[tuple[int, str, int]] = []
+    theme = "ansi_dark" if dark else "ansi_light"
+    for level, head, src in markdown_sections(text):
+        if level:
+            if lines and any(seg.text.strip() for seg in lines[-1]):
+                lines.append([])
+            heads.append((level, head, len(lines)))
+        md = RichMarkdown(src, code_theme=theme, hyperlinks=False)
+        part = console.render_lines(md, options, pad=False, new_lines=False)
+        while part and not any(seg.text.strip() for seg in part[-1]):
+            part.pop()
+        lines.extend(part)
+    return lines, heads
+
+
+class DocView(ScrollView, can_focus=True):
+    """A markdown document drawn with the line API; rendered off the event loop."""
+
+    DEFAULT_CSS = """
+    DocView { height: 1fr; background: $surface; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", show=False),
+        Binding("k", "scroll_up", show=False),
+        Binding("g", "scroll_home", show=False),
+        Binding("G", "scroll_end", show=False),
+        Binding("space", "page_down", show=False),
+    ]
+
+    def __init__(self, text: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = text
+        self.lines: list[list[Segment]] = [[Segment("Rendering…")]]
+        self.headings: list[tuple[int, str, int]] = []
+        self._rendered: tuple[str, int, bool] | None = None
+        self._base: Style | None = None
+
+    def on_mount(self) -> None:
+        self.render_soon()
+
+    def on_resize(self) -> None:
+        self.render_soon()
+
+    def set_text(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self.render_soon()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base = None
+        self.render_soon()
+
+    def render_soon(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0 or not self.is_mounted:
+            return
+        dark = self.app.current_theme.dark
+        key = (self.text, width, dark)
+        if key != self._rendered:
+            self.run_worker(self._render(key), group="render", exclusive=True)
+
+    async def _render(self, key: tuple[str, int, bool]) -> None:
+        import asyncio
+
+        text, width, dark = key
+        lines, heads = await asyncio.to_thread(render_markdown, text, width - 2, dark=dark)
+        if (self.text, self.scrollable_content_region.width, self.app.current_theme.dark) != key:
+            return
+        self._rendered = key
+        y = self.scroll_y
+        self.lines, self.headings = lines, heads
+        self.virtual_size = Size(width, len(lines))
+        self.scroll_to(y=min(y, max(0, len(lines) - 1)), animate=False)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if self._base is None:
+            self._base = self.rich_style
+        base = self._base
+        i = int(self.scroll_offset.y) + y
+        if i >= len(self.lines):
+            return Strip.blank(width, base)
+        segs = [Segment(" ", base), *Segment.apply_style(self.lines[i], base)]
+        return Strip(segs).crop_extend(0, width, base)
+
+
 class StatusBar(Static):
     DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def set(self, parts: list[tuple[str, str]]) -> None:
