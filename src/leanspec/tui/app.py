@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 
@@ -104,7 +105,10 @@ class MainScreen(Screen[None]):
 
     @property
     def view_name(self) -> str:
-        return self.query_one(ContentSwitcher).current or "board"
+        try:
+            return self.query_one(ContentSwitcher).current or "board"
+        except NoMatches:  # not composed yet
+            return self.initial_view
 
     def set_view(self, name: str) -> None:
         self.query_one(ContentSwitcher).current = name
@@ -170,7 +174,8 @@ class MainScreen(Screen[None]):
         self.open_item(self.selected_item(), tab="deps")
 
     def show_status(self, parts: list[tuple[str, str]]) -> None:
-        self.query_one(StatusBar).set(parts)
+        for bar in self.query(StatusBar):
+            bar.set(parts)
 
 
 class LeanSpecApp(App[int]):
@@ -210,6 +215,7 @@ class LeanSpecApp(App[int]):
         self._polling = False
         self._poll_timer: Any = None
         self._poll_every = 0.0
+        self._applying = asyncio.Lock()
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -287,6 +293,10 @@ class LeanSpecApp(App[int]):
         await self._poll(force=force)
 
     async def apply(self, snap: Snapshot) -> None:
+        async with self._applying:  # one update of the screens at a time
+            await self._apply(snap)
+
+    async def _apply(self, snap: Snapshot) -> None:
         backend = self.backend
         view = await backend.call(backend.view, snap, self.filters, self.list_sort, self.board_sort)
         if backend is not self.backend or snap is not backend.snapshot:
@@ -386,8 +396,9 @@ class LeanSpecApp(App[int]):
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
     def watch_theme(self, _theme: str) -> None:
-        for vl in self.query(VirtualList) if self.is_mounted else []:
-            vl.restyle()
+        for screen in self.screen_stack:
+            for vl in screen.query(VirtualList):
+                vl.restyle()
 
     def action_reload(self) -> None:
         self.run_worker(self.refresh_now(force=True), group="poll")

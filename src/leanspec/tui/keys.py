@@ -17,7 +17,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("/", "search (the project's query syntax); Enter opens the highlighted spec"),
             ("f", "filters: status, priority, tags, assignee, query, archived"),
             ("F", "clear every filter"),
-            ("s", "cycle the sort: ID ↓, ID ↑, Priority ↓, Title A-Z, Updated ↓"),
+            ("s", "cycle the sort of the view: ID ↓, ID ↑, Priority ↓, Title A-Z, Updated ↓ (the board starts with priority, then number)"),
             ("p", "switch project"),
             ("r", "reload now (changes on disk also appear by themselves)"),
             ("ctrl+t", "light / dark theme"),
@@ -71,10 +71,12 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Dialogs",
         [
-            ("j k  ↓ ↑", "move"),
+            ("j k  ↓ ↑", "move (in the search dialog ↓ ↑ only: letters type)"),
             ("enter", "choose / apply"),
             ("space", "toggle (checklist, filters)"),
             ("esc", "close (the filter dialog applies on close too)"),
+            ("tab shift+tab", "filter dialog: next / previous field"),
+            ("ctrl+x", "filter dialog: clear every filter"),
             ("y n", "answer a confirmation (force a blocked status change)"),
             ("a", "project switcher: add a project folder"),
         ],

@@ -8,6 +8,7 @@ snapshot and hand edits back to it, so every edit takes the same path (one
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -231,7 +232,7 @@ class TagsScreen(Dialog):
     def compose(self) -> Any:
         with Vertical():
             yield Label(plain(f"Tags of {self.spec.name}"), classes="dialog-title")
-            yield Input(", ".join(self.spec.tags), placeholder="api, perf", id="tags-input")
+            yield Input(", ".join(self.spec.tags), placeholder="api, perf", id="tags-input", select_on_focus=False)
             yield Label("Comma or space separated · Enter saves · Esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -251,7 +252,7 @@ class ChecklistScreen(Dialog):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
-        Binding("space", "toggle", "Toggle"),
+        Binding("space", "toggle_item", "Toggle"),
     ]
 
     def __init__(self, spec: Spec) -> None:
@@ -294,10 +295,10 @@ class ChecklistScreen(Dialog):
     @on(OptionList.OptionSelected)
     def selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.action_toggle()
+        self.action_toggle_item()
 
     @work(group="checklist", exclusive=False)
-    async def action_toggle(self) -> None:
+    async def action_toggle_item(self) -> None:
         ol = self.query_one(OptionList)
         i = ol.highlighted
         if i is None or not 0 <= i < len(self.items):
@@ -321,7 +322,7 @@ class ToggleList(VimOptionList):
     """Options with a visible ``[x]`` / ``[ ]`` state (readable without colour too);
     Space or Enter toggles the highlighted one."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle", "Toggle", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_item", "Toggle", show=False)]
 
     def __init__(self, items: list[tuple[str, str]], on: set[str], *, id: str) -> None:
         super().__init__(id=id)
@@ -341,7 +342,7 @@ class ToggleList(VimOptionList):
         if keep is not None:
             self.highlighted = keep
 
-    def action_toggle(self) -> None:
+    def action_toggle_item(self) -> None:
         i = self.highlighted
         if i is None:
             return
@@ -352,7 +353,7 @@ class ToggleList(VimOptionList):
     @on(OptionList.OptionSelected)
     def selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.action_toggle()
+        self.action_toggle_item()
 
     def values(self) -> list[str]:
         return [v for v, _l in self.items if v in self.on]
@@ -395,13 +396,13 @@ class FilterScreen(Dialog):
                 )
             with Horizontal(classes="field"):
                 yield Label("Tags")
-                yield Input(", ".join(f.tags), placeholder="all of: api, perf", id="f-tags")
+                yield Input(", ".join(f.tags), placeholder="all of: api, perf", id="f-tags", select_on_focus=False)
             with Horizontal(classes="field"):
                 yield Label("Assignee")
-                yield Input(f.assignee, placeholder="name", id="f-assignee")
+                yield Input(f.assignee, placeholder="name", id="f-assignee", select_on_focus=False)
             with Horizontal(classes="field"):
                 yield Label("Query")
-                yield Input(f.query, placeholder='tag:api status:planned "phrase" -word fuzzy~', id="f-query")
+                yield Input(f.query, placeholder='tag:api status:planned "phrase" -word fuzzy~', id="f-query", select_on_focus=False)
 
     def on_mount(self) -> None:
         self.query_one("#f-status").border_title = "Status"
@@ -652,6 +653,7 @@ class DetailScreen(Screen[None]):
         self.blocked: list[str] = []
         self.gone = False
         self.stale = False  # the listing changed while a dialog covered this page
+        self._reloading = asyncio.Lock()
 
     @property
     def lsapp(self) -> LeanSpecApp:
@@ -678,6 +680,10 @@ class DetailScreen(Screen[None]):
 
     # -- data -----------------------------------------------------------------
     async def reload(self, *, first: bool = False) -> None:
+        async with self._reloading:  # the first load and a live refresh never interleave
+            await self._reload(first=first or self.spec is None)
+
+    async def _reload(self, *, first: bool) -> None:
         from ..errors import SpecNotFound
 
         backend = self.lsapp.backend
@@ -870,7 +876,8 @@ class DetailScreen(Screen[None]):
             self.lsapp.open_spec(name)
 
     def show_status(self, parts: list[tuple[str, str]]) -> None:
-        self.query_one(StatusBar).set(parts)
+        for bar in self.query(StatusBar):
+            bar.set(parts)
 
     def describe(self) -> str:
         s = self.spec

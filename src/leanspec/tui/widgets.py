@@ -243,7 +243,7 @@ class VirtualList(ScrollView, can_focus=True):
         if self.current is not None:
             self.post_message(self.Selected(self, self.cursor, self.current))
 
-    def _on_click(self, event: events.Click) -> None:
+    def on_click(self, event: events.Click) -> None:
         y = event.y + int(self.scroll_offset.y)
         index = y // self.item_height
         if 0 <= index < len(self.items):
@@ -431,25 +431,35 @@ class CardList(VirtualList):
         s: Spec = item
         prio = (s.priority or "").lower()
         blocked = (self.context.blocked().get(s.name) if self.context is not None else None) or []
-        head: list[Segment] = [mark, Segment(" " + short_number(s), self.style("dim"))]
-        used = 1 + cell_len(short_number(s))
+        # line 1: number, priority; "⊠ blocked" on the right
+        num = short_number(s)
+        head: list[Segment] = [mark, Segment(" " + num, self.style("dim"))]
+        used = 1 + cell_len(num)
         if prio in PRIORITY_SYMBOL:
             head.append(Segment(f" {PRIORITY_SYMBOL[prio]} {prio}", self.style(f"prio-{prio}")))
             used += 3 + len(prio)
         if blocked:
-            head.append(Segment(" ⊠ blocked", self.style("blocked")))
-            used += 10
-        if s.assignee and used + 3 < inner:
-            head.append(Segment(" @" + fit(s.assignee, max(1, inner - used - 2)).rstrip(), self.style("who")))
+            flag = " ⊠ blocked" if inner - used >= 10 else " ⊠"
+            head.append(Segment(" " * max(0, inner + 1 - used - cell_len(flag)) + flag, self.style("blocked")))
+        # lines 2-3: the title
         title = wrap(s.title, inner, 2)
+        # line 4: assignee and tags; checklist progress on the right
         done, total = s.checklist
         check = f" ☑{done}/{total}" if total else ""
+        room = max(0, inner - cell_len(check))
+        foot: list[Segment] = [mark, Segment(" ")]
+        left = 0
+        if s.assignee:
+            who = fit("@" + s.assignee, min(room, 14)).rstrip()
+            foot.append(Segment(who + " ", self.style("who")))
+            left += cell_len(who) + 1
         tags = " ".join("#" + t for t in s.tags)
-        tag_w = max(0, inner - cell_len(check))
-        foot = [mark, Segment(" " + fit(tags, tag_w).rstrip() if tags else " ", self.style("tag"))]
+        if tags and room - left > 1:
+            shown = fit(tags, room - left).rstrip()
+            foot.append(Segment(shown, self.style("tag")))
+            left += cell_len(shown)
         if check:
-            pad = inner + 1 - (1 + cell_len(fit(tags, tag_w).rstrip()) if tags else 1) - cell_len(check)
-            foot.append(Segment(" " * max(0, pad) + check, self.style("dim")))
+            foot.append(Segment(" " * max(0, inner - left - cell_len(check)) + check, self.style("dim")))
         return [
             head,
             [mark, Segment(" " + title[0], self.style("title"))],
@@ -610,19 +620,40 @@ def render_markdown(text: str, width: int, *, dark: bool = True) -> tuple[list[l
 
     from rich.console import Console
     from rich.markdown import Markdown as RichMarkdown
+    from rich.theme import Theme
 
     width = max(20, width)
-    console = Console(width=width, color_system="truecolor", file=io.StringIO(), force_terminal=True, legacy_windows=False)
+    accent = "cyan" if dark else "blue"
+    theme = Theme(
+        {
+            "markdown.h1": "bold underline",
+            "markdown.h2": "bold underline",
+            "markdown.h3": "bold",
+            "markdown.h4": "bold italic",
+            "markdown.block_quote": "italic",
+            "markdown.code": f"bold {accent}",
+            "markdown.code_block": "none",
+            "markdown.list": "none",
+            "markdown.item.number": "none",
+            "markdown.link": "underline",
+            "markdown.link_url": "dim",
+            "markdown.table.border": "dim",
+            "markdown.table.header": "bold",
+        }
+    )
+    console = Console(
+        width=width, color_system="truecolor", file=io.StringIO(), force_terminal=True, legacy_windows=False, theme=theme
+    )
     options = console.options.update_width(width)
     lines: list[list[Segment]] = []
     heads: list[tuple[int, str, int]] = []
-    theme = "ansi_dark" if dark else "ansi_light"
+    code_theme = "ansi_dark" if dark else "ansi_light"
     for level, head, src in markdown_sections(text):
         if level:
             if lines and any(seg.text.strip() for seg in lines[-1]):
                 lines.append([])
             heads.append((level, head, len(lines)))
-        md = RichMarkdown(src, code_theme=theme, hyperlinks=False)
+        md = RichMarkdown(src, code_theme=code_theme, hyperlinks=False)
         part = console.render_lines(md, options, pad=False, new_lines=False)
         while part and not any(seg.text.strip() for seg in part[-1]):
             part.pop()
@@ -675,9 +706,9 @@ class DocView(ScrollView, can_focus=True):
         dark = self.app.current_theme.dark
         key = (self.text, width, dark)
         if key != self._rendered:
-            self.run_worker(self._render(key), group="render", exclusive=True)
+            self.run_worker(self._render_doc(key), group="render", exclusive=True)
 
-    async def _render(self, key: tuple[str, int, bool]) -> None:
+    async def _render_doc(self, key: tuple[str, int, bool]) -> None:
         import asyncio
 
         text, width, dark = key
