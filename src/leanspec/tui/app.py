@@ -308,6 +308,18 @@ class LeanSpecApp(App[int]):
             await self.main.show(view, snap)
         await self.refresh_screens(files_only=False)
         self.update_status()
+        if snap._blocked is None:
+            # The blocked markers need the dependency graph (~0.1 s at 10,000 specs):
+            # built after the first paint, then the rows are drawn again.
+            self.run_worker(self._blocked_markers(snap), group="graph", exclusive=True)
+
+    async def _blocked_markers(self, snap: Snapshot) -> None:
+        backend = self.backend
+        await backend.call(snap.blocked)
+        if snap is backend.snapshot:
+            for screen in self.screen_stack:
+                for vl in screen.query(VirtualList):
+                    vl.restyle()
 
     async def refresh_screens(self, *, files_only: bool) -> None:
         for screen in self.screen_stack:

@@ -165,9 +165,16 @@ class Snapshot:
             self._graph = DependencyGraph(self.specs)
         return self._graph
 
+    def blocked_known(self) -> dict[str, list[str]]:
+        """``blocked()`` if it was computed already, else nothing: what drawing code
+        uses (the dependency graph is built on the worker thread, after the first
+        paint)."""
+        return self._blocked or {}
+
     def blocked(self) -> dict[str, list[str]]:
         """Spec name -> the specs it depends on (directly) that are not done yet; only
-        for specs that are not done themselves."""
+        for specs that are not done themselves. Builds the dependency graph: call it on
+        the worker thread."""
         if self._blocked is None:
             g = self.graph
             out: dict[str, list[str]] = {}
@@ -362,7 +369,6 @@ def compute_view(snap: Snapshot, filters: Filters, list_sort: int, board_sort: i
         if rank is not None:
             cards.sort(key=lambda s: rank[s.name])  # type: ignore[index]
         columns.append(Column(g["name"], g["count"], cards[:BOARD_LIMIT]))
-    snap.blocked()  # computed here, on the worker thread, before any card is drawn
     return View(rows, columns, len(snap.specs), error)
 
 

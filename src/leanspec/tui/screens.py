@@ -508,7 +508,14 @@ class SearchScreen(Dialog):
             t.append(f"{STATUS_SYMBOL[st]} ", "bold")
             t.append(f"{sp['name']}  ", "dim")
             t.append(str(sp["title"]), "bold")
-            m = next((m for m in r.get("matches", []) if m.get("field") == "content"), None)
+            m = next(
+                (
+                    m
+                    for m in r.get("matches", [])
+                    if m.get("field") == "content" and not str(m.get("text", "")).lstrip().startswith("# ")
+                ),
+                None,
+            )
             if m:
                 t.append("\n   " + " ".join(str(m.get("text", "")).split())[:160], "dim")
             opts.append(Option(t, id=sp["name"]))

@@ -350,8 +350,8 @@ class ListLayout:
         self.mark = 1
         self.status = 2
         self.prio = 2
-        self.num = 5
-        self.check = 6
+        self.num = 6
+        self.check = 8
         self.deps = 5
         self.tags = 18 if width >= 90 else 0
         self.who = 12 if width >= 110 else 0
@@ -383,20 +383,20 @@ class SpecTable(VirtualList):
             lay = self._layout = ListLayout(width)
         st = status_of(s)
         prio = (s.priority or "").lower()
-        blocked = (self.context.blocked().get(s.name) if self.context is not None else None) or []
+        blocked = (self.context.blocked_known().get(s.name) if self.context is not None else None) or []
         done, total = s.checklist
         segs: list[Segment] = [
             Segment(CURSOR_MARK if cursor else " ", self.style("mark")),
             Segment(fit(STATUS_SYMBOL.get(st, "?"), lay.status), self.style(f"status-{st}")),
             Segment(fit(PRIORITY_SYMBOL.get(prio, " "), lay.prio), self.style(f"prio-{prio}") if prio in PRIORITY_SYMBOL else None),
-            Segment(fit(short_number(s), lay.num), self.style("dim")),
+            Segment(fit(short_number(s), lay.num - 1) + " ", self.style("dim")),
             Segment(fit(s.title, lay.title) + " ", self.style("title")),
         ]
         if lay.tags:
-            segs.append(Segment(fit(" ".join("#" + t for t in s.tags), lay.tags), self.style("tag")))
+            segs.append(Segment(fit(" ".join("#" + t for t in s.tags), lay.tags - 1) + " ", self.style("tag")))
         if lay.who:
-            segs.append(Segment(fit("@" + s.assignee if s.assignee else "", lay.who), self.style("who")))
-        segs.append(Segment(fit(f"{done}/{total}" if total else "", lay.check), self.style("dim")))
+            segs.append(Segment(fit("@" + s.assignee if s.assignee else "", lay.who - 1) + " ", self.style("who")))
+        segs.append(Segment(fit(f"{done}/{total}" if total else "", lay.check - 1) + " ", self.style("dim")))
         if blocked:
             segs.append(Segment(fit(f"⊠{len(blocked)}", lay.deps), self.style("blocked")))
         else:
@@ -430,7 +430,7 @@ class CardList(VirtualList):
             return [[mark, Segment(" " + lines[0], self.style("more"))], [mark, Segment(" " + lines[1], self.style("more"))]]
         s: Spec = item
         prio = (s.priority or "").lower()
-        blocked = (self.context.blocked().get(s.name) if self.context is not None else None) or []
+        blocked = (self.context.blocked_known().get(s.name) if self.context is not None else None) or []
         # line 1: number, priority; "⊠ blocked" on the right
         num = short_number(s)
         head: list[Segment] = [mark, Segment(" " + num, self.style("dim"))]
