@@ -451,3 +451,25 @@ def test_e2e_real_tui_in_tmux_sees_cli_change(proj: Path, tmp_path: Path) -> Non
         wait("EXITED 0", timeout=10)
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+# =============================================================== pure helpers
+def test_pure_helpers() -> None:
+    from leanspec.tui.backend import Filters, checklist_items, neighbour_status, parse_tags, strip_frontmatter
+    from leanspec.tui.screens import display_markdown
+    from leanspec.tui.widgets import fit, markdown_sections, wrap
+
+    body = "- [ ] one\n```\n- [ ] in a fence\n```\n  * [x] two\n1. [X] three\n- [ ]\n"
+    assert checklist_items(body) == [(1, "one", False), (5, "two", True), (6, "three", True)]
+    assert display_markdown(body).split("\n")[:5] == ["- ☐ one", "```", "- [ ] in a fence", "```", "  * ☑ two"]
+    assert parse_tags("#api, perf  ux,api") == ["api", "perf", "ux"]
+    assert neighbour_status("planned", 1) == "in-progress" and neighbour_status("complete", 1) is None
+    assert neighbour_status("archived", -1) is None
+    assert strip_frontmatter("---\na: 1\n---\n# T\n") == "# T\n"
+    f = Filters(statuses=["planned", "bogus"], tags=[" a ", "a"], query=" x ")
+    assert f.statuses == ("planned",) and f.tags == ("a",) and f.query == "x" and f.active
+    assert f.replace(statuses=()) == Filters(tags=["a"], query="x") and not Filters().active
+    assert fit("abcdef", 4) == "abc…" and fit("ab", 4) == "ab  " and fit("界界界", 4) == "界 …"
+    assert wrap("one two three four", 9, 2) == ["one two", "three…"]
+    secs = markdown_sections("intro\n# A\ntext\n```\n# not a heading\n```\n## B\n")
+    assert [(lvl, h) for lvl, h, _src in secs] == [(0, ""), (1, "A"), (2, "B")]

@@ -216,6 +216,7 @@ class LeanSpecApp(App[int]):
         self._poll_timer: Any = None
         self._poll_every = 0.0
         self._applying = asyncio.Lock()
+        self._poll_error = ""
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -275,13 +276,17 @@ class LeanSpecApp(App[int]):
                 self.flash_until = time.monotonic() + 1.0
                 await self.apply(snap)
             elif touched:
-                await self.refresh_screens(files_only=True)
+                await self.refresh_screens()  # the open spec page re-reads its files
             if not backend.warm and self.poll_interval is None:
                 want = max(1.0, 3 * backend.last_load_seconds)
                 if abs(self._poll_every - want) > 0.5:
                     self.schedule_poll()
-        except LeanSpecError as exc:
-            self.notify(exc.message, severity="error", markup=False)
+            self._poll_error = ""
+        except (LeanSpecError, OSError) as exc:  # the project folder went away, say
+            msg = getattr(exc, "message", None) or str(exc)
+            if msg != self._poll_error:  # once, not on every poll
+                self._poll_error = msg
+                self.notify(msg, severity="error", markup=False)
         finally:
             self._polling = False
 
@@ -306,7 +311,7 @@ class LeanSpecApp(App[int]):
             self.notify(f"Filter query: {view.error}", severity="error", markup=False)
         if self.main is not None:
             await self.main.show(view, snap)
-        await self.refresh_screens(files_only=False)
+        await self.refresh_screens()
         self.update_status()
         if snap._blocked is None:
             # The blocked markers need the dependency graph (~0.1 s at 10,000 specs):
@@ -321,7 +326,7 @@ class LeanSpecApp(App[int]):
                 for vl in screen.query(VirtualList):
                     vl.restyle()
 
-    async def refresh_screens(self, *, files_only: bool) -> None:
+    async def refresh_screens(self) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, ChecklistScreen):
                 screen.refreshed()

@@ -712,6 +712,9 @@ class DetailScreen(Screen[None]):
         names = [n for n, _t in data["files"]]
         tabs = self.query_one(TabbedContent)
         if first or names != [n for n, _t in self.files]:
+            # (Re)build the tabs; a rebuild (a sub-spec file came or went) keeps the tab
+            # that was shown when it is still there.
+            shown = self.initial_tab if first else self.active_tab_name()
             self.files = data["files"]
             self.deps = data["deps"]
             await tabs.clear_panes()
@@ -720,7 +723,11 @@ class DetailScreen(Screen[None]):
                 await tabs.add_pane(TabPane(plain(fname), doc, id=f"file-{i}"))
             await tabs.add_pane(TabPane("Dependencies", VimOptionList(id="deps"), id="tab-deps"))
             self.fill_deps()
-            want = "tab-deps" if self.initial_tab == "deps" else "file-0"
+            want = "file-0"
+            if shown == "deps":
+                want = "tab-deps"
+            elif shown in names:
+                want = f"file-{names.index(shown)}"
             tabs.active = want
             self.focus_active()
             return
@@ -822,6 +829,16 @@ class DetailScreen(Screen[None]):
             ol.highlighted = keep
 
     # -- actions --------------------------------------------------------------
+    def active_tab_name(self) -> str | None:
+        """"deps", a file name, or None."""
+        active = self.query_one(TabbedContent).active
+        if active == "tab-deps":
+            return "deps"
+        if active and active.startswith("file-"):
+            i = int(active.removeprefix("file-"))
+            return self.files[i][0] if i < len(self.files) else None
+        return None
+
     def focus_active(self) -> None:
         tabs = self.query_one(TabbedContent)
         if tabs.active == "tab-deps":
