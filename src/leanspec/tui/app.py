@@ -121,7 +121,9 @@ class MainScreen(Screen[None]):
             board = self.query_one(Board)
             board.focus_column(board.current_status)
 
-    async def show(self, view: View, snap: Snapshot) -> None:
+    async def show(self, view: View, snap: Snapshot, *, near: bool = True) -> None:
+        """Show a new view. ``near``: a spec that left the view leaves the cursor where it
+        was (a live change); otherwise (new filters or sort) the cursor goes to the top."""
         table = self.query_one(SpecTable)
         if not view.rows:
             table.empty_text = (
@@ -129,9 +131,9 @@ class MainScreen(Screen[None]):
                 if self.lsapp.filters.active
                 else "No specs yet: create one with `lean-spec create <name>`."
             )
-        table.set_items(view.rows, context=snap)
+        table.set_items(view.rows, context=snap, near=near)
         board = self.query_one(Board)
-        await board.show(view.columns, snap)
+        await board.show(view.columns, snap, near=near)
         self.update_header()
         f = self.focused
         if f is None or not isinstance(f, VirtualList) or not self.in_current_view(f):
@@ -217,6 +219,7 @@ class LeanSpecApp(App[int]):
         self._poll_every = 0.0
         self._applying = asyncio.Lock()
         self._poll_error = ""
+        self.working = ""  # shown in the status bar while a filter or sort is computed
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -297,11 +300,11 @@ class LeanSpecApp(App[int]):
         self._polling = True
         await self._poll(force=force)
 
-    async def apply(self, snap: Snapshot) -> None:
+    async def apply(self, snap: Snapshot, *, near: bool = True) -> None:
         async with self._applying:  # one update of the screens at a time
-            await self._apply(snap)
+            await self._apply(snap, near)
 
-    async def _apply(self, snap: Snapshot) -> None:
+    async def _apply(self, snap: Snapshot, near: bool = True) -> None:
         backend = self.backend
         view = await backend.call(backend.view, snap, self.filters, self.list_sort, self.board_sort)
         if backend is not self.backend or snap is not backend.snapshot:
@@ -310,7 +313,7 @@ class LeanSpecApp(App[int]):
         if view.error:
             self.notify(f"Filter query: {view.error}", severity="error", markup=False)
         if self.main is not None:
-            await self.main.show(view, snap)
+            await self.main.show(view, snap, near=near)
         await self.refresh_screens()
         self.update_status()
         if snap._blocked is None:
@@ -364,6 +367,8 @@ class LeanSpecApp(App[int]):
         parts.append((f"sort {sort}", "dim"))
         if snap.problems:
             parts.append((f"⚠ {len(snap.problems)} unreadable", "yellow"))
+        if self.working:
+            parts.append((self.working, "bold"))
         live = "● live" if self.backend.warm else "○ polling"
         if time.monotonic() < self.flash_until:
             live += " ↺"
@@ -425,9 +430,13 @@ class LeanSpecApp(App[int]):
     @work(group="recompute", exclusive=True)
     async def recompute(self) -> None:
         snap = self.snapshot
-        if snap is not None:
-            await self.apply(snap)
-        else:
+        self.working = "updating…"
+        self.update_status()
+        try:
+            if snap is not None:
+                await self.apply(snap, near=False)
+        finally:
+            self.working = ""
             self.update_status()
 
     @work(group="dialog")

@@ -490,6 +490,7 @@ class SearchScreen(Dialog):
         from ..errors import LeanSpecError
 
         backend = self.lsapp.backend
+        info.update("searching…")
         try:
             res = await backend.call(backend.search, query, limit=50, archived=self.archived)
         except LeanSpecError as exc:

@@ -168,8 +168,9 @@ class VirtualList(ScrollView, can_focus=True):
     def key_of(self, item: Any) -> Any:
         return getattr(item, "name", item)
 
-    def set_items(self, items: Sequence[Any], *, context: Any = None, keep: bool = True) -> None:
-        """Replace the items; the cursor stays on the same item when it is still there."""
+    def set_items(self, items: Sequence[Any], *, context: Any = None, keep: bool = True, near: bool = True) -> None:
+        """Replace the items; the cursor stays on the same item when it is still there,
+        else (``near``) at the same position — where a deleted row was — or at the top."""
         old_key = self.key_of(self.items[self.cursor]) if keep and 0 <= self.cursor < len(self.items) else None
         old_index = self.cursor
         self.items = list(items)
@@ -182,7 +183,7 @@ class VirtualList(ScrollView, can_focus=True):
                     new = i
                     break
             else:
-                new = min(old_index, len(self.items) - 1)
+                new = min(old_index, len(self.items) - 1) if near else 0
         self.cursor = max(0, new)
         self.virtual_size = Size(self.size.width, max(1, len(self.items)) * self.item_height)
         self.refresh()
@@ -499,13 +500,13 @@ class BoardColumn(Vertical):
         yield self.header
         yield self.cards
 
-    def show(self, col: Column, context: Any) -> None:
+    def show(self, col: Column, context: Any, *, near: bool = True) -> None:
         label = f"{STATUS_SYMBOL.get(col.status, '?')} {STATUS_LABEL.get(col.status, col.status)} ({col.count:,})"
         self.header.update(Text(label, no_wrap=True, overflow="ellipsis"))
         items: list[Any] = list(col.specs)
         if col.count > len(col.specs):
             items.append(More(col.status, col.count - len(col.specs)))
-        self.cards.set_items(items, context=context)
+        self.cards.set_items(items, context=context, near=near)
 
 
 class Board(HorizontalScroll, can_focus=False):
@@ -527,7 +528,7 @@ class Board(HorizontalScroll, can_focus=False):
         self.columns: dict[str, BoardColumn] = {}
         self.current_status: str | None = None
 
-    async def show(self, columns: list[Column], context: Any) -> None:
+    async def show(self, columns: list[Column], context: Any, *, near: bool = True) -> None:
         focused = self.focused_column()
         if focused is not None:
             self.current_status = focused.status
@@ -540,7 +541,7 @@ class Board(HorizontalScroll, can_focus=False):
             if had_focus:
                 self.focus_column(self.current_status)
         for c in columns:
-            self.columns[c.status].show(c, context)
+            self.columns[c.status].show(c, context, near=near)
 
     def focused_column(self) -> BoardColumn | None:
         f = self.screen.focused if self.is_attached else None
