@@ -240,6 +240,56 @@ def test_every_binding_is_in_the_key_table() -> None:
     assert not missing, sorted(missing)
 
 
+def drawn_controls(app: Any) -> set[str]:
+    """Control characters in the text of what the app draws (escape sequences a spec
+    could smuggle to the terminal)."""
+    upd = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    bad = set()
+    for line in upd.strips:
+        for strip in line:
+            for seg in strip:
+                if seg.control:
+                    continue
+                bad |= {c for c in seg.text if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0}
+    return bad
+
+
+def test_escape_sequences_in_specs_never_reach_the_terminal(empty_project: Path) -> None:
+    d = empty_project / "specs" / "001-evil"
+    d.mkdir()
+    (d / "README.md").write_text(
+        '---\nstatus: planned\npriority: high\ntitle: "Evil \\e[31mRED\\e]0;pwned\\a"\n'
+        'tags: ["a\\e[5mblink"]\nassignee: "x\\e[2J"\n---\n\n'
+        "# Heading \x1b[32mGREEN\n\n## Sec \x1b]2;t\x07\n\nBody \x1b]2;title\x07 text.\n\n- [ ] item \x1b[31mred\n",
+        encoding="utf-8",
+    )
+    (d / "DESIGN.md").write_text("# D \x1b[31m\n\nx\x9b31m\n", encoding="utf-8")
+
+    async def go(app: Any, pilot: Any) -> None:
+        await shows(app, pilot, "Evil")
+        assert not drawn_controls(app)
+        assert "Evil �[31mRED�]0;pwned�" in screen_text(app)
+        await pilot.press("2")
+        await shows(app, pilot, "#a�[5mblink")
+        assert not drawn_controls(app)
+        await pilot.press("enter")
+        await shows(app, pilot, "Body �]2;title� text.")
+        assert not drawn_controls(app)
+        await pilot.press("x")
+        await shows(app, pilot, "☐ item �[31mred")
+        assert not drawn_controls(app)
+        await pilot.press("escape", "tab")
+        await shows(app, pilot, "x�31m")
+        await pilot.press("T")
+        await shows(app, pilot, "Table of contents")
+        assert not drawn_controls(app)
+        await pilot.press("escape", "escape", "slash", *"Evil")
+        await shows(app, pilot, "1 match")
+        assert not drawn_controls(app)
+
+    run(go, empty_project)
+
+
 # ===================================================================== edits
 def test_move_card_with_keys_writes_the_file(proj: Path) -> None:
     async def go(app: Any, pilot: Any) -> None:

@@ -39,6 +39,7 @@ from .backend import (
     View,
     neighbour_status,
     parse_tags,
+    safe,
     status_of,
 )
 from .screens import (
@@ -224,6 +225,21 @@ class LeanSpecApp(App[int]):
     @property
     def snapshot(self) -> Snapshot | None:
         return self.backend.snapshot
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every message may quote spec text (names, errors): shown plain, never as
+        markup, without control characters."""
+        super().notify(
+            safe(message, lines=True), title=safe(title), severity=severity, timeout=timeout, markup=False
+        )
 
     # ================================================================ start-up
     async def on_mount(self) -> None:
@@ -555,8 +571,9 @@ class LeanSpecApp(App[int]):
         if text is None:
             return
         new = parse_tags(text)
-        add = [t for t in new if t not in spec.tags]
-        remove = [t for t in spec.tags if t not in new]
+        shown = {safe(t): t for t in spec.tags}  # the dialog showed tags made safe to draw
+        add = [t for t in new if t not in shown]
+        remove = [orig for s, orig in shown.items() if s not in new]
         if not add and not remove:
             return
         what = " ".join([*("+" + t for t in add), *("-" + t for t in remove)])

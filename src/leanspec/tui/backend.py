@@ -373,6 +373,21 @@ def compute_view(snap: Snapshot, filters: Filters, list_sort: int, board_sort: i
 
 
 # ============================================================ pure helpers
+_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+_NO_CONTROLS = {c: "\ufffd" for c in _CONTROLS} | {0x09: " ", 0x0A: " "}
+_NO_CONTROLS_BUT_LINES = {c: "\ufffd" for c in _CONTROLS if c not in (0x09, 0x0A)}
+
+
+def safe(text: object, *, lines: bool = False) -> str:
+    """Spec-supplied text made safe to draw: terminal control characters (ESC, BEL, C1
+    codes: a title could otherwise retitle the window or inject escape sequences)
+    become U+FFFD; tabs and line breaks become spaces, or stay with ``lines``."""
+    t = str(text)
+    if lines:
+        return t.replace("\r\n", "\n").translate(_NO_CONTROLS_BUT_LINES)
+    return t.replace("\r\n", " ").translate(_NO_CONTROLS)
+
+
 def checklist_items(body: str) -> list[tuple[int, str, bool]]:
     """(1-based line, item text, checked) of each task-list item outside code fences,
     the items ``UpdateOps.checks`` can toggle."""

@@ -30,7 +30,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from ..model import PRIORITIES, STATUSES, Spec
-from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Filters, checklist_items, status_of
+from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Filters, checklist_items, safe, status_of
 from .keys import KEYS
 from .widgets import DocView, StatusBar, short_number
 
@@ -82,8 +82,13 @@ def display_markdown(text: str) -> str:
 
 
 def plain(text: str) -> Content:
-    """Spec-supplied text as a plain label (never markup)."""
-    return Content(text)
+    """Spec-supplied text as a plain label: never markup, no control characters."""
+    return Content(safe(text))
+
+
+def ptext(text: str, style: str = "", **kw: Any) -> Text:
+    """Spec-supplied text as a Rich ``Text`` (plain, no control characters)."""
+    return Text(safe(text), style, **kw)
 
 
 class VimOptionList(OptionList):
@@ -215,7 +220,7 @@ class ConfirmScreen(Dialog):
     def compose(self) -> Any:
         with Vertical():
             yield Label(plain(self.title_text), classes="dialog-title")
-            yield Static(Text(self.message), id="confirm-message")
+            yield Static(ptext(self.message), id="confirm-message")
             yield Label(plain(f"y / Enter: {self.yes} · n / Esc: cancel"), classes="dialog-hint")
 
     def action_answer(self, yes: bool) -> None:
@@ -232,7 +237,7 @@ class TagsScreen(Dialog):
     def compose(self) -> Any:
         with Vertical():
             yield Label(plain(f"Tags of {self.spec.name}"), classes="dialog-title")
-            yield Input(", ".join(self.spec.tags), placeholder="api, perf", id="tags-input", select_on_focus=False)
+            yield Input(", ".join(safe(t) for t in self.spec.tags), placeholder="api, perf", id="tags-input", select_on_focus=False)
             yield Label("Comma or space separated · Enter saves · Esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -288,7 +293,7 @@ class ChecklistScreen(Dialog):
             ol.add_option(Option(plain("This spec has no checklist items."), disabled=True))
             return
         ol.add_options(
-            [Option(Text(("☑ " if checked else "☐ ") + text), id=f"{line}") for line, text, checked in self.items]
+            [Option(ptext(("☑ " if checked else "☐ ") + text), id=f"{line}") for line, text, checked in self.items]
         )
         ol.highlighted = min(keep, len(self.items) - 1)
 
@@ -507,8 +512,8 @@ class SearchScreen(Dialog):
             t = Text(no_wrap=True, overflow="ellipsis")
             st = sp["status"] if sp["status"] in STATUS_SYMBOL else "planned"
             t.append(f"{STATUS_SYMBOL[st]} ", "bold")
-            t.append(f"{sp['name']}  ", "dim")
-            t.append(str(sp["title"]), "bold")
+            t.append(safe(f"{sp['name']}  "), "dim")
+            t.append(safe(sp["title"]), "bold")
             m = next(
                 (
                     m
@@ -518,7 +523,7 @@ class SearchScreen(Dialog):
                 None,
             )
             if m:
-                t.append("\n   " + " ".join(str(m.get("text", "")).split())[:160], "dim")
+                t.append("\n   " + " ".join(safe(m.get("text", "")).split())[:160], "dim")
             opts.append(Option(t, id=sp["name"]))
         ol.add_options(opts)
         if opts:
@@ -559,7 +564,7 @@ class TocScreen(Dialog):
             if not self.toc:
                 ol.add_option(Option("(no headings)", disabled=True))
             for level, label, line in self.toc:
-                ol.add_option(Option(Text("  " * max(0, level - 1) + label), id=str(line)))
+                ol.add_option(Option(ptext("  " * max(0, level - 1) + label), id=str(line)))
             yield ol
             yield Label("Enter jump · Esc close", classes="dialog-hint")
 
@@ -592,7 +597,7 @@ class ProjectScreen(Dialog):
             yield Label("Projects", classes="dialog-title")
             yield VimOptionList(
                 *[
-                    Option(Text(("● " if i == self.current else "  ") + name + "  ") + Text(path, "dim"), id=str(i))
+                    Option(ptext(("● " if i == self.current else "  ") + name + "  ") + ptext(path, "dim"), id=str(i))
                     for i, (name, path) in enumerate(self.projects)
                 ],
                 id="projects",
@@ -700,7 +705,7 @@ class DetailScreen(Screen[None]):
         except SpecNotFound:
             self.gone = True
             self.query_one("#detail-header", Static).update(
-                Text(f"{self.spec_name} no longer exists (deleted, renamed or archived elsewhere). Esc goes back.", "bold")
+                ptext(f"{self.spec_name} no longer exists (deleted, renamed or archived elsewhere). Esc goes back.", "bold")
             )
             return
         self.gone = False
@@ -746,21 +751,21 @@ class DetailScreen(Screen[None]):
         assert s is not None
         st = status_of(s)
         t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(s.title, "bold")
+        t.append(safe(s.title), "bold")
         t.append("\n")
-        t.append(s.name, "dim")
+        t.append(safe(s.name), "dim")
         t.append("  ")
         t.append(f"{STATUS_SYMBOL.get(st, '?')} {STATUS_LABEL.get(st, st)}", "bold")
         prio = (s.priority or "").lower()
         if prio:
-            t.append(f"  {PRIORITY_SYMBOL.get(prio, ' ')} {prio}")
+            t.append(safe(f"  {PRIORITY_SYMBOL.get(prio, ' ')} {prio}"))
         if s.assignee:
-            t.append(f"  @{s.assignee}")
+            t.append(safe(f"  @{s.assignee}"))
         done, total = s.checklist
         if total:
             t.append(f"  ☑ {done}/{total}")
         if self.blocked:
-            t.append("  ⊠ blocked by " + ", ".join(self.blocked), "bold red")
+            t.append(safe("  ⊠ blocked by " + ", ".join(self.blocked)), "bold red")
         t.append("\n")
         meta = []
         if s.tags:
@@ -774,7 +779,7 @@ class DetailScreen(Screen[None]):
             meta.append(f"depends on {len(s.depends_on)}")
         if s.parent:
             meta.append(f"parent {s.parent}")
-        t.append("  ·  ".join(meta), "dim")
+        t.append(safe("  ·  ".join(meta)), "dim")
         return t
 
     def fill_deps(self) -> None:
@@ -791,8 +796,8 @@ class DetailScreen(Screen[None]):
                 st = status_of(snap.by_name[card["name"]])
             t = Text(no_wrap=True, overflow="ellipsis")
             t.append("  " * indent + f"{STATUS_SYMBOL[st]} ", "bold")
-            t.append(f"{card['name']}  ", "dim")
-            t.append(str(card.get("title") or ""))
+            t.append(safe(f"{card['name']}  "), "dim")
+            t.append(safe(card.get("title") or ""))
             return Option(t, id=f"{section}:{card['name']}")
 
         def head(text: str) -> Option:
@@ -815,16 +820,16 @@ class DetailScreen(Screen[None]):
             opts += [row("child", c, 1) for c in d["children"]]
         if d.get("cycles"):
             opts.append(head("Cycles"))
-            opts += [Option(Text("  " + " → ".join(c), "red"), disabled=True) for c in d["cycles"]]
+            opts += [Option(ptext("  " + " → ".join(c), "red"), disabled=True) for c in d["cycles"]]
         if d.get("unresolved"):
             opts.append(head("Unresolved references"))
             opts += [
-                Option(Text(f"  {u['field']}: {u['ref']} ({u['reason']})", "dim"), disabled=True)
+                Option(ptext(f"  {u['field']}: {u['ref']} ({u['reason']})", "dim"), disabled=True)
                 for u in d["unresolved"]
             ]
         if self.spec is not None and self.spec.depends_on:
             opts.append(head("depends_on (frontmatter)"))
-            opts += [Option(Text("  " + x, "dim"), disabled=True) for x in self.spec.depends_on]
+            opts += [Option(ptext("  " + x, "dim"), disabled=True) for x in self.spec.depends_on]
         ol.add_options(opts)
         if keep is not None and keep < ol.option_count:
             ol.highlighted = keep

@@ -24,7 +24,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from ..model import Spec
-from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Column, status_of
+from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Column, safe, status_of
 
 CURSOR_MARK = "▌"
 
@@ -33,7 +33,7 @@ def fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal cells (with … when cut), padded to it."""
     if width <= 0:
         return ""
-    text = text.replace("\n", " ").replace("\t", " ")
+    text = safe(text)
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
@@ -44,7 +44,7 @@ def wrap(text: str, width: int, lines: int) -> list[str]:
     one ends with … when text is left over)."""
     if width <= 0:
         return [""] * lines
-    words = text.replace("\n", " ").split()
+    words = safe(text).split()
     out: list[str] = []
     cur = ""
     i = 0
@@ -649,7 +649,7 @@ def render_markdown(text: str, width: int, *, dark: bool = True) -> tuple[list[l
     lines: list[list[Segment]] = []
     heads: list[tuple[int, str, int]] = []
     code_theme = "ansi_dark" if dark else "ansi_light"
-    for level, head, src in markdown_sections(text):
+    for level, head, src in markdown_sections(safe(text, lines=True)):
         if level:
             if lines and any(seg.text.strip() for seg in lines[-1]):
                 lines.append([])
@@ -745,6 +745,6 @@ class StatusBar(Static):
         for i, (text, style) in enumerate(parts):
             if i:
                 t.append(" · ", "dim")
-            t.append(text, style)
+            t.append(safe(text), style)
         self.update(t)
 
