@@ -473,8 +473,7 @@ class CardList(VirtualList):
 class BoardColumn(Vertical):
     DEFAULT_CSS = """
     BoardColumn {
-        width: 1fr;
-        min-width: 22;
+        width: 24;
         height: 1fr;
         border-right: vkey $panel-lighten-2;
     }
@@ -493,6 +492,7 @@ class BoardColumn(Vertical):
     def __init__(self, status: str) -> None:
         super().__init__(id=f"col-{status}")
         self.status = status
+        self.count = 0
         self.header = Static("", classes="column-header", markup=False)
         self.cards = CardList(empty_text="(empty)", id=f"cards-{status}")
 
@@ -500,9 +500,22 @@ class BoardColumn(Vertical):
         yield self.header
         yield self.cards
 
+    def on_resize(self) -> None:
+        self.draw_header()
+
+    def draw_header(self) -> None:
+        """"▶ In progress (1,536)"; when narrow the label is cut, never the count."""
+        count = f" ({self.count:,})"
+        label = STATUS_LABEL.get(self.status, self.status)
+        width = self.header.content_region.width or 20
+        room = width - 2 - len(count)  # the symbol and a space
+        if len(label) > room:
+            label = label[: max(1, room - 1)] + "…"
+        self.header.update(Text(f"{STATUS_SYMBOL.get(self.status, '?')} {label}{count}", no_wrap=True))
+
     def show(self, col: Column, context: Any, *, near: bool = True) -> None:
-        label = f"{STATUS_SYMBOL.get(col.status, '?')} {STATUS_LABEL.get(col.status, col.status)} ({col.count:,})"
-        self.header.update(Text(label, no_wrap=True, overflow="ellipsis"))
+        self.count = col.count
+        self.draw_header()
         items: list[Any] = list(col.specs)
         if col.count > len(col.specs):
             items.append(More(col.status, col.count - len(col.specs)))
@@ -523,10 +536,27 @@ class Board(HorizontalScroll, can_focus=False):
         Binding("shift+tab", "column(-1, True)", "Prev column", show=False),
     ]
 
+    MIN_COLUMN = 20  # cells; narrower terminals scroll the board sideways
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.columns: dict[str, BoardColumn] = {}
         self.current_status: str | None = None
+
+    def on_resize(self) -> None:
+        self.size_columns()
+
+    def size_columns(self) -> None:
+        """Share the width between the columns (at least MIN_COLUMN each: below that
+        the board scrolls sideways, and the focused column is kept in view)."""
+        cols = list(self.columns.values())
+        if not cols or not self.size.width:
+            return
+        avail = self.size.width
+        each = max(self.MIN_COLUMN, avail // len(cols))
+        extra = avail - each * len(cols) if each * len(cols) < avail else 0
+        for i, col in enumerate(cols):
+            col.styles.width = each + (1 if i < extra else 0)
 
     async def show(self, columns: list[Column], context: Any, *, near: bool = True) -> None:
         focused = self.focused_column()
@@ -538,6 +568,7 @@ class Board(HorizontalScroll, can_focus=False):
             await self.remove_children()
             self.columns = {st: BoardColumn(st) for st in want}
             await self.mount_all(self.columns.values())
+            self.size_columns()
             if had_focus:
                 self.focus_column(self.current_status)
         for c in columns:
