@@ -83,6 +83,3 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ),
 ]
 
-
-def help_text() -> list[tuple[str, list[tuple[str, str]]]]:
-    return KEYS

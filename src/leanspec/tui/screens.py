@@ -32,7 +32,7 @@ from textual.widgets.option_list import Option
 from ..model import PRIORITIES, STATUSES, Spec
 from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Filters, checklist_items, safe, status_of
 from .keys import KEYS
-from .widgets import DocView, StatusBar, short_number
+from .widgets import DocView, StatusBar
 
 if TYPE_CHECKING:
     from .app import LeanSpecApp
@@ -264,6 +264,7 @@ class ChecklistScreen(Dialog):
         super().__init__()
         self.spec = spec
         self.items: list[tuple[int, str, bool]] = []
+        self._busy = asyncio.Lock()  # one toggle at a time, each on the version it shows
 
     @property
     def lsapp(self) -> LeanSpecApp:
@@ -275,51 +276,60 @@ class ChecklistScreen(Dialog):
             yield VimOptionList(id="checklist")
             yield Label("Space / Enter tick or untick · Esc close", classes="dialog-hint")
 
-    def on_mount(self) -> None:
-        self.show(self.spec)
+    async def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+        async with self._busy:
+            await self.show(self.spec)
 
-    def show(self, spec: Spec) -> None:
+    async def show(self, spec: Spec) -> None:
+        # The body may have to be read from disk: on the worker thread, not here.
+        backend = self.lsapp.backend
+        items = await backend.call(lambda: checklist_items(spec.body))
         self.spec = spec
+        self.items = items
         ol = self.query_one(OptionList)
         keep = ol.highlighted or 0
-        self.items = checklist_items(spec.body)
-        done = sum(1 for _l, _t, c in self.items if c)
-        self.query_one("#check-title", Label).update(
-            plain(f"Checklist of {spec.name} ({done}/{len(self.items)})")
-        )
+        done = sum(1 for _l, _t, c in items if c)
+        self.query_one("#check-title", Label).update(plain(f"Checklist of {spec.name} ({done}/{len(items)})"))
         ol.clear_options()
-        if not self.items:
+        if not items:
             ol.add_option(Option(plain("This spec has no checklist items."), disabled=True))
             return
-        ol.add_options(
-            [Option(ptext(("☑ " if checked else "☐ ") + text), id=f"{line}") for line, text, checked in self.items]
-        )
-        ol.highlighted = min(keep, len(self.items) - 1)
+        ol.add_options([Option(ptext(("☑ " if checked else "☐ ") + text), id=f"{line}") for line, text, checked in items])
+        ol.highlighted = min(keep, len(items) - 1)
 
     @on(OptionList.OptionSelected)
     def selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.action_toggle_item()
 
-    @work(group="checklist", exclusive=False)
+    @work(group="checklist")
     async def action_toggle_item(self) -> None:
-        ol = self.query_one(OptionList)
-        i = ol.highlighted
-        if i is None or not 0 <= i < len(self.items):
-            return
-        _line, text, checked = self.items[i]
-        new = await self.lsapp.toggle_check(self.spec, text, not checked)
-        if new is not None:
-            self.show(new)
+        async with self._busy:
+            i = self.query_one(OptionList).highlighted
+            if i is None or not 0 <= i < len(self.items):
+                return
+            _line, text, checked = self.items[i]
+            new = await self.lsapp.toggle_check(self.spec, text, not checked)
+            if new is not None:
+                await self.show(new)
+            else:  # refused or a conflict: show the spec as it is now
+                self._show_current()
 
     def refreshed(self) -> None:
         """The listing changed: show the spec as it is now."""
+        if not self._busy.locked():
+            self._show_current()
+
+    def _show_current(self) -> None:
         snap = self.lsapp.snapshot
-        if snap is not None and self.spec.name in snap.by_name:
-            cur = snap.by_name[self.spec.name]
-            if cur.content_hash != self.spec.content_hash:
-                self.show(cur)
+        cur = snap.by_name.get(self.spec.name) if snap is not None else None
+        if cur is not None and cur.content_hash != self.spec.content_hash:
+            self.run_worker(self._show_locked(cur), group="checklist-refresh", exclusive=True)
+
+    async def _show_locked(self, spec: Spec) -> None:
+        async with self._busy:
+            await self.show(spec)
 
 
 # ==================================================================== filters
@@ -908,7 +918,3 @@ class DetailScreen(Screen[None]):
     def show_status(self, parts: list[tuple[str, str]]) -> None:
         for bar in self.query(StatusBar):
             bar.set(parts)
-
-    def describe(self) -> str:
-        s = self.spec
-        return f"{short_number(s)} {s.title}" if s is not None else self.spec_name
