@@ -302,6 +302,11 @@ def test_move_card_with_keys_writes_the_file(proj: Path) -> None:
         await shows(app, pilot, "Move 001-login to")
         await pilot.press("k", "enter")  # draft, planned, in-progress (current), complete
         await until(pilot, lambda: fm(proj, "001").status == "planned")
+        # two moves in a row: the second starts from where the first left the card
+        h0 = fm(proj, "001").content_hash
+        await pilot.press("greater_than_sign", "less_than_sign")
+        await until(pilot, lambda: fm(proj, "001").content_hash != h0 and fm(proj, "001").status == "planned")
+        assert "Conflict" not in screen_text(app)
 
     run(go, proj)
 

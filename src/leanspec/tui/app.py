@@ -219,6 +219,7 @@ class LeanSpecApp(App[int]):
         self._poll_timer: Any = None
         self._poll_every = 0.0
         self._applying = asyncio.Lock()
+        self._editing = asyncio.Lock()  # edits one after the other, each on the spec as it is then
         self._poll_error = ""
         self.working = ""  # shown in the status bar while a filter or sort is computed
 
@@ -533,6 +534,10 @@ class LeanSpecApp(App[int]):
 
     @work(group="edit")
     async def action_move(self) -> None:
+        async with self._editing:
+            await self._move()
+
+    async def _move(self) -> None:
         spec = self._need_spec()
         if spec is None:
             return
@@ -542,6 +547,10 @@ class LeanSpecApp(App[int]):
 
     @work(group="edit")
     async def action_step(self, step: int) -> None:
+        async with self._editing:  # `>` `>` moves twice, the second from where the first left it
+            await self._step(step)
+
+    async def _step(self, step: int) -> None:
         spec = self._need_spec()
         if spec is None:
             return
@@ -553,6 +562,10 @@ class LeanSpecApp(App[int]):
 
     @work(group="edit")
     async def action_priority(self) -> None:
+        async with self._editing:
+            await self._priority()
+
+    async def _priority(self) -> None:
         spec = self._need_spec()
         if spec is None:
             return
@@ -564,6 +577,10 @@ class LeanSpecApp(App[int]):
 
     @work(group="edit")
     async def action_tags(self) -> None:
+        async with self._editing:
+            await self._tags()
+
+    async def _tags(self) -> None:
         spec = self._need_spec()
         if spec is None:
             return
