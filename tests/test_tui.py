@@ -116,6 +116,16 @@ def test_board_columns_cards_and_plain_text(proj: Path) -> None:
         assert "#[b]odd[/b]" in text
         # 002 depends on 001, which is not complete: blocked
         assert "⊠ blocked" in text
+        # keys typed faster than the screen updates each act where the previous one left
+        # the cursor (Textual applies focus() late): l l j is the second complete card
+        Project.open(proj).create("done-too", title="Also done", status="complete", priority="low")
+        await pilot.press("r")
+        await shows(app, pilot, "Also done")
+        from textual import events
+
+        for k in ("l", "l", "j"):
+            app.post_message(events.Key(k, k))
+        await until(pilot, lambda: getattr(app.main.selected_spec(), "name", "") == "005-done-too")
 
     run(go, proj)
 

@@ -117,7 +117,7 @@ class MainScreen(Screen[None]):
 
     def focus_view(self) -> None:
         if self.view_name == "list":
-            self.query_one(SpecTable).focus()
+            self.set_focus(self.query_one(SpecTable))  # now: the next key goes to it
         else:
             board = self.query_one(Board)
             board.focus_column(board.current_status)
@@ -136,9 +136,19 @@ class MainScreen(Screen[None]):
         board = self.query_one(Board)
         await board.show(view.columns, snap, near=near)
         self.update_header()
+        self.ensure_focus()
+        self.call_after_refresh(self.ensure_focus)  # after a dialog closed, Textual restores focus late
+
+    def ensure_focus(self) -> None:
+        """Focus a list of the current view unless one has it (a column can vanish)."""
+        if not self.is_current:
+            return
         f = self.focused
-        if f is None or not isinstance(f, VirtualList) or not self.in_current_view(f):
+        if f is None or not isinstance(f, VirtualList) or not f.is_attached or not self.in_current_view(f):
             self.focus_view()
+
+    def on_screen_resume(self) -> None:
+        self.call_after_refresh(self.ensure_focus)
 
     def in_current_view(self, widget: Any) -> bool:
         view = self.query_one("#board" if self.view_name == "board" else "#list")

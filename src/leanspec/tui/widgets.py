@@ -560,8 +560,6 @@ class Board(HorizontalScroll, can_focus=False):
 
     async def show(self, columns: list[Column], context: Any, *, near: bool = True) -> None:
         focused = self.focused_column()
-        if focused is not None:
-            self.current_status = focused.status
         want = [c.status for c in columns]
         if want != list(self.columns):
             had_focus = focused is not None
@@ -587,19 +585,37 @@ class Board(HorizontalScroll, can_focus=False):
         col = self.columns.get(status or "") or next(
             (c for c in self.columns.values() if c.cards.items), next(iter(self.columns.values()))
         )
-        col.cards.focus()
-        self.current_status = col.status
+        self.focus_now(col)
         self.scroll_to_widget(col, animate=False)
 
+    def focus_now(self, col: BoardColumn) -> None:
+        """Focus ``col`` before the next key is handled (``Widget.focus`` is deferred)."""
+        self.current_status = col.status
+        if self.is_attached and col.cards.is_attached:
+            self.screen.set_focus(col.cards)
+        else:
+            col.cards.focus()
+
+    def current_column(self) -> BoardColumn | None:
+        """The column the keys act on. Kept as state rather than read from the focus:
+        ``focus()`` takes effect a moment later, and keys typed fast (``l l >``) must
+        each see where the previous one left the cursor."""
+        col = self.columns.get(self.current_status or "")
+        return col if col is not None else self.focused_column()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for col in self.columns.values():  # a click, or focus coming back from a dialog
+            if event.widget is col.cards:
+                self.current_status = col.status
+
     def current_item(self) -> Any:
-        col = self.focused_column() or self.columns.get(self.current_status or "")
+        col = self.current_column()
         return col.cards.current if col is not None else None
 
     def select(self, name: str) -> bool:
         for col in self.columns.values():
             if col.cards.select_key(name):
-                col.cards.focus()
-                self.current_status = col.status
+                self.focus_now(col)
                 self.scroll_to_widget(col, animate=False)
                 return True
         return False
@@ -608,7 +624,7 @@ class Board(HorizontalScroll, can_focus=False):
         cols = list(self.columns.values())
         if not cols:
             return
-        cur = self.focused_column()
+        cur = self.current_column()
         i = cols.index(cur) if cur is not None else 0
         j = i + step
         if wrap_around:
@@ -617,10 +633,9 @@ class Board(HorizontalScroll, can_focus=False):
             return
         row = cur.cards.cursor if cur is not None else 0
         target = cols[j]
-        target.cards.focus()
+        self.focus_now(target)
         if target.cards.items:
             target.cards.move_to(min(row, len(target.cards.items) - 1))
-        self.current_status = target.status
         self.scroll_to_widget(target, animate=False)
 
 
