@@ -856,18 +856,17 @@ class DetailScreen(Screen[None]):
         return None
 
     def focus_active(self) -> None:
+        """Focus the active tab's content now (keys typed next go to it)."""
         tabs = self.query_one(TabbedContent)
         if tabs.active == "tab-deps":
             ol = self.query_one("#deps", OptionList)
-            ol.focus()
+            self.set_focus(ol)
             if ol.highlighted is None:
                 ol.action_first()
         else:
             i = tabs.active.removeprefix("file-") if tabs.active else "0"
-            try:
-                self.query_one(f"#doc-{i}", DocView).focus()
-            except Exception:
-                pass
+            for doc in self.query(f"#doc-{i}").results(DocView):
+                self.set_focus(doc)
 
     @on(TabbedContent.TabActivated)
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -906,7 +905,7 @@ class DetailScreen(Screen[None]):
         line = await self.app.push_screen_wait(TocScreen(doc.headings))
         if line is not None:
             doc.scroll_to(y=int(line), animate=False)
-            doc.focus()
+            self.set_focus(doc)
 
     @on(OptionList.OptionSelected, "#deps")
     def dep_selected(self, event: OptionList.OptionSelected) -> None:
