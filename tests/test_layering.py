@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "leanspec"
-FORBIDDEN = {"argparse", "click", "starlette", "uvicorn", "jinja2", "mcp", "fastapi", "sse_starlette", "watchfiles"}
-FRONT_ENDS = {"cli", "mcp", "web"}
+FORBIDDEN = {
+    "argparse", "click", "starlette", "uvicorn", "jinja2", "mcp", "fastapi", "sse_starlette", "watchfiles",
+    "textual", "rich",
+}  # fmt: skip
+FRONT_ENDS = {"cli", "mcp", "web", "tui"}
+# The only leanspec modules the TUI may import (the core's public API, docs/architecture.md).
+TUI_MAY_IMPORT = {
+    "project", "insight.board", "insight.search", "insight.searchindex", "insight.graph", "core.listing",
+    "core.model", "core.errors", "tui",
+}  # fmt: skip
 
 
 def _imports(path: Path) -> set[str]:
@@ -34,6 +43,46 @@ def test_core_imports_no_front_end_framework() -> None:
         if hit:
             bad[str(rel)] = sorted(hit)
     assert not bad, f"core modules import front-end frameworks: {bad}"
+
+
+def test_textual_only_under_tui() -> None:
+    """Textual (and Rich, which it brings) is imported only inside leanspec/tui/; nothing
+    outside that package imports it at module level (cli/cmd_tui.py does inside the
+    command function)."""
+    bad = {}
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] == "tui":
+            continue
+        hit = _imports(path) & {"textual", "rich"}
+        if hit:
+            bad[str(rel)] = sorted(hit)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        for n in top:
+            mod = n.module if isinstance(n, ast.ImportFrom) else n.names[0].name
+            if mod and (mod == "tui" or mod.endswith(".tui") or ".tui." in mod or mod.startswith("tui")):
+                bad[str(rel)] = [f"module-level import of {mod}"]
+    assert not bad, f"textual/rich or leanspec.tui imported outside leanspec/tui: {bad}"
+
+
+def test_tui_uses_only_the_public_core_api() -> None:
+    bad = {}
+    for path in (SRC / "tui").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:
+                if node.module not in TUI_MAY_IMPORT:
+                    bad.setdefault(path.name, []).append(node.module)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.startswith("leanspec"):
+                parts = node.module.split(".")
+                if len(parts) > 1 and ".".join(parts[1:]) not in TUI_MAY_IMPORT:
+                    bad.setdefault(path.name, []).append(node.module)
+        text = path.read_text(encoding="utf-8")
+        for needle in (r"(?<![\w.])open\(", r"\b(?:os|io)\.open\(", r"\.read_(?:text|bytes)\(", r"\.write_(?:text|bytes)\("):
+            if re.search(needle, text):
+                bad.setdefault(path.name, []).append(f"file access {needle}")
+    assert not bad, f"leanspec/tui goes around the public core API: {bad}"
 
 
 def test_only_store_and_fsutil_write_files() -> None:
@@ -64,7 +113,12 @@ def test_list_does_not_import_heavy_front_ends(fixture_project: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     mods = set(json.loads(out.strip().splitlines()[-1]))
-    heavy = {m for m in mods if m.split(".")[0] in {"mcp", "starlette", "uvicorn", "pydantic", "markdown_it", "tiktoken", "anyio"}}
+    heavy = {
+        m
+        for m in mods
+        if m.split(".")[0] in {"mcp", "starlette", "uvicorn", "pydantic", "markdown_it", "tiktoken", "anyio", "textual", "rich"}
+        or m.startswith("leanspec.tui")
+    }
     assert not heavy, f"`list` imported {sorted(heavy)}"
 
 

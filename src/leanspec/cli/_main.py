@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "leanspec.cli.cmd_history",
     "leanspec.cli.cmd_mcp",
     "leanspec.cli.cmd_ui",
+    "leanspec.cli.cmd_tui",
     "leanspec.cli.cmd_cache",
     "leanspec.cli.cmd_claims",
 )
@@ -51,6 +52,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("backfill", "migrate", "open", "check", "merge-driver"), "leanspec.cli.cmd_history"),
     "mcp": "leanspec.cli.cmd_mcp",
     "ui": "leanspec.cli.cmd_ui",
+    "tui": "leanspec.cli.cmd_tui",
     "cache": "leanspec.cli.cmd_cache",
     **dict.fromkeys(("claim", "release", "claims"), "leanspec.cli.cmd_claims"),
 }

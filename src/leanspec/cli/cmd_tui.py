@@ -1,0 +1,74 @@
+"""``lean-spec tui``: the terminal UI (board, list, spec pages, live updates, edits).
+
+Textual is imported only inside ``cmd_tui`` (through ``leanspec.tui``), so no other
+command pays for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ._app import Ctx, Outcome
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    # Like `ui`, the TUI can hold several projects (the switcher, key p): a private copy
+    # of the common options with --project repeatable.
+    from ._main import common_options
+
+    p = sub.add_parser(
+        "tui",
+        parents=[common_options()],
+        conflict_handler="resolve",
+        help="open the terminal UI (board, list, spec pages; live)",
+        description="Browse and edit the specs in the terminal: a board by status, a sortable and filterable "
+        "list, spec pages with rendered markdown, a table of contents, sub-spec tabs and dependencies, and "
+        "search. Changes made elsewhere appear within a second. Press ? inside for every key.",
+    )
+    p.add_argument(
+        "-C",
+        "--project",
+        dest="project",
+        action="append",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="project to open; repeat to switch between several with p (default: search upward)",
+    )
+    p.add_argument("--view", choices=("board", "list"), default="board", help="first view (default board)")
+    p.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme (ctrl+t toggles it)")
+    p.set_defaults(func=cmd_tui)
+
+
+def _projects(args: argparse.Namespace) -> list[Any]:
+    from ..project import Project
+
+    raw = getattr(args, "project", None)
+    dirs: list[str | None] = [raw] if isinstance(raw, str) else list(raw or []) or [None]
+    out = []
+    seen = set()
+    for d in dirs:
+        p = Project.open(d, specs_dir=getattr(args, "specs_dir", None))
+        if p.root not in seen:
+            seen.add(p.root)
+            out.append(p)
+    return out
+
+
+def cmd_tui(ctx: Ctx, args: argparse.Namespace) -> Outcome:
+    from ..core.errors import InvalidInput
+
+    if ctx.json:
+        raise InvalidInput("the TUI is interactive: --json has nothing to print", hint="use `lean-spec board --json`")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InvalidInput("the TUI needs a terminal (stdin and stdout)", hint="use `lean-spec board` or `lean-spec list` in scripts")
+    projects = _projects(args)
+    if getattr(args, "no_color", False):
+        import os
+
+        os.environ["NO_COLOR"] = "1"  # Textual reads it when the app starts
+    from ..tui import run
+
+    run(projects, view=args.view, theme=args.theme)
+    return Outcome(data={"ok": True}, text="")
