@@ -549,8 +549,14 @@ def board_cards(call: Call) -> dict[str, Any]:
                 removed.append(folder)
     for n in names:
         check_ref(n)
-        if n in by_name:
-            chosen[n] = by_name[n]
+        got = by_name.get(n)
+        if got is None:
+            try:
+                got = by_name.get(call.project.get(n).name)
+            except LeanSpecError:
+                got = None
+        if got is not None:
+            chosen[got.name] = got
         else:
             removed.append(n)
     r = claims_api.readiness(call.project, all_specs)
