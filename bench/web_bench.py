@@ -8,9 +8,13 @@ with Playwright:
   the longest main-thread task during the load, and DOM size;
 - typing in the board filter (one key every 120 ms): the longest main-thread task
   (Long Tasks API; every task over 50 ms is reported);
+- board badges: board ready -> the token/validation badges drawn (``/api/badges``,
+  fetched after the first draw), and that request's own time on a warm server;
 - a live change: a write through the store (as the CLI does) -> the changed card
-  shown with its new version on the open board (MutationObserver timestamp);
-- list, graph: navigation start -> ready, longest task;
+  shown with its new version on the open board (MutationObserver timestamp; the board
+  fetches only the changed cards, ``/api/board/cards``);
+- list, graph: navigation start -> ready, longest task; graph: the longest task of
+  *Fit* (zoomed-out overview) and of panning at 100 % (12 arrow-key steps);
 - payloads: ``/api/board`` full vs ``?compact=true``.
 
     python bench/web_bench.py [--n 2000] [--runs 5] [--work /tmp/lsweb] [--out results.md]
@@ -136,6 +140,16 @@ def main() -> None:
             # warm-up (server caches, browser module cache)
             page_load(ctx, srv.url + "/board", "board-ready", ".card")
             for _ in range(a.runs):
+                t0 = time.perf_counter()
+                urllib.request.urlopen(srv.url + "/api/badges").read()
+                res.setdefault("`/api/badges`, warm server (ms)", []).append((time.perf_counter() - t0) * 1000)
+                pg = ctx.new_page()
+                pg.goto(srv.url + "/board")
+                pg.wait_for_selector(".card-badges")
+                res.setdefault("board ready -> badges drawn (ms)", []).append(
+                    float(pg.evaluate("performance.now() - performance.getEntriesByName('board-ready')[0].startTime"))
+                )
+                pg.close()
                 t, lt, nodes = page_load(ctx, srv.url + "/board", "board-ready", ".card")
                 res.setdefault("board ready (ms)", []).append(t)
                 res.setdefault("board: longest task during load (ms)", []).append(lt)
@@ -147,6 +161,25 @@ def main() -> None:
                 res.setdefault("graph ready (ms)", []).append(t)
                 res.setdefault("graph: longest task during load (ms)", []).append(lt)
                 extra["graph_dom_elements"] = nodes
+                pg = ctx.new_page()
+                pg.add_init_script(LONGTASKS)
+                pg.goto(srv.url + "/graph")
+                pg.wait_for_selector(".gnode")
+                pg.wait_for_timeout(400)
+                pg.evaluate("window.__long = []")
+                pg.focus("#graph")
+                for _k in range(12):
+                    pg.keyboard.press("ArrowDown")
+                    pg.wait_for_timeout(40)
+                pg.wait_for_timeout(300)
+                res.setdefault("graph: pan at 100 %, longest task (ms)", []).append(float(pg.evaluate("Math.max(0, ...window.__long)")))
+                pg.evaluate("window.__long = []")
+                pg.click("#zoom-fit")
+                pg.wait_for_selector("#graph.overview")
+                pg.wait_for_timeout(300)
+                res.setdefault("graph: Fit (overview), longest task (ms)", []).append(float(pg.evaluate("Math.max(0, ...window.__long)")))
+                extra["graph_overview_elements"] = int(pg.evaluate("document.querySelectorAll('#graph *').length"))
+                pg.close()
 
             pg = ctx.new_page()
             pg.add_init_script(LONGTASKS)
@@ -174,8 +207,9 @@ def main() -> None:
                 tag = f"live-{r}"
                 pg.evaluate(
                     """([name, tag]) => { window.__seen = 0;
+                    const old = document.querySelector(`.card[data-name="${name}"]`).dataset.hash;
                     const mo = new MutationObserver(() => { const c = document.querySelector(`.card[data-name="${name}"]`);
-                      if (c && [...c.querySelectorAll('.tag')].some((e) => e.textContent === tag)) { window.__seen = Date.now(); mo.disconnect(); } });
+                      if (c && c.dataset.hash !== old) { window.__seen = Date.now(); mo.disconnect(); } });
                     mo.observe(document.getElementById('board'), { childList: true, subtree: true }); }""",
                     [name, tag],
                 )
@@ -207,7 +241,10 @@ def main() -> None:
         f"| `/api/board` payload | full {extra['board_full_bytes'] / 1e6:.2f} MB, `?compact=true` {extra['board_compact_bytes'] / 1e3:.0f} kB "
         f"({extra['board_compact_gzip'] / 1e3:.0f} kB gzipped) |"
     )
-    lines.append(f"| DOM elements | board {extra['board_dom_elements']:,}, graph {extra['graph_dom_elements']:,} |")
+    lines.append(
+        f"| DOM elements | board {extra['board_dom_elements']:,}, graph {extra['graph_dom_elements']:,} "
+        f"(page, at 100 %), graph overview {extra['graph_overview_elements']:,} (inside the drawing) |"
+    )
     text = "\n".join(lines)
     print(text)
     if a.out:

@@ -844,3 +844,40 @@ def test_ui_command_outside_a_project(tmp_path: Path, cli: Any) -> None:
     run = cli(None, "ui", "--project", str(tmp_path / "missing"), "--no-open", "--json")
     assert run.code == 3
     assert json.loads(run.out)["error"]["code"] == "project_not_found"
+
+
+def test_board_cards_badges_and_list_readiness(c: TestClient, fixture_project: Path) -> None:
+    """What the UI's live patches, badges and Ready/Blocked filters read."""
+    from leanspec.project import Project
+    from leanspec.workflows import claims
+
+    claims.claim(Project.open(fixture_project), "147", holder="alice")
+    body = c.get("/api/specs").json()
+    assert body["blocked"] == {
+        "150-tag-management": [
+            {"name": "134-ui-metadata-editing", "status": "missing", "done": False},
+            {"name": "124-advanced-search-capabilities", "status": "missing", "done": False},
+        ]
+    }
+    assert body["ready"] == [s["name"] for s in c.get("/api/specs?ready=true").json()["specs"]]
+    assert "147-json-config-format" not in body["ready"] and body["leases"]["147-json-config-format"]["holder"] == "alice"
+    # cards of the specs a change touched, plus their dependents; gone folders; leases
+    Project.open(fixture_project).link("152", ["147"])
+    r = c.get("/api/board/cards", params=[("path", "specs/147-json-config-format/README.md"), ("path", "specs/999-gone/README.md")]).json()
+    names = {x["name"]: x for x in r["cards"]}
+    assert set(names) == {"147-json-config-format", "152-link-required-by-syntax"}
+    assert names["147-json-config-format"]["lease"]["holder"] == "alice" and names["147-json-config-format"]["status"] == "in-progress"
+    assert names["152-link-required-by-syntax"]["blocked"] is True
+    assert names["152-link-required-by-syntax"]["open_dependencies"] == [{"name": "147-json-config-format", "status": "in-progress", "done": False}]
+    assert r["removed"] == ["999-gone"] and set(r["leases"]) == {"147-json-config-format"}
+    assert c.get("/api/board/cards", params=[("spec", "152")]).json()["cards"][0]["name"] == "152-link-required-by-syntax"
+    too_many = [("spec", f"x{i}") for i in range(201)]
+    assert c.get("/api/board/cards", params=too_many).status_code == 400
+    # badges agree with the per-spec routes
+    b = c.get("/api/badges").json()["specs"]
+    tok = c.get("/api/specs/150/tokens").json()["total"]
+    val = c.get("/api/validate?spec=150").json()["summary"]
+    assert b["150-tag-management"]["tokens"] == tok
+    assert (b["150-tag-management"]["errors"], b["150-tag-management"]["warnings"]) == (val["errors"], val["warnings"])
+    one = c.get("/api/badges?spec=150-tag-management").json()["specs"]
+    assert list(one) == ["150-tag-management"] and one["150-tag-management"] == b["150-tag-management"]

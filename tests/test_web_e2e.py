@@ -402,13 +402,17 @@ def test_screenshots(browser: Any, fixture_project: Path, tmp_path: Path, theme:
     out = REPO / "docs" / "images" if write_docs else tmp_path / "shots"
     out.mkdir(parents=True, exist_ok=True)
     _demo_project(fixture_project)
+    from leanspec.project import Project
+    from leanspec.workflows import claims
+
+    claims.claim(Project.open(fixture_project), "147", holder="grace", lease="8h", force=True)  # a holder on the board
     srv = Server([fixture_project])
     try:
         ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme=theme, device_scale_factor=1)
         pg = ctx.new_page()
         pg.set_default_timeout(TIMEOUT_MS)
         shots = [
-            ("board", "/board", ".card"),
+            ("board", "/board", ".card-badges"),
             ("spec", "/specs/150", ".markdown"),
             ("graph", "/graph", ".gnode"),
             ("stats", "/stats", "#chart-cycle svg"),
@@ -422,13 +426,13 @@ def test_screenshots(browser: Any, fixture_project: Path, tmp_path: Path, theme:
             pg.screenshot(path=str(f), full_page=name == "stats")
             assert f.stat().st_size > 10_000 and f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         pg.evaluate("localStorage.setItem('leanspec.theme', 'dark')")
-        for name, url, ready in [("board-dark", "/board", ".card"), ("spec-dark", "/specs/045", ".markdown")]:
+        for name, url, ready in [("board-dark", "/board", ".card-badges"), ("spec-dark", "/specs/045", ".markdown")]:
             pg.goto(srv.url + url)
             pg.wait_for_selector(ready)
             pg.wait_for_timeout(250)
             pg.screenshot(path=str(out / f"{name}.png"))
         pg.evaluate("localStorage.setItem('leanspec.theme', 'light'); localStorage.setItem('leanspec.lang', 'zh-CN')")
-        for name, url, ready in [("board-zh-CN", "/board", ".card"), ("spec-zh-CN", "/specs/150", ".markdown")]:
+        for name, url, ready in [("board-zh-CN", "/board", ".card-badges"), ("spec-zh-CN", "/specs/150", ".markdown")]:
             pg.goto(srv.url + url)
             pg.wait_for_selector(ready)
             pg.wait_for_timeout(250)
@@ -437,7 +441,7 @@ def test_screenshots(browser: Any, fixture_project: Path, tmp_path: Path, theme:
         mob = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=theme, device_scale_factor=2)
         pg = mob.new_page()
         pg.set_default_timeout(TIMEOUT_MS)
-        for name, url, ready in [("mobile-board", "/board", ".card"), ("mobile-spec", "/specs/150", ".markdown")]:
+        for name, url, ready in [("mobile-board", "/board", ".card-badges"), ("mobile-spec", "/specs/150", ".markdown")]:
             pg.goto(srv.url + url)
             pg.wait_for_selector(ready)
             pg.wait_for_timeout(250)

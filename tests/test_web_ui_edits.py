@@ -371,6 +371,7 @@ def test_10_big_columns_show_more_and_compact_payload(page: Any, served: Server,
     compact = urllib.request.urlopen(served.url + "/api/board?compact=true").read()
     assert len(compact) < len(full) / 2 and json.loads(compact)["compact"] is True
     # a live change redraws only the changed card: the others are the same elements
+    page.wait_for_selector('.card[data-name="150-tag-management"] .card-badges')  # drawn after the cards
     page.evaluate("window.__keep = document.querySelector('.card[data-name=\"150-tag-management\"]')")
     t0 = time.monotonic()
     p.update("147", __import__("leanspec.project", fromlist=["UpdateOps"]).UpdateOps(priority="critical"))

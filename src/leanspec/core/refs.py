@@ -199,6 +199,8 @@ def resolve(
     ref: str,
     entries: Sequence[Entry],
     title_of: Callable[[Entry], str] | None = None,
+    *,
+    suggestions: bool = True,
 ) -> Entry:
     r = normalize_ref(str(ref))
     if not r:
@@ -238,7 +240,9 @@ def resolve(
             return hits[0]
         if hits:
             _ambiguous(ref, hits)
-    near = suggest(low, entries)
+    # Close spellings cost a difflib pass over every name: only for a person to read,
+    # not for callers that only need "not found" (graph edges, readiness).
+    near = suggest(low, entries) if suggestions else []
     raise SpecNotFound(
         f"spec not found: {ref}",
         hint=("did you mean: " + ", ".join(near)) if near else "run `lean-spec list` to see spec names",

@@ -58,14 +58,15 @@ class Resolver:
                 self._spec_of[id(e)] = s
         return self._entries
 
-    def get(self, ref: str) -> Spec:
-        """The spec a reference names; raises SpecNotFound / AmbiguousSpec."""
+    def get(self, ref: str, *, suggestions: bool = True) -> Spec:
+        """The spec a reference names; raises SpecNotFound / AmbiguousSpec (with
+        "did you mean" suggestions unless ``suggestions=False``)."""
         r = refs.normalize_ref(str(ref))
         last = r.rsplit("/", 1)[-1]
         hit = self.by_name.get(last)
         if hit is not None:
             return hit
-        e = refs.resolve(str(ref), self._ents(), self._title_of)
+        e = refs.resolve(str(ref), self._ents(), self._title_of, suggestions=suggestions)
         return self._spec_of[id(e)]
 
     def _title_of(self, e: refs.Entry) -> str:
@@ -79,7 +80,7 @@ class Resolver:
         key = str(ref)
         if key not in self._cache:
             try:
-                self._cache[key] = (self.get(key), None)
+                self._cache[key] = (self.get(key, suggestions=False), None)
             except AmbiguousSpec as exc:
                 self._cache[key] = (None, "ambiguous: " + ", ".join(exc.details.get("candidates", [])))
             except (SpecNotFound, InvalidInput) as exc:

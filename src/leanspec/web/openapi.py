@@ -249,6 +249,26 @@ def _project_paths() -> dict[str, dict[str, Any]]:
                 "responses": {"200": _ok("`{ok, valid, ...report}`")},
             }
         },
+        "/board/cards": {
+            "get": {
+                "summary": "Compact cards of some specs (a live change's paths), with their dependents",
+                "parameters": [
+                    _q("path", "a changed file path relative to the project root (repeatable)"),
+                    _q("spec", "a spec name (repeatable)"),
+                ],
+                "responses": {
+                    "200": _ok("`{ok, cards[compact card + blocked, open_dependencies, lease], removed[name], leases{name: Lease}}`"),
+                    "400": _err("invalid_input (more than 200 paths and specs)"),
+                },
+            }
+        },
+        "/badges": {
+            "get": {
+                "summary": "Token count and validation summary per spec (board cards, list rows)",
+                "parameters": [_q("spec", "only these specs (repeatable)")],
+                "responses": {"200": _ok("`{ok, specs{name: {tokens, errors, warnings, issues[≤3]}}}`")},
+            }
+        },
         "/claims": {
             "get": {
                 "summary": "Live claims (leases)",

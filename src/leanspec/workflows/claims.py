@@ -97,7 +97,7 @@ class Readiness:
             got = []
             for ref in s.depends_on:
                 try:
-                    t = self.resolver.get(ref)
+                    t = self.resolver.get(ref, suggestions=False)
                 except LeanSpecError:
                     got.append({"name": ref, "status": "missing", "done": False})
                     continue

@@ -4,12 +4,15 @@
 // from a stale board gets a conflict). Built for thousands of specs: compact cards
 // from the server, the first PAGE cards per column with "show more", cards reused
 // across refreshes (a live change redraws only the cards whose version changed), and
-// the text filter debounced over precomputed text.
+// the text filter debounced over precomputed text. A live change fetches only the
+// changed specs' cards (/api/board/cards, with their dependents, whose "blocked" mark
+// may flip) and patches them in; token and validation badges come from /api/badges
+// after the board has drawn. Cards show the claim holder (⚑) and ⊘ when blocked.
 import { ApiError, get, ref, request, session } from "./api.js";
 import { t } from "./i18n.js";
 import {
-  avatar, clear, confirmDialog, debounce, errText, h, knownStatus, multiSelect, prioIcon, prioLabel, PRIO_RANK,
-  problemsBadge, specNumber, statusLabel, tagChips, toast,
+  avatar, blockedMark, clear, confirmDialog, debounce, draftDialog, errText, h, holderBadge, knownStatus, liveLease, multiSelect, prioIcon, prioLabel, PRIO_RANK,
+  problemsBadge, specNumber, statusLabel, tagChips, toast, tokenBadge, validBadge,
 } from "./util.js";
 
 const PAGE = 40;
@@ -33,6 +36,7 @@ export async function mount(view, { app, params }) {
     busy: false,
     dead: false,
     limit: new Map(), // column -> cards shown
+    badges: new Map(), // name -> {tokens, errors, warnings, issues}
   };
   const cards = new Map(); // name -> {hash, el}
   const columns = new Map(); // column key -> {col, body, count, more}
@@ -122,10 +126,19 @@ export async function mount(view, { app, params }) {
     return keys;
   }
 
+  function cardSig(s) {
+    const b = state.badges.get(s.name);
+    const lease = liveLease(s.lease) ? `${s.lease.holder}@${s.lease.expires_at}` : "";
+    const blocked = s.blocked ? (s.open_dependencies || []).map((d) => `${d.name}:${d.status}`).join(",") : "";
+    return `${s.content_hash}|${s._kids}|${lease}|${blocked}|${b ? `${b.tokens}/${b.errors}/${b.warnings}` : ""}`;
+  }
+
   function card(s) {
     const kept = cards.get(s.name);
-    if (kept && kept.hash === s.content_hash && kept.kids === s._kids) return kept.el;
+    const sig = cardSig(s);
+    if (kept && kept.sig === sig) return kept.el;
     const { done, total } = s.checklist;
+    const b = state.badges.get(s.name);
     const el = h("a", {
       class: `card st-${knownStatus(s.status) ? s.status : "other"}`,
       href: app.href(`/specs/${encodeURIComponent(s.name)}`),
@@ -135,13 +148,17 @@ export async function mount(view, { app, params }) {
       h("div", { class: "card-top" }, h("span", { class: "num" }, specNumber(s) ? `#${specNumber(s)}` : s.name),
         s._kids ? h("span", { class: "badge umbrella", title: t("Umbrella: {n} child specs", { n: s._kids }) }, `☂ ${s._kids}`) : null,
         !knownStatus(s.status) && !s.archived ? h("span", { class: "badge status st-other" }, s.status) : null,
+        s.blocked ? blockedMark(s.open_dependencies) : null,
+        holderBadge(s.lease),
         prioIcon(s.priority)),
       h("div", { class: "card-title" }, s.title),
       h("div", { class: "card-meta" }, tagChips(s.tags, 3), avatar(s.assignee)),
       total ? [h("div", { class: "progress" }, h("i", { style: { width: `${Math.round((100 * done) / total)}%` } })),
         h("div", { class: "progress-label" }, t("{done}/{total} tasks", { done, total }))] : null,
+      b ? h("div", { class: "card-badges" }, tokenBadge(b), validBadge(b)) : null,
     );
-    cards.set(s.name, { hash: s.content_hash, kids: s._kids, el });
+    if (kept && kept.el.parentNode) kept.el.replaceWith(el); // a patched card keeps its place until the column re-sorts
+    cards.set(s.name, { sig, el });
     return el;
   }
 
@@ -191,13 +208,23 @@ export async function mount(view, { app, params }) {
       toast(`#${specNumber(s) || s.name} → ${statusLabel(status)}`, "ok", 2200);
     } catch (err) {
       if (err instanceof ApiError && err.code === "conflict") toast(t("{title} changed on disk since the board loaded; nothing was written. The board now shows the latest version.", { title: s.title }), "error", 6000);
-      else if (err instanceof ApiError && err.code === "completion_blocked" && !force) {
+      else if (err instanceof ApiError && err.code === "draft_transition" && !force) {
+        state.busy = false;
+        const how = await draftDialog(err);
+        if (how === "skip") return move(s, status, true);
+        if (how === "planned-first") {
+          try {
+            const res = await request("PATCH", `/specs/${ref(s.name)}`, { body: { status: "planned" }, ifMatch: s.content_hash });
+            return move({ ...s, status: "planned", content_hash: res.spec.content_hash.slice(0, 16) }, status);
+          } catch (e) { toast(errText(e), "error", 6000); }
+        }
+      } else if (err instanceof ApiError && err.code === "completion_blocked" && !force) {
         state.busy = false;
         if (await confirmDialog(err.message, { title: t("Complete anyway?"), ok: t("Complete anyway") })) return move(s, status, true);
       } else toast(errText(err), "error", 6000);
     } finally {
       state.busy = false;
-      await load();
+      await patch([], [s.name]).catch(() => load());
     }
   }
 
@@ -267,30 +294,82 @@ export async function mount(view, { app, params }) {
     const specs = data.groups.flatMap((g) => g.specs);
     const seen = new Set();
     state.specs = specs.filter((s) => !seen.has(s.name) && seen.add(s.name));
+    for (const s of state.specs) prep(s);
+    indexed();
+    showProblems(data.problems);
+    options();
+    if (!state.dragging) render();
+    if (!state.badgesAsked) { state.badgesAsked = true; loadBadges([]); }
+  }
+
+  function prep(s) {
+    // compact cards leave empty fields out
+    s.tags = s.tags || [];
+    s.checklist = Array.isArray(s.checklist) ? { done: s.checklist[0], total: s.checklist[1] } : s.checklist || { done: 0, total: 0 };
+    s.priority = s.priority || null;
+    s.assignee = s.assignee || null;
+    s.parent = s.parent || null;
+    s.archived = !!s.archived;
+    s._hay = `${s.title} ${s.name} ${s.tags.join(" ")} ${s.assignee || ""} ${s.status} ${s.priority || ""}`.toLowerCase();
+    return s;
+  }
+
+  function indexed() {
     state.byName = new Map(state.specs.map((s) => [s.name, s]));
     const kids = new Map();
     for (const s of state.specs) if (s.parent) kids.set(s.parent, (kids.get(s.parent) || 0) + 1);
-    for (const s of state.specs) {
-      // compact cards leave empty fields out
-      s.tags = s.tags || [];
-      s.checklist = Array.isArray(s.checklist) ? { done: s.checklist[0], total: s.checklist[1] } : s.checklist || { done: 0, total: 0 };
-      s.priority = s.priority || null;
-      s.assignee = s.assignee || null;
-      s.parent = s.parent || null;
-      s.archived = !!s.archived;
-      s._hay = `${s.title} ${s.name} ${s.tags.join(" ")} ${s.assignee || ""} ${s.status} ${s.priority || ""}`.toLowerCase();
-      s._kids = kids.get(s.name) || 0;
-    }
+    for (const s of state.specs) s._kids = kids.get(s.name) || 0;
     for (const name of [...cards.keys()]) if (!state.byName.has(name)) cards.delete(name);
-    const probSig = JSON.stringify(data.problems || []);
+  }
+
+  // Token and validation badges: all of them once (after the first draw), then only
+  // for the cards a live change touched.
+  async function loadBadges(names) {
+    try {
+      const qs = names.map((n) => `spec=${encodeURIComponent(n)}`).join("&");
+      const res = await get(`/badges${qs ? `?${qs}` : ""}`);
+      if (state.dead) return;
+      for (const [n, b] of Object.entries(res.specs)) state.badges.set(n, b);
+      if (!state.dragging) render();
+    } catch { /* badges are optional */ }
+  }
+
+  // A live change: fetch the changed specs' cards (and their dependents'), patch them in.
+  async function patch(paths, names = []) {
+    const qs = [...paths.map((p) => `path=${encodeURIComponent(p)}`), ...names.map((n) => `spec=${encodeURIComponent(n)}`)].join("&");
+    const res = await get(`/board/cards?${qs}`);
+    if (state.dead) return;
+    const gone = new Set(res.removed);
+    const fresh = new Map();
+    for (const c of res.cards) {
+      if (c.archived && !state.archived) gone.add(c.name);
+      else fresh.set(c.name, prep(c));
+    }
+    const next = [];
+    for (const s of state.specs) {
+      if (gone.has(s.name)) continue;
+      const f = fresh.get(s.name);
+      if (f) { next.push(f); fresh.delete(s.name); } else next.push(s);
+    }
+    next.push(...fresh.values()); // new specs
+    for (const s of next) s.lease = res.leases[s.name] || undefined; // claims change without a file change too
+    state.specs = next;
+    indexed();
+    if (res.problems) showProblems(res.problems);
+    options();
+    if (!state.dragging) render();
+    const touched = res.cards.map((c) => c.name);
+    if (touched.length) loadBadges(touched);
+  }
+
+  function showProblems(problems) {
+    const probSig = JSON.stringify(problems || []);
     if (probSig !== state.probSig) {
       state.probSig = probSig;
       clear(probSlot); clear(probPanel);
-      const pb = problemsBadge(data.problems);
+      const pb = problemsBadge(problems);
       if (pb) { probSlot.append(pb.btn); probPanel.append(pb.panel); }
     }
-    options();
-    if (!state.dragging) render();
   }
 
   const refilter = debounce(() => { state.q = search.value.trim(); changed(); }, 120);
@@ -298,17 +377,23 @@ export async function mount(view, { app, params }) {
   group.addEventListener("change", () => { state.group = group.value; changed(); });
   arch.addEventListener("change", () => { state.archived = arch.checked; syncUrl(); load(); });
 
-  function refresh() {
+  // paths: the changed files of a live event; [] means "anything may have changed".
+  function refresh(paths = []) {
     if (state.dead) return;
     if (state.busy || state.dragging) { state.stale = true; return; }
-    load().catch(() => {});
+    const specPaths = paths.filter((p) => p.split("/").length >= 3);
+    if (!paths.length || specPaths.length !== paths.length || paths.length > 150) { load().catch(() => {}); return; }
+    patch(paths).catch(() => load().catch(() => {}));
   }
+
+  // Claims expire without any file changing: re-check the shown holders now and then.
+  const tick = setInterval(() => { if (!state.dragging && state.specs.some((s) => s.lease && !liveLease(s.lease))) render(); }, 30000);
 
   await load();
   performance.mark("board-ready"); // bench/web_bench.py reads it
   return {
     title: t("Board"),
     refresh,
-    unmount() { state.dead = true; },
+    unmount() { state.dead = true; clearInterval(tick); },
   };
 }

@@ -7,6 +7,8 @@ import { t } from "./i18n.js";
 import { append, clear, h, prioLabel, statusLabel } from "./util.js";
 
 const W = 232, H = 56, COL = 300, ROW = 72, PAD = 30, TOP = 40;
+const VIRTUAL = 300; // above this many specs only the visible part is drawn
+const LOD = 0.3; // below this zoom a big graph is drawn as an overview (no text)
 
 function svg(tag, attrs, ...kids) { return h(`svg:${tag}`, attrs, ...kids); }
 
@@ -46,7 +48,7 @@ export async function mount(view, { app, ref: focusRef, params }) {
 
   // ------------------------------------------------------------ zoom and pan
   // The drawing lives in one <g> whose transform is translate(tx,ty) scale(k).
-  const vp = { k: 1, tx: 0, ty: 0, width: 0, height: 0, g: null };
+  const vp = { k: 1, tx: 0, ty: 0, width: 0, height: 0, g: null, paint: null };
   function setView(k, tx, ty) {
     vp.k = Math.min(3, Math.max(0.05, k));
     const room = wrap.getBoundingClientRect();
@@ -54,6 +56,7 @@ export async function mount(view, { app, ref: focusRef, params }) {
     vp.tx = Math.min(room.width - 60, Math.max(-(vp.width * vp.k) + 60, tx));
     vp.ty = Math.min(room.height - 60, Math.max(-(vp.height * vp.k) + 60, ty));
     if (vp.g) vp.g.setAttribute("transform", `translate(${vp.tx.toFixed(1)},${vp.ty.toFixed(1)}) scale(${vp.k.toFixed(4)})`);
+    if (vp.paint) vp.paint();
     zoomLabel.textContent = `${Math.round(vp.k * 100)}%`;
     wrap.dataset.zoom = vp.k.toFixed(3);
   }
@@ -88,7 +91,14 @@ export async function mount(view, { app, ref: focusRef, params }) {
   });
   wrap.addEventListener("pointermove", (ev) => { if (drag) setView(vp.k, drag.tx + ev.clientX - drag.x, drag.ty + ev.clientY - drag.y); });
   const endDrag = () => { drag = null; wrap.classList.remove("panning"); };
-  wrap.addEventListener("pointerup", endDrag);
+  wrap.addEventListener("pointerup", (ev) => {
+    // a click (no drag) on the zoomed-out overview zooms in there
+    if (drag && Math.abs(ev.clientX - drag.x) + Math.abs(ev.clientY - drag.y) < 5 && vp.overviewClick) {
+      const r = wrap.getBoundingClientRect();
+      vp.overviewClick(ev.clientX - r.left, ev.clientY - r.top);
+    }
+    endDrag();
+  });
   wrap.addEventListener("pointercancel", endDrag);
   wrap.addEventListener("keydown", (ev) => {
     const step = 60;
@@ -111,11 +121,13 @@ export async function mount(view, { app, ref: focusRef, params }) {
     const pos = new Map();
     layers.forEach((l) => l.forEach((n, i) => pos.set(n, i)));
     const sweep = (l, nb) => {
-      const bc = (n) => {
-        const ps = (nb.get(n) || []).filter((m) => pos.has(m)).map((m) => pos.get(m));
-        return ps.length ? ps.reduce((a, b) => a + b, 0) / ps.length : pos.get(n);
-      };
-      const sorted = [...l].sort((a, b) => bc(a) - bc(b));
+      const bc = new Map();
+      for (const n of l) {
+        let sum = 0, k = 0;
+        for (const m of nb.get(n) || []) { const q = pos.get(m); if (q !== undefined) { sum += q; k++; } }
+        bc.set(n, k ? sum / k : pos.get(n));
+      }
+      const sorted = [...l].sort((a, b) => bc.get(a) - bc.get(b));
       sorted.forEach((n, i) => pos.set(n, i));
       return sorted;
     };
@@ -178,53 +190,125 @@ export async function mount(view, { app, ref: focusRef, params }) {
     root.append(defs, stage);
     layers.forEach((_l, i) => stage.append(svg("text", { x: PAD + i * COL, y: 22, class: "glayer" }, i === 0 ? t("No dependencies") : t("Layer {n}", { n: i + 1 }))));
     if (lonely.length) stage.append(svg("text", { x: PAD, y: lonelyTop - 18, class: "glayer" }, t("No dependency links")));
-    const edgeEls = [];
-    const edge = (e, cls) => {
+
+    // Edges: geometry computed once (path, kind, bounding box); elements made on demand.
+    const edges = [];
+    const addEdge = (e, cls) => {
       const a = xy.get(e.to), b = xy.get(e.from); // dependency -> dependent
       if (!a || !b) return;
       const cyc = cls !== "parent" && cycleOf.has(e.from) && cycleOf.get(e.from) === cycleOf.get(e.to);
-      let path;
+      let path, x0, x1;
       if (a.x === b.x) {
         // Same layer (a cycle's members share one, parent links): downward edges loop
         // out on the right, upward ones on the left, so a cycle reads as a closed loop.
         const y1 = a.y + H / 2, y2 = b.y + H / 2, bulge = 46 + Math.abs(y2 - y1) / 3;
-        if (y2 >= y1) { const x = a.x + W; path = `M${x},${y1} C${x + bulge},${y1} ${x + bulge},${y2} ${x + 2},${y2}`; }
-        else { const x = a.x; path = `M${x},${y1} C${x - bulge},${y1} ${x - bulge},${y2} ${x - 2},${y2}`; }
+        if (y2 >= y1) { const x = a.x + W; path = `M${x},${y1} C${x + bulge},${y1} ${x + bulge},${y2} ${x + 2},${y2}`; x0 = x; x1 = x + bulge; }
+        else { const x = a.x; path = `M${x},${y1} C${x - bulge},${y1} ${x - bulge},${y2} ${x - 2},${y2}`; x0 = x - bulge; x1 = x; }
       } else if (a.x < b.x) {
-        const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x - 2, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
-        path = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+        const x1_ = a.x + W, y1 = a.y + H / 2, x2 = b.x - 2, y2 = b.y + H / 2, mx = (x1_ + x2) / 2;
+        path = `M${x1_},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`; x0 = x1_; x1 = x2;
       } else {
-        const x1 = a.x, y1 = a.y + H / 2, x2 = b.x + W + 2, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
-        path = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+        const x1_ = a.x, y1 = a.y + H / 2, x2 = b.x + W + 2, y2 = b.y + H / 2, mx = (x1_ + x2) / 2;
+        path = `M${x1_},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`; x0 = x2; x1 = x1_;
       }
-      const kind = cyc ? "cycle" : cls;
-      const p = svg("path", { d: path, class: `gedge ${kind}`, "marker-end": `url(#arrow${cyc ? "cycle" : ""})`, dataset: { from: e.from, to: e.to } });
-      edgeEls.push(p);
-      stage.append(p);
+      const y0 = Math.min(a.y, b.y), y1b = Math.max(a.y, b.y) + H;
+      edges.push({ from: e.from, to: e.to, d: path, kind: cyc ? "cycle" : cls, box: [x0, y0, x1, y1b], el: null });
     };
-    depEdges.forEach((e) => edge(e, ""));
-    parentEdges.forEach((e) => edge(e, "parent"));
-    for (const [n, p] of xy) {
-      const s = byId.get(n);
+    depEdges.forEach((e) => addEdge(e, ""));
+    parentEdges.forEach((e) => addEdge(e, "parent"));
+    const edgeEl = (e) => e.el || (e.el = svg("path", { d: e.d, class: `gedge ${e.kind}`, "marker-end": `url(#arrow${e.kind === "cycle" ? "cycle" : ""})`, dataset: { from: e.from, to: e.to } }));
+
+    const nodeEls = new Map();
+    const nodeEl = (n) => {
+      let g = nodeEls.get(n);
+      if (g) return g;
+      const s = byId.get(n), p = xy.get(n);
       const cls = ["gnode", `st-${s.status}`, inCycle.has(n) ? "cycle" : "", n === d.focus ? "focus" : ""].join(" ");
-      const g = svg("g", { class: cls, transform: `translate(${p.x},${p.y})`, tabindex: "0", role: "link", "aria-label": `${s.number != null ? "#" + s.number + " " : ""}${s.title}`, dataset: { name: n } },
+      g = svg("g", { class: cls, transform: `translate(${p.x},${p.y})`, tabindex: "0", role: "link", "aria-label": `${s.number != null ? "#" + s.number + " " : ""}${s.title}`, dataset: { name: n } },
         svg("title", {}, `${s.name}\n${s.title}\n${statusLabel(s.status)}${s.priority ? ", " + prioLabel(s.priority) : ""}`),
         svg("rect", { class: "box", width: W, height: H, rx: 9 }),
         svg("rect", { class: "stripe", x: 0, y: 8, width: 4, height: H - 16, rx: 2 }),
         svg("text", { x: 14, y: 21, class: "gnum" }, s.number != null ? `#${s.number}` : ""),
         svg("text", { x: 14 + (s.number != null ? 40 : 0), y: 21, class: "gstat" }, statusLabel(s.status) + (s.priority ? ` · ${prioLabel(s.priority)}` : "")),
         svg("text", { x: 14, y: 41, class: "gtitle" }, truncate(s.title, 30)));
-      const open = () => app.navigate(`/specs/${encodeURIComponent(n)}`);
-      g.addEventListener("click", open);
-      g.addEventListener("keydown", (ev) => { if (ev.key === "Enter") open(); });
-      g.addEventListener("mouseenter", () => edgeEls.forEach((el) => {
-        if (el.dataset.from === n || el.dataset.to === n) { el.classList.add("hot"); if (!el.classList.contains("cycle")) el.setAttribute("marker-end", "url(#arrowhot)"); }
-      }));
-      g.addEventListener("mouseleave", () => edgeEls.forEach((el) => {
-        el.classList.remove("hot"); if (!el.classList.contains("cycle")) el.setAttribute("marker-end", "url(#arrow)");
-      }));
-      stage.append(g);
+      nodeEls.set(n, g);
+      return g;
+    };
+
+    // A big graph draws only what is on screen (plus a margin), again after each pan or
+    // zoom (once per frame); zoomed far out it draws the overview: every box as part of
+    // one path per status, the edges as one path per kind, no text. A small graph draws
+    // everything once.
+    const cull = xy.size > VIRTUAL;
+    const edgeG = svg("g", { class: "gedges" });
+    const nodeG = svg("g", { class: "gnodes" });
+    const overview = svg("g", { class: "goverview" });
+    stage.append(edgeG, nodeG, overview);
+    let shownEdges = [];
+    let lastKey = "";
+    function paint() {
+      paint.queued = false;
+      if (!root.isConnected && cull) return;
+      const room = wrap.getBoundingClientRect();
+      const far = cull && vp.k < LOD;
+      let x0 = -Infinity, y0 = -Infinity, x1 = Infinity, y1 = Infinity;
+      if (cull) {
+        const m = 240 / vp.k;
+        x0 = -vp.tx / vp.k - m; y0 = -vp.ty / vp.k - m;
+        x1 = x0 + room.width / vp.k + 2 * m; y1 = y0 + room.height / vp.k + 2 * m;
+      }
+      // Redraw only when the drawn window moved by more than its margin.
+      const grid = cull ? 200 / vp.k : 1;
+      const key = far ? "far" : `${Math.floor(x0 / grid)},${Math.floor(y0 / grid)},${Math.round(vp.k * 20)}`;
+      if (key === lastKey) return;
+      lastKey = key;
+      wrap.classList.toggle("overview", far);
+      if (far) {
+        nodeG.replaceChildren();
+        edgeG.replaceChildren();
+        shownEdges = [];
+        const byKind = new Map();
+        for (const [n, p] of xy) {
+          const k = inCycle.has(n) ? "cycle" : byId.get(n).status;
+          byKind.set(k, (byKind.get(k) || "") + `M${p.x},${p.y}h${W}v${H}h${-W}z`);
+        }
+        const ed = { "": "", cycle: "", parent: "" };
+        for (const e of edges) ed[e.kind] += e.d;
+        overview.replaceChildren(
+          ...Object.entries(ed).filter(([, v]) => v).map(([k, v]) => svg("path", { d: v, class: `gedge ${k}` })),
+          ...[...byKind].map(([k, v]) => svg("path", { d: v, class: `gbox st-${k}${k === "cycle" ? " cycle" : ""}` })));
+        return;
+      }
+      overview.replaceChildren();
+      const nodes = [];
+      for (const [n, p] of xy) if (p.x + W >= x0 && p.x <= x1 && p.y + H >= y0 && p.y <= y1) nodes.push(nodeEl(n));
+      shownEdges = edges.filter((e) => e.box[2] >= x0 && e.box[0] <= x1 && e.box[3] >= y0 && e.box[1] <= y1);
+      edgeG.replaceChildren(...shownEdges.map(edgeEl));
+      nodeG.replaceChildren(...nodes);
+      wrap.dataset.drawn = String(nodes.length);
     }
+    vp.paint = () => { if (!paint.queued) { paint.queued = true; requestAnimationFrame(paint); } };
+    const open = (n) => app.navigate(`/specs/${encodeURIComponent(n)}`);
+    nodeG.addEventListener("click", (ev) => { const g = ev.target.closest(".gnode"); if (g) open(g.dataset.name); });
+    nodeG.addEventListener("keydown", (ev) => { const g = ev.target.closest(".gnode"); if (g && ev.key === "Enter") open(g.dataset.name); });
+    nodeG.addEventListener("mouseover", (ev) => {
+      const g = ev.target.closest(".gnode");
+      if (!g || g === nodeG.hot) return;
+      nodeG.hot = g;
+      const n = g.dataset.name;
+      for (const e of shownEdges) {
+        const on = e.from === n || e.to === n;
+        e.el.classList.toggle("hot", on);
+        if (e.kind !== "cycle") e.el.setAttribute("marker-end", on ? "url(#arrowhot)" : "url(#arrow)");
+      }
+    });
+    nodeG.addEventListener("mouseleave", () => {
+      nodeG.hot = null;
+      for (const e of shownEdges) { e.el.classList.remove("hot"); if (e.kind !== "cycle") e.el.setAttribute("marker-end", "url(#arrow)"); }
+    });
+    // Zoomed out, a click zooms in on that spot.
+    vp.overviewClick = (cx, cy) => { if (wrap.classList.contains("overview")) zoomBy(LOD * 1.6 / vp.k, cx, cy); };
+    paint();
     wrap.append(xy.size ? root : h("div", { class: "empty", style: { margin: "20px" } }, t("No specs to show.")));
     const shown = xy.size;
     sub.textContent = t("{n} specs · {e} dependencies", { n: shown, e: depEdges.length });

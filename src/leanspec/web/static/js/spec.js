@@ -15,8 +15,8 @@
 import { ApiError, get, ref, request } from "./api.js";
 import { t, tn } from "./i18n.js";
 import {
-  append, clear, confirmDialog, errText, fmtDate, h, knownPriority, knownStatus, prioLabel, relTime,
-  specNumber, statusBadge, statusLabel, tagChips, toast,
+  append, blockedMark, clear, confirmDialog, depsText, draftDialog, errText, fmtDate, fmtTime, h, holderBadge, knownPriority, knownStatus, liveLease,
+  prioLabel, promptDialog, relTime, specNumber, statusBadge, statusLabel, tagChips, toast,
 } from "./util.js";
 
 const TASK_RE = /^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s(.*)$/;
@@ -218,6 +218,18 @@ export async function mount(view, { app, ref: specRef, params }) {
           state.conflict = { kind: "field", op, theirs };
           renderBanner();
           return;
+        }
+        if (err.code === "draft_transition" && op.body && op.body.status && !op.body.force) {
+          const how = await draftDialog(err);
+          if (!how || state.dead) return;
+          if (how === "skip") op.body = { ...op.body, force: true };
+          else {
+            // approve the draft (planned), then the move asked for
+            const res = await request("PATCH", `/specs/${ref(state.spec.name)}`, { body: { status: "planned" }, ifMatch: "*" });
+            adopt(res.spec);
+            op.base = "planned";
+          }
+          continue;
         }
         if (err.code === "completion_blocked" && op.body && op.body.status && !op.body.force) {
           const ok = await confirmDialog(err.message, { title: t("Complete anyway?"), ok: t("Complete anyway"), cancel: t("Cancel") });
@@ -470,7 +482,89 @@ export async function mount(view, { app, ref: specRef, params }) {
         tok ? h("span", { class: `badge ${tok.total > 5000 ? "bad" : tok.total > 3500 ? "warnb" : "good"}`, id: "token-badge",
           title: tok.files.map((f) => `${f.name}: ${f.tokens}`).join("\n") }, t("{n} tokens", { n: tok.total.toLocaleString() })) : null,
         valBadge),
+      claimLine(),
     ]);
+  }
+
+  // ------------------------------------------------------------- claims
+  // "Claimed by X until T", Claim (as the name remembered in this browser) and, for
+  // the holder, Release back to planned or as complete. Refusals (conflict naming the
+  // holder, blocked listing the open dependencies) show here, in the page.
+  const HOLDER_KEY = "leanspec.holder";
+  function claimLine() {
+    const s = state.spec;
+    const lease = liveLease(s.lease) ? s.lease : null;
+    const me = localStorage.getItem(HOLDER_KEY) || "";
+    const ro = app.readonly;
+    const parts = [];
+    if (s.blocked) {
+      const open = (s.dependencies || []).filter((d) => !d.done);
+      parts.push(h("span", { class: "blocked-line", id: "blocked-line", title: depsText(open) }, blockedMark(open), " ",
+        t("Blocked by {list}", { list: open.map((d) => d.name).join(", ") })));
+    }
+    if (lease) {
+      parts.push(h("span", { id: "claim-holder" }, holderBadge(lease), " ",
+        t("Claimed by {holder} until {time}", { holder: lease.holder, time: fmtTime(lease.expires_at) }),
+        lease.holder === me ? h("span", { class: "muted" }, ` (${t("you")})`) : null));
+      if (!ro && lease.holder === me) {
+        parts.push(h("button", { class: "btn small", type: "button", id: "release-planned", onclick: () => release("planned") }, t("Release (planned)")),
+          h("button", { class: "btn small", type: "button", id: "release-complete", onclick: () => release("complete") }, t("Release (complete)")));
+      }
+    } else if (!ro && !s.archived && !["complete", "archived"].includes(s.status)) {
+      parts.push(h("button", { class: "btn small primary", type: "button", id: "claim-btn", onclick: () => claim(false) }, me ? t("Claim as {holder}", { holder: me }) : t("Claim…")));
+      if (me) parts.push(h("button", { class: "btn small link", type: "button", id: "claim-as", onclick: () => claim(true) }, t("Claim as someone else…")));
+    }
+    const box = h("div", { class: "claim-line", id: "claim" }, parts);
+    if (state.claimError) box.append(h("div", { class: "banner conflict claim-error", role: "alert", id: "claim-error" },
+      h("div", { class: "grow" }, state.claimError),
+      h("button", { class: "btn small", type: "button", onclick: () => { state.claimError = null; renderHead(); } }, t("Dismiss"))));
+    return parts.length || state.claimError ? box : null;
+  }
+
+  function claimErrorText(err) {
+    if (err instanceof ApiError && err.code === "conflict" && err.details && err.details.holder) {
+      return t("Not claimed: {holder} holds this spec until {time}.", { holder: err.details.holder, time: fmtTime(err.details.expires_at) });
+    }
+    if (err instanceof ApiError && err.code === "blocked") {
+      const open = (err.details && err.details.open_dependencies) || [];
+      return t("Not claimed: it is blocked by open dependencies: {list}.", { list: open.map((d) => `${d.name} (${d.status === "missing" ? t("missing") : statusLabel(d.status)})`).join(", ") || "?" });
+    }
+    return errText(err);
+  }
+
+  async function claim(ask) {
+    let me = localStorage.getItem(HOLDER_KEY) || "";
+    if (ask || !me) {
+      me = await promptDialog(t("Your name (or your agent's), shown to everyone as the holder:"), { title: t("Claim {name}", { name: state.spec.name }), value: me, ok: t("Claim") });
+      if (!me || state.dead) return;
+      localStorage.setItem(HOLDER_KEY, me);
+    }
+    await queue;
+    state.claimError = null;
+    try {
+      const res = await request("POST", "/claims", { body: { holder: me, spec: state.spec.name } });
+      toast(t("Claimed {name} until {time}", { name: state.spec.name, time: fmtTime(res.lease.expires_at) }), "ok", 2500);
+    } catch (err) {
+      state.claimError = claimErrorText(err);
+    }
+    await settle();
+    renderHead();
+  }
+
+  async function release(status, force = false) {
+    const me = localStorage.getItem(HOLDER_KEY) || "";
+    await queue;
+    state.claimError = null;
+    try {
+      await request("POST", `/claims/${ref(state.spec.name)}/release`, { body: force ? { holder: me, status, force: true } : { holder: me, status } });
+      toast(t("Released {name}", { name: state.spec.name }), "ok", 2200);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "completion_blocked" && !force) {
+        if (await confirmDialog(err.message, { title: t("Complete anyway?"), ok: t("Complete anyway") })) return release(status, true);
+      } else state.claimError = claimErrorText(err);
+    }
+    await settle();
+    renderHead();
   }
 
   // ------------------------------------------------------------ document

@@ -198,3 +198,104 @@ export function problemsBadge(problems) {
   } }, "⚠ ", problems.length === 1 ? t("1 problem") : t("{n} problems", { n: problems.length }));
   return { btn, panel };
 }
+
+// ------------------------------------------------------------------ claims
+// A lease is live until its expires_at (the server and this page share the clock of
+// one machine); an expired one is not shown.
+export function liveLease(lease) {
+  return !!lease && lease.live !== false && Date.parse(lease.expires_at) > Date.now();
+}
+
+export function fmtTime(s) {
+  const d = new Date(s);
+  if (isNaN(d)) return s;
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return d.toLocaleString(document.documentElement.lang || undefined, sameDay ? { hour: "2-digit", minute: "2-digit" } : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+// "🔒 alice": who holds the claim, until when (title).
+export function holderBadge(lease) {
+  if (!liveLease(lease)) return null;
+  return h("span", { class: "badge holder", dataset: { holder: lease.holder }, title: t("Claimed by {holder} until {time}", { holder: lease.holder, time: fmtTime(lease.expires_at) }) },
+    h("span", { "aria-hidden": "true" }, "⚑"), lease.holder);
+}
+
+// "⊘ 2": blocked by open dependencies, listed in the title.
+export function depsText(deps) {
+  return (deps || []).map((d) => `${d.name} (${d.status === "missing" ? t("missing") : statusLabel(d.status)})`).join("\n");
+}
+export function blockedMark(deps) {
+  if (!deps || !deps.length) return null;
+  return h("span", { class: "badge blocked", title: `${t("Blocked by open dependencies:")}\n${depsText(deps)}`, "aria-label": t("Blocked by {n} open dependencies", { n: deps.length }) },
+    "⊘", deps.length > 1 ? ` ${deps.length}` : "");
+}
+
+// Token count and validation (from /api/badges), small enough for a card or a row.
+export function tokenClass(n) { return n > 5000 ? "bad" : n > 3500 ? "warnb" : "good"; }
+export function fmtTokens(n) { return n >= 1000 ? `${(n / 1000).toFixed(n >= 10000 ? 0 : 1)}k` : String(n); }
+export function tokenBadge(b) {
+  if (!b) return null;
+  return h("span", { class: `badge mini tok ${tokenClass(b.tokens)}`, title: t("{n} tokens", { n: b.tokens.toLocaleString() }) }, t("{n} tok", { n: fmtTokens(b.tokens) }));
+}
+export function validBadge(b, { quiet = true } = {}) {
+  if (!b) return null;
+  const title = b.issues && b.issues.length ? b.issues.join("\n") + (b.errors + b.warnings > b.issues.length ? "\n…" : "") : t("No validation issues");
+  if (b.errors) return h("span", { class: "badge mini val bad", title }, `✕ ${b.errors}`);
+  if (b.warnings) return h("span", { class: "badge mini val warnb", title }, `⚠ ${b.warnings}`);
+  return quiet ? null : h("span", { class: "badge mini val good", title }, "✓");
+}
+
+// A dialog with several answers: resolves the chosen value, or null (Esc, outside).
+// choices: [{value, label, primary?, id?}], shown left to right after Cancel.
+export function choiceDialog(message, { title = null, choices = [], cancel = t("Cancel") } = {}) {
+  return new Promise((resolve) => {
+    const prev = document.activeElement;
+    const done = (v) => { overlay.remove(); document.removeEventListener("keydown", onKey, true); if (prev && prev.focus) prev.focus(); resolve(v); };
+    const onKey = (ev) => { if (ev.key === "Escape") { ev.preventDefault(); ev.stopPropagation(); done(null); } };
+    const btns = choices.map((c) => h("button", { class: `btn${c.primary ? " primary" : ""}`, type: "button", id: c.id || null, dataset: { choice: c.value }, onclick: () => done(c.value) }, c.label));
+    const overlay = h("div", { class: "overlay dialog-overlay", onclick: (ev) => { if (ev.target === overlay) done(null); } },
+      h("div", { class: "dialog", role: "alertdialog", "aria-modal": "true", "aria-label": title || message },
+        title ? h("h3", {}, title) : null, h("div", { class: "dialog-body" }, message),
+        h("div", { class: "dialog-actions" }, h("button", { class: "btn", type: "button", id: "dialog-cancel", onclick: () => done(null) }, cancel), btns)));
+    document.addEventListener("keydown", onKey, true);
+    document.body.append(overlay);
+    (btns.find((b, i) => choices[i].primary) || btns[0] || overlay).focus();
+  });
+}
+
+// A one-line text question: resolves the trimmed text, or null.
+export function promptDialog(message, { title = null, value = "", ok = t("OK"), placeholder = "" } = {}) {
+  return new Promise((resolve) => {
+    const prev = document.activeElement;
+    const input = h("input", { class: "input", id: "dialog-input", value, placeholder, "aria-label": title || message, autocomplete: "off" });
+    const done = (v) => { overlay.remove(); document.removeEventListener("keydown", onKey, true); if (prev && prev.focus) prev.focus(); resolve(v); };
+    const submit = () => { const v = input.value.trim(); if (v) done(v); else input.focus(); };
+    const onKey = (ev) => {
+      if (ev.key === "Escape") { ev.preventDefault(); ev.stopPropagation(); done(null); }
+      else if (ev.key === "Enter" && ev.target === input) { ev.preventDefault(); submit(); }
+    };
+    const overlay = h("div", { class: "overlay dialog-overlay", onclick: (ev) => { if (ev.target === overlay) done(null); } },
+      h("div", { class: "dialog", role: "dialog", "aria-modal": "true", "aria-label": title || message },
+        title ? h("h3", {}, title) : null, h("div", { class: "dialog-body" }, h("label", { for: "dialog-input" }, message), input),
+        h("div", { class: "dialog-actions" }, h("button", { class: "btn", type: "button", id: "dialog-cancel", onclick: () => done(null) }, t("Cancel")),
+          h("button", { class: "btn primary", type: "button", id: "dialog-ok", onclick: submit }, ok))));
+    document.addEventListener("keydown", onKey, true);
+    document.body.append(overlay);
+    input.focus();
+    input.select();
+  });
+}
+
+// A draft moved straight to in-progress or complete (core code draft_transition):
+// approve it first (planned, then the move) or skip planned (force). Resolves
+// "planned-first", "skip" or null.
+export function draftDialog(err) {
+  const to = (err.details && err.details.requested) || "";
+  return choiceDialog(t("{name} is still a draft. A draft is approved by moving it to planned before work starts.", { name: err.message.split(" ")[0] }), {
+    title: t("Move a draft to {status}?", { status: statusLabel(to) }),
+    choices: [
+      { value: "skip", label: t("Skip planned"), id: "draft-skip" },
+      { value: "planned-first", label: t("Move to planned first"), primary: true, id: "draft-planned" },
+    ],
+  });
+}
