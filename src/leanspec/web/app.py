@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
 from ..project import Project
-from . import api
+from . import api, calls
 from .errors import HttpError, error_response, plain_error
 from .events import EventHub
 
@@ -54,7 +54,7 @@ class _Static(StaticFiles):
 
 
 class AppState:
-    def __init__(self, projects: dict[str, api.Served], *, readonly: bool, api_key: str | None) -> None:
+    def __init__(self, projects: dict[str, calls.Served], *, readonly: bool, api_key: str | None) -> None:
         self.projects = projects
         self.default_id = next(iter(projects))
         self.readonly = readonly
@@ -263,15 +263,15 @@ def create_app(
     if not opened:
         raise ValueError("create_app needs at least one project")
     served = {
-        pid: api.Served(pid, p.root.name, p, EventHub(p.root, p.store.specs_dir))
+        pid: calls.Served(pid, p.root.name, p, EventHub(p.root, p.store.specs_dir))
         for pid, p in zip(_ids(opened), opened, strict=True)
     }
     state = AppState(served, readonly=readonly, api_key=api_key or None)
 
-    def default_project(_request: Request) -> api.Served:
+    def default_project(_request: Request) -> calls.Served:
         return served[state.default_id]
 
-    def named_project(request: Request) -> api.Served:
+    def named_project(request: Request) -> calls.Served:
         pid = request.path_params["pid"]
         s = served.get(pid)
         if s is None:
@@ -281,14 +281,14 @@ def create_app(
     routes: list[Any] = []
     for prefix, resolve in (("/api", default_project), ("/api/projects/{pid}", named_project)):
         for method, path, fn in api.PROJECT_ROUTES:
-            routes.append(Route(prefix + path, api.endpoint(fn, resolve), methods=[method]))
-        routes.append(Route(prefix + "/events", api.events_endpoint(resolve), methods=["GET"]))
+            routes.append(Route(prefix + path, calls.endpoint(fn, resolve), methods=[method]))
+        routes.append(Route(prefix + "/events", calls.events_endpoint(resolve), methods=["GET"]))
 
     async def info(request: Request) -> Response:
-        return api.json_response(api.api_info(state))
+        return calls.json_response(api.api_info(state))
 
     async def projects_route(request: Request) -> Response:
-        return api.json_response(
+        return calls.json_response(
             {"ok": True, "default": state.default_id, "projects": [s.info() for s in served.values()]}
         )
 
