@@ -159,7 +159,7 @@ def test_list_sort_filter_and_clear(proj: Path) -> None:
 
 def test_spec_page_tabs_toc_and_dependencies(proj: Path) -> None:
     async def go(app: Any, pilot: Any) -> None:
-        from leanspec.tui.screens import DetailScreen
+        from leanspec.tui.specpage import DetailScreen
 
         await pilot.press("2")
         await until(pilot, lambda: app.main.selected_spec() is not None)
@@ -194,7 +194,8 @@ def test_spec_page_tabs_toc_and_dependencies(proj: Path) -> None:
 
 def test_search_opens_a_spec_and_reports_syntax_errors(proj: Path) -> None:
     async def go(app: Any, pilot: Any) -> None:
-        from leanspec.tui.screens import DetailScreen, SearchScreen
+        from leanspec.tui.finders import SearchScreen
+        from leanspec.tui.specpage import DetailScreen
 
         await pilot.press("slash", *"api (")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen))
@@ -230,17 +231,17 @@ def test_help_lists_every_key_and_docs_document_them(proj: Path) -> None:
 def test_every_binding_is_in_the_key_table() -> None:
     """The help screen and the docs come from keys.KEYS: each key a screen binds is there."""
     from leanspec.tui import app as tapp
-    from leanspec.tui import screens, widgets
+    from leanspec.tui import dialogs, finders, mainscreen, specpage, widgets
     from leanspec.tui.keys import KEYS
 
     names = {"question_mark": "?", "slash": "/", "less_than_sign": "<", "greater_than_sign": ">",
              "exclamation_mark": "!", "number_sign": "#", "down": "↓", "up": "↑", "left": "←", "right": "→",
-             "escape": "esc", "pageup": "pgup", "pagedown": "pgdn"}  # fmt: skip
+             "escape": "esc", "pageup": "pgup", "pagedown": "pgdn", "at": "@"}  # fmt: skip
     listed = {tok for _s, rows in KEYS for k, _w in rows for tok in k.split()}
-    classes = [tapp.MainScreen, tapp.LeanSpecApp, widgets.VirtualList, widgets.Board, widgets.DocView,
-               screens.DetailScreen, screens.HelpScreen, screens.PickerScreen, screens.ConfirmScreen,
-               screens.ChecklistScreen, screens.FilterScreen, screens.SearchScreen, screens.TocScreen,
-               screens.ProjectScreen, screens.ToggleList]  # fmt: skip
+    classes = [mainscreen.MainScreen, tapp.LeanSpecApp, widgets.VirtualList, widgets.Board, widgets.DocView,
+               specpage.DetailScreen, dialogs.HelpScreen, dialogs.PickerScreen, dialogs.ConfirmScreen,
+               dialogs.ChecklistScreen, dialogs.HolderScreen, finders.FilterScreen, finders.SearchScreen,
+               dialogs.TocScreen, dialogs.ProjectScreen, finders.ToggleList]  # fmt: skip
     missing = set()
     for cls in classes:
         for b in cls.BINDINGS:
@@ -521,7 +522,7 @@ def test_e2e_real_tui_in_tmux_sees_cli_change(proj: Path, tmp_path: Path) -> Non
 # =============================================================== pure helpers
 def test_pure_helpers() -> None:
     from leanspec.tui.backend import Filters, checklist_items, neighbour_status, parse_tags, strip_frontmatter
-    from leanspec.tui.screens import display_markdown
+    from leanspec.tui.specpage import display_markdown
     from leanspec.tui.widgets import fit, markdown_sections, wrap
 
     body = "- [ ] one\n```\n- [ ] in a fence\n```\n  * [x] two\n1. [X] three\n- [ ]\n"

@@ -35,6 +35,15 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Claims (docs/claims.md)",
+        [
+            ("c", "claim the selected spec (in progress, assignee, lease; on your own claim: renew it)"),
+            ("C", "claim the next ready spec (highest priority, then lowest number)"),
+            ("u", "release your claim: back to planned, complete, or keep in progress"),
+            ("@", "claim as: the holder name (asked at the first claim, default $USER)"),
+        ],
+    ),
+    (
         "Board",
         [
             ("h l  ← →", "previous / next column"),
@@ -77,7 +86,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("esc", "close (the filter dialog applies on close too)"),
             ("tab shift+tab", "filter dialog: next / previous field"),
             ("ctrl+x", "filter dialog: clear every filter"),
-            ("y n", "answer a confirmation (force a blocked status change)"),
+            ("y n", "answer a confirmation (force a blocked status change or a complete release)"),
             ("a", "project switcher: add a project folder"),
         ],
     ),

@@ -24,7 +24,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from ..core.model import Spec
-from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Column, safe, status_of
+from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Column, lease_until, safe, status_of
 
 CURSOR_MARK = "▌"
 
@@ -70,6 +70,19 @@ def wrap(text: str, width: int, lines: int) -> list[str]:
     return out
 
 
+CLAIM_MARK = "⚑"
+
+
+def claim_of(context: Any, name: str) -> Any:
+    """The live lease on spec ``name`` in the snapshot ``context`` (None: unclaimed)."""
+    return context.leases.get(name) if context is not None else None
+
+
+def claim_label(lease: Any) -> str:
+    """``⚑alice 14:32``: the holder and until when."""
+    return f"{CLAIM_MARK}{lease.holder} {lease_until(lease.expires_at)}"
+
+
 def short_number(s: Spec) -> str:
     if s.number is None:
         return s.name
@@ -103,6 +116,7 @@ class VirtualList(ScrollView, can_focus=True):
     VirtualList > .vlist--tag { color: $text-secondary; }
     VirtualList > .vlist--who { color: $text-accent; }
     VirtualList > .vlist--blocked { color: $text-error; text-style: bold; }
+    VirtualList > .vlist--claim { color: $text-accent; text-style: bold; }
     VirtualList > .vlist--more { color: $text-muted; text-style: italic; }
     VirtualList > .vlist--title { }
     """
@@ -123,6 +137,7 @@ class VirtualList(ScrollView, can_focus=True):
         "vlist--tag",
         "vlist--who",
         "vlist--blocked",
+        "vlist--claim",
         "vlist--more",
         "vlist--title",
     }
@@ -351,22 +366,23 @@ class ListLayout:
         self.mark = 1
         self.status = 2
         self.prio = 2
+        self.claim = 2
         self.num = 6
         self.check = 8
         self.deps = 5
         self.tags = 18 if width >= 90 else 0
-        self.who = 12 if width >= 110 else 0
-        fixed = self.mark + self.status + self.prio + self.num + self.check + self.deps + self.tags + self.who
+        self.who = 16 if width >= 110 else 0
+        fixed = self.mark + self.status + self.prio + self.claim + self.num + self.check + self.deps + self.tags + self.who
         self.title = max(10, width - fixed - 1)
 
     def header(self) -> Text:
         t = Text(no_wrap=True, overflow="crop")
-        t.append(" " * self.mark + fit("S", self.status) + fit("P", self.prio) + fit("#", self.num))
+        t.append(" " * self.mark + fit("S", self.status) + fit("P", self.prio) + fit(CLAIM_MARK, self.claim) + fit("#", self.num))
         t.append(fit("Title", self.title + 1))
         if self.tags:
             t.append(fit("Tags", self.tags))
         if self.who:
-            t.append(fit("Assignee", self.who))
+            t.append(fit("Assignee/claim", self.who))
         t.append(fit("Check", self.check) + fit("Deps", self.deps))
         return t
 
@@ -385,17 +401,21 @@ class SpecTable(VirtualList):
         st = status_of(s)
         prio = (s.priority or "").lower()
         blocked = (self.context.blocked_known().get(s.name) if self.context is not None else None) or []
+        lease = claim_of(self.context, s.name)
         done, total = s.checklist
         segs: list[Segment] = [
             Segment(CURSOR_MARK if cursor else " ", self.style("mark")),
             Segment(fit(STATUS_SYMBOL.get(st, "?"), lay.status), self.style(f"status-{st}")),
             Segment(fit(PRIORITY_SYMBOL.get(prio, " "), lay.prio), self.style(f"prio-{prio}") if prio in PRIORITY_SYMBOL else None),
+            Segment(fit(CLAIM_MARK if lease is not None else "", lay.claim), self.style("claim")),
             Segment(fit(short_number(s), lay.num - 1) + " ", self.style("dim")),
             Segment(fit(s.title, lay.title) + " ", self.style("title")),
         ]
         if lay.tags:
             segs.append(Segment(fit(" ".join("#" + t for t in s.tags), lay.tags - 1) + " ", self.style("tag")))
-        if lay.who:
+        if lay.who and lease is not None:
+            segs.append(Segment(fit(claim_label(lease), lay.who - 1) + " ", self.style("claim")))
+        elif lay.who:
             segs.append(Segment(fit("@" + s.assignee if s.assignee else "", lay.who - 1) + " ", self.style("who")))
         segs.append(Segment(fit(f"{done}/{total}" if total else "", lay.check - 1) + " ", self.style("dim")))
         if blocked:
@@ -417,8 +437,8 @@ class More:
 
 
 class CardList(VirtualList):
-    """One board column's cards: number, priority, assignee, blocked marker; the title
-    on two lines; tags and checklist progress."""
+    """One board column's cards: number, priority, blocked marker; the title on two
+    lines; the claim (⚑ holder, until), assignee, tags and checklist progress."""
 
     item_height = 5
     cursor_when_blurred = False  # only the focused column shows its cursor
@@ -450,8 +470,14 @@ class CardList(VirtualList):
         room = max(0, inner - cell_len(check))
         foot: list[Segment] = [mark, Segment(" ")]
         left = 0
-        if s.assignee:
-            who = fit("@" + s.assignee, min(room, 14)).rstrip()
+        lease = claim_of(self.context, s.name)
+        if lease is not None:
+            # the claim (holder, until when) stands for the assignee it set
+            flag = fit(claim_label(lease), min(room, 20)).rstrip()
+            foot.append(Segment(flag + " ", self.style("claim")))
+            left += cell_len(flag) + 1
+        if s.assignee and (lease is None or lease.holder != s.assignee) and room - left > 4:
+            who = fit("@" + s.assignee, min(room - left, 14)).rstrip()
             foot.append(Segment(who + " ", self.style("who")))
             left += cell_len(who) + 1
         tags = " ".join("#" + t for t in s.tags)
