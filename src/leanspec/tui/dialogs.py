@@ -165,7 +165,7 @@ class HolderScreen(Dialog):
     def compose(self) -> Any:
         with Vertical():
             yield Label("Claim as", classes="dialog-title")
-            yield Input(safe(self.default), placeholder="your name (as in lean-spec claim --as NAME)", id="holder-input")
+            yield Input(safe(self.default), placeholder="your name (as in lean-spec claim --as NAME)", id="holder-input", select_on_focus=False)
             yield Label("Enter keeps it for this session (@ changes it) · Esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:

@@ -41,13 +41,13 @@ def release_checked(project: Project, name: str, holder: str, status: str | None
     """``release`` forcing past the completion guard, for the holder only: the lease
     is checked first (a forced release would otherwise end anybody's claim)."""
     from ..store.leases import LeaseStore
-    from ..workflows import claims
+    from ..workflows.claims import release
 
     lease = LeaseStore.for_root(project.root).read(name)
     if lease is None or lease.holder != holder:
         who = f"claimed by {lease.holder}" if lease is not None else "not claimed"
         raise Conflict(f"cannot release {name} as {holder}: it is {who} now")
-    return claims.release(project, name, holder=holder, status=status, force=True)
+    return release(project, name, holder=holder, status=status, force=True)
 
 
 class EditingApp(App[int]):
@@ -219,7 +219,7 @@ class EditingApp(App[int]):
             await self._claim(next_ready)
 
     async def _claim(self, next_ready: bool) -> None:
-        from ..workflows import claims
+        from ..workflows.claims import claim
 
         spec = None
         if not next_ready:
@@ -235,7 +235,7 @@ class EditingApp(App[int]):
         renew = held is not None and held.holder == holder
         try:
             res = await backend.call(
-                claims.claim, backend.project, spec.name if spec is not None else None, holder=holder, renew=renew
+                claim, backend.project, spec.name if spec is not None else None, holder=holder, renew=renew
             )
         except (Conflict, Blocked, NothingReady) as exc:
             title = {"conflict": "Claimed by someone else", "blocked": "Not ready", "nothing_ready": "Nothing ready"}
@@ -261,7 +261,7 @@ class EditingApp(App[int]):
             await self._release()
 
     async def _release(self) -> None:
-        from ..workflows import claims
+        from ..workflows.claims import release
 
         spec = self._need_spec()
         if spec is None:
@@ -283,7 +283,7 @@ class EditingApp(App[int]):
         backend = self.backend
         try:
             try:
-                res = await backend.call(claims.release, backend.project, spec.name, holder=holder, status=status)
+                res = await backend.call(release, backend.project, spec.name, holder=holder, status=status)
             except CompletionBlocked as exc:
                 yes = await self.push_screen_wait(
                     ConfirmScreen(f"{spec.name}: release as complete?", exc.message, "complete anyway")
