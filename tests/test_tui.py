@@ -220,6 +220,15 @@ def test_help_lists_every_key_and_docs_document_them(proj: Path) -> None:
         await pilot.press("question_mark")
         text = await shows(app, pilot, "Keys — Esc, ? or q closes")
         assert "this help" in text and "light / dark theme" in text
+        await pilot.press("G")  # the bottom: dialogs
+        await shows(app, pilot, "project switcher: add a project folder")
+        await pilot.press("g")
+        for _ in range(4):  # the claims, a page or two down
+            await pilot.press("pagedown")
+            await pilot.pause(0.1)
+            if "claim the next ready spec" in screen_text(app):
+                break
+        assert "claim the next ready spec" in screen_text(app)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.main)
         await pilot.press("ctrl+t")

@@ -304,9 +304,10 @@ class Backend:
             self._lease_store = LeaseStore.for_root(self.project.root)
         if not self._lease_store.any():
             return {}
-        from ..workflows.claims import leases
+        from ..workflows.claims import claims_now_of
 
-        return leases(self.project)
+        now = claims_now_of(self.project)
+        return {x.spec: x for x in self._lease_store.all() if x.live(now)}
 
     def close(self) -> None:
         """Release the change journal; waits for the call in flight."""

@@ -79,6 +79,10 @@ class HelpScreen(Dialog):
         Binding("escape,question_mark,q", "close", "Close"),
         Binding("j,down", "scroll(1)", show=False),
         Binding("k,up", "scroll(-1)", show=False),
+        Binding("pagedown,space", "page(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("g,home", "edge(False)", show=False),
+        Binding("G,end", "edge(True)", show=False),
     ]
 
     def compose(self) -> Any:
@@ -102,6 +106,14 @@ class HelpScreen(Dialog):
 
     def action_scroll(self, step: int) -> None:
         self.query_one(VerticalScroll).scroll_relative(y=step, animate=False)
+
+    def action_page(self, step: int) -> None:
+        vs = self.query_one(VerticalScroll)
+        vs.scroll_relative(y=step * max(1, vs.scrollable_content_region.height - 1), animate=False)
+
+    def action_edge(self, end: bool) -> None:
+        vs = self.query_one(VerticalScroll)
+        (vs.scroll_end if end else vs.scroll_home)(animate=False)
 
 
 # ==================================================================== pickers

@@ -50,6 +50,31 @@ def release_checked(project: Project, name: str, holder: str, status: str | None
     return release(project, name, holder=holder, status=status, force=True)
 
 
+def claim_refusal(exc: LeanSpecError) -> tuple[str, str]:
+    """(title, message) of a refused claim, in the TUI's words (the core's hints speak
+    of CLI options; the TUI never forces a claim)."""
+    d = exc.details if isinstance(exc.details, dict) else {}
+    if exc.code == "conflict":
+        holder, until = d.get("holder"), d.get("expires_at")
+        msg = exc.message
+        if holder and isinstance(until, str):
+            import datetime as dt
+
+            try:
+                when = lease_until(dt.datetime.fromisoformat(until.replace("Z", "+00:00")))
+            except ValueError:
+                when = until
+            msg = f"{d.get('spec', '')} is claimed by {holder} until {when}"
+        return "Claimed by someone else", msg + "\nPick another spec, or C for the next ready one."
+    if exc.code == "blocked":
+        return "Not ready", exc.message + "\nC claims the next ready spec."
+    blocked, claimed = d.get("blocked") or [], d.get("claimed") or []
+    return "Nothing ready", (
+        f"No spec is ready to claim ({len(blocked)} blocked, {len(claimed)} claimed)."
+        "\nReady: planned, every dependency complete, no live claim."
+    )
+
+
 class EditingApp(App[int]):
     """The edit actions of the app; ``LeanSpecApp`` adds screens, live refresh and the
     status bar."""
@@ -238,9 +263,8 @@ class EditingApp(App[int]):
                 claim, backend.project, spec.name if spec is not None else None, holder=holder, renew=renew
             )
         except (Conflict, Blocked, NothingReady) as exc:
-            title = {"conflict": "Claimed by someone else", "blocked": "Not ready", "nothing_ready": "Nothing ready"}
-            self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), title=title.get(exc.code, ""),
-                        severity="warning" if exc.code == "nothing_ready" else "error", timeout=8)  # fmt: skip
+            title, msg = claim_refusal(exc)
+            self.notify(msg, title=title, severity="warning" if exc.code == "nothing_ready" else "error", timeout=8)
             await self.refresh_now()
             return
         except LeanSpecError as exc:

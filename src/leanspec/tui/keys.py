@@ -81,6 +81,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         "Dialogs",
         [
             ("j k  ↓ ↑", "move (in the search dialog ↓ ↑ only: letters type)"),
+            ("pgup pgdn  g G", "help: a page up / down, top / bottom"),
             ("enter", "choose / apply"),
             ("space", "toggle (checklist, filters)"),
             ("esc", "close (the filter dialog applies on close too)"),
