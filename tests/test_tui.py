@@ -240,14 +240,14 @@ def test_help_lists_every_key_and_docs_document_them(proj: Path) -> None:
 def test_every_binding_is_in_the_key_table() -> None:
     """The help screen and the docs come from keys.KEYS: each key a screen binds is there."""
     from leanspec.tui import app as tapp
-    from leanspec.tui import dialogs, finders, mainscreen, specpage, widgets
+    from leanspec.tui import board, dialogs, docview, finders, mainscreen, specpage, widgets
     from leanspec.tui.keys import KEYS
 
     names = {"question_mark": "?", "slash": "/", "less_than_sign": "<", "greater_than_sign": ">",
              "exclamation_mark": "!", "number_sign": "#", "down": "↓", "up": "↑", "left": "←", "right": "→",
              "escape": "esc", "pageup": "pgup", "pagedown": "pgdn", "at": "@"}  # fmt: skip
     listed = {tok for _s, rows in KEYS for k, _w in rows for tok in k.split()}
-    classes = [mainscreen.MainScreen, tapp.LeanSpecApp, widgets.VirtualList, widgets.Board, widgets.DocView,
+    classes = [mainscreen.MainScreen, tapp.LeanSpecApp, widgets.VirtualList, board.Board, docview.DocView,
                specpage.DetailScreen, dialogs.HelpScreen, dialogs.PickerScreen, dialogs.ConfirmScreen,
                dialogs.ChecklistScreen, dialogs.HolderScreen, finders.FilterScreen, finders.SearchScreen,
                dialogs.TocScreen, dialogs.ProjectScreen, finders.ToggleList]  # fmt: skip
@@ -572,7 +572,8 @@ def test_big_board_draws_first_cards_and_more_row(empty_project: Path) -> None:
 
     async def go(app: Any, pilot: Any) -> None:
         from leanspec.tui.backend import BOARD_LIMIT
-        from leanspec.tui.widgets import More, SpecTable
+        from leanspec.tui.board import More
+        from leanspec.tui.widgets import SpecTable
 
         await shows(app, pilot, f"Planned ({n})")
         col = app.main.query_one("#cards-planned")
@@ -667,8 +668,9 @@ def test_e2e_real_tui_in_tmux_sees_cli_change(proj: Path, tmp_path: Path) -> Non
 # =============================================================== pure helpers
 def test_pure_helpers() -> None:
     from leanspec.tui.backend import Filters, checklist_items, neighbour_status, parse_tags, strip_frontmatter
+    from leanspec.tui.docview import markdown_sections
     from leanspec.tui.specpage import display_markdown
-    from leanspec.tui.widgets import fit, markdown_sections, wrap
+    from leanspec.tui.widgets import fit, wrap
 
     body = "- [ ] one\n```\n- [ ] in a fence\n```\n  * [x] two\n1. [X] three\n- [ ]\n"
     assert checklist_items(body) == [(1, "one", False), (5, "two", True), (6, "three", True)]

@@ -8,8 +8,8 @@ What belongs here, by module (imports go down this list, never up):
 - ``mainscreen.py`` (board and list), ``specpage.py`` (the spec page), ``finders.py``
   (filter and search dialogs), ``dialogs.py`` (help, pickers, confirmation, tags,
   checklist, table of contents, projects, the claimant's name).
-- ``widgets.py``: the virtual list, the spec table, the board and its cards, the
-  markdown view, the status bar; ``bindings.py``: keys the full screens share;
+- ``board.py`` (the board, its columns and cards), ``docview.py`` (rendered
+  markdown); ``widgets.py``: the virtual list, the spec table, the status bar; ``bindings.py``: keys the full screens share;
   ``keys.py``: the key table the help screen and docs/commands/tui.md show.
 - ``backend.py``: turns ``Project`` listings (and the claims' leases) into what the
   screens show, and runs every core call on one worker thread.

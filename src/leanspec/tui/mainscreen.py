@@ -15,7 +15,8 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from ..core.model import Spec
 from .backend import Snapshot, View
 from .bindings import COMMON_BINDINGS, EDIT_BINDINGS
-from .widgets import Board, ListLayout, More, SpecTable, StatusBar, VirtualList
+from .board import Board, More
+from .widgets import ListLayout, SpecTable, StatusBar, VirtualList
 
 
 class MainScreen(Screen[None]):

@@ -18,7 +18,8 @@ from ..core.model import Spec
 from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, lease_left, lease_until, safe, status_of
 from .bindings import COMMON_BINDINGS, EDIT_BINDINGS
 from .dialogs import TocScreen, VimOptionList, plain, ptext
-from .widgets import DocView, StatusBar
+from .docview import DocView
+from .widgets import StatusBar
 
 _TASK_LINE = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)\[([ xX])\](?=\s|$)")
 
