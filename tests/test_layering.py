@@ -18,7 +18,7 @@ FRONT_ENDS = {"cli", "mcp", "web", "tui"}
 # The only leanspec modules the TUI may import (the core's public API, docs/architecture.md).
 TUI_MAY_IMPORT = {
     "project", "insight.board", "insight.search", "insight.searchindex", "insight.graph", "core.listing",
-    "core.model", "core.errors", "tui",
+    "core.model", "core.errors", "tui", "workflows.claims", "store.leases",
 }  # fmt: skip
 
 

@@ -159,7 +159,7 @@ def test_list_sort_filter_and_clear(proj: Path) -> None:
 
 def test_spec_page_tabs_toc_and_dependencies(proj: Path) -> None:
     async def go(app: Any, pilot: Any) -> None:
-        from leanspec.tui.screens import DetailScreen
+        from leanspec.tui.specpage import DetailScreen
 
         await pilot.press("2")
         await until(pilot, lambda: app.main.selected_spec() is not None)
@@ -194,7 +194,8 @@ def test_spec_page_tabs_toc_and_dependencies(proj: Path) -> None:
 
 def test_search_opens_a_spec_and_reports_syntax_errors(proj: Path) -> None:
     async def go(app: Any, pilot: Any) -> None:
-        from leanspec.tui.screens import DetailScreen, SearchScreen
+        from leanspec.tui.finders import SearchScreen
+        from leanspec.tui.specpage import DetailScreen
 
         await pilot.press("slash", *"api (")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen))
@@ -219,6 +220,15 @@ def test_help_lists_every_key_and_docs_document_them(proj: Path) -> None:
         await pilot.press("question_mark")
         text = await shows(app, pilot, "Keys — Esc, ? or q closes")
         assert "this help" in text and "light / dark theme" in text
+        await pilot.press("G")  # the bottom: dialogs
+        await shows(app, pilot, "project switcher: add a project folder")
+        await pilot.press("g")
+        for _ in range(4):  # the claims, a page or two down
+            await pilot.press("pagedown")
+            await pilot.pause(0.1)
+            if "claim the next ready spec" in screen_text(app):
+                break
+        assert "claim the next ready spec" in screen_text(app)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.main)
         await pilot.press("ctrl+t")
@@ -230,17 +240,17 @@ def test_help_lists_every_key_and_docs_document_them(proj: Path) -> None:
 def test_every_binding_is_in_the_key_table() -> None:
     """The help screen and the docs come from keys.KEYS: each key a screen binds is there."""
     from leanspec.tui import app as tapp
-    from leanspec.tui import screens, widgets
+    from leanspec.tui import board, dialogs, docview, finders, mainscreen, specpage, widgets
     from leanspec.tui.keys import KEYS
 
     names = {"question_mark": "?", "slash": "/", "less_than_sign": "<", "greater_than_sign": ">",
              "exclamation_mark": "!", "number_sign": "#", "down": "↓", "up": "↑", "left": "←", "right": "→",
-             "escape": "esc", "pageup": "pgup", "pagedown": "pgdn"}  # fmt: skip
+             "escape": "esc", "pageup": "pgup", "pagedown": "pgdn", "at": "@"}  # fmt: skip
     listed = {tok for _s, rows in KEYS for k, _w in rows for tok in k.split()}
-    classes = [tapp.MainScreen, tapp.LeanSpecApp, widgets.VirtualList, widgets.Board, widgets.DocView,
-               screens.DetailScreen, screens.HelpScreen, screens.PickerScreen, screens.ConfirmScreen,
-               screens.ChecklistScreen, screens.FilterScreen, screens.SearchScreen, screens.TocScreen,
-               screens.ProjectScreen, screens.ToggleList]  # fmt: skip
+    classes = [mainscreen.MainScreen, tapp.LeanSpecApp, widgets.VirtualList, board.Board, docview.DocView,
+               specpage.DetailScreen, dialogs.HelpScreen, dialogs.PickerScreen, dialogs.ConfirmScreen,
+               dialogs.ChecklistScreen, dialogs.HolderScreen, finders.FilterScreen, finders.SearchScreen,
+               dialogs.TocScreen, dialogs.ProjectScreen, finders.ToggleList]  # fmt: skip
     missing = set()
     for cls in classes:
         for b in cls.BINDINGS:
@@ -391,6 +401,142 @@ def test_stale_edit_is_a_conflict_and_never_overwrites(proj: Path) -> None:
     run(go, proj, poll_interval=3600)
 
 
+# ==================================================================== claims
+def lease_on(root: Path, name: str) -> Any:
+    from leanspec.store.leases import LeaseStore
+
+    return LeaseStore.for_root(root).read(name)
+
+
+def test_claim_keys_claim_next_release_and_refusals(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leanspec.workflows import claims
+
+    monkeypatch.setenv("USER", "tester")
+    Project.open(proj).create("after", title="After login", status="planned", priority="critical", depends_on=["001"])
+
+    async def go(app: Any, pilot: Any) -> None:
+        await shows(app, pilot, "Login flow")
+        app.main.select("001-login")
+        await pilot.press("c")  # the first claim asks for the name, default $USER
+        await shows(app, pilot, "Claim as")
+        assert app.screen.query_one("#holder-input").value == "tester"
+        await pilot.press("enter")
+        await until(pilot, lambda: lease_on(proj, "001-login") is not None)
+        spec = fm(proj, "001")
+        assert spec.status == "in-progress" and spec.assignee == "tester"
+        assert lease_on(proj, "001-login").holder == "tester"
+        text = await shows(app, pilot, "⚑tester")  # the card, with the expiry
+        assert "claimed by tester until" in text or "⚑ 1 claimed" in text
+        # blocked: 005 depends on 001, not complete yet (the name is not asked again)
+        app.main.select("005-after")
+        await pilot.press("c")
+        text = await shows(app, pilot, "Not ready")
+        assert "001-login (in-progress)" in text and lease_on(proj, "005-after") is None
+        # conflict: 002 is in progress with alice, no lease
+        app.main.select("002-tokens")
+        await pilot.press("c")
+        text = await shows(app, pilot, "Claimed by someone else")
+        assert "alice" in text and fm(proj, "002").assignee == "alice"
+        # release 001 back to planned: assignee cleared, lease gone
+        app.main.select("001-login")
+        await pilot.press("u")
+        await shows(app, pilot, "Release 001-login")
+        await pilot.press("enter")  # "back to planned" is highlighted
+        await until(pilot, lambda: lease_on(proj, "001-login") is None and fm(proj, "001").status == "planned")
+        assert not fm(proj, "001").assignee
+        # someone else claims it: c names them, nothing changes
+        claims.claim(Project.open(proj), "001", holder="bob")
+        await app.refresh_now()
+        app.main.select("001-login")
+        await pilot.press("c")
+        text = await shows(app, pilot, "claimed by bob")
+        assert lease_on(proj, "001-login").holder == "bob"
+        # u on bob's claim: refused, bob keeps it
+        await pilot.press("u", "enter")
+        await shows(app, pilot, "cannot release 001-login as tester")
+        assert lease_on(proj, "001-login").holder == "bob"
+        # claim next: the only ready spec is 004 (low); then nothing is ready
+        await pilot.press("C")
+        await until(pilot, lambda: lease_on(proj, "004-markup") is not None)
+        assert fm(proj, "004").status == "in-progress" and fm(proj, "004").assignee == "tester"
+        await pilot.press("C")
+        await shows(app, pilot, "Nothing ready")
+        # @ changes the name; release as complete through the completion guard
+        await pilot.press("at")
+        await shows(app, pilot, "Claim as")
+        await pilot.press(*"x", "enter")  # "testerx"
+        await until(pilot, lambda: app.holder == "testerx")
+        app.main.select("004-markup")
+        await pilot.press("u")
+        await shows(app, pilot, "Release 004-markup")
+        await pilot.press("j", "enter")  # complete
+        await shows(app, pilot, "cannot release 004-markup as testerx")
+        assert lease_on(proj, "004-markup").holder == "tester"
+
+    run(go, proj)
+
+
+def test_release_complete_asks_through_the_completion_guard(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leanspec.workflows import claims
+
+    monkeypatch.setenv("USER", "tester")
+    claims.claim(Project.open(proj), "001", holder="tester")
+
+    async def go(app: Any, pilot: Any) -> None:
+        await shows(app, pilot, "⚑tester")
+        app.main.select("001-login")
+        await pilot.press("enter")  # the spec page shows the claim
+        await shows(app, pilot, "⚑ claimed by tester until")
+        await pilot.press("u")
+        await shows(app, pilot, "Claim as")  # asked once: the session had no name yet
+        await pilot.press("enter")
+        await shows(app, pilot, "Release 001-login")
+        await pilot.press("j", "enter")  # complete: 2 open checklist items
+        await shows(app, pilot, "complete anyway")
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert fm(proj, "001").status == "in-progress" and lease_on(proj, "001-login") is not None
+        await pilot.press("u", "j", "enter")
+        await shows(app, pilot, "complete anyway")
+        await pilot.press("y")
+        await until(pilot, lambda: fm(proj, "001").status == "complete" and lease_on(proj, "001-login") is None)
+        await until(pilot, lambda: "claimed by" not in screen_text(app))
+
+    run(go, proj)
+
+
+def test_claims_made_elsewhere_appear_and_go_on_the_live_poll(proj: Path) -> None:
+    """A claim from another process shows on the card, the list row and the spec page;
+    a release that leaves the spec file alone (pause) removes it: leases are polled."""
+    from leanspec.workflows import claims
+
+    async def go(app: Any, pilot: Any) -> None:
+        await shows(app, pilot, "Login flow")
+        assert "⚑" not in screen_text(app).split("\n")[-3]
+        claims.claim(Project.open(proj), "001", holder="agent-7", lease="2h")
+        text = await shows(app, pilot, "⚑agent-7", timeout=3)
+        assert "⚑ 1 claimed" in text
+        h = fm(proj, "001").content_hash
+        claims.release(Project.open(proj), "001", holder="agent-7")  # status unchanged
+        assert fm(proj, "001").content_hash == h  # no spec file changed
+        await until(pilot, lambda: "⚑agent-7" not in screen_text(app), timeout=3)
+        claims.claim(Project.open(proj), "004", holder="agent-8")
+        await pilot.press("2")
+
+        def row() -> str:
+            return next((line for line in screen_text(app).splitlines() if "Boom" in line), "")
+
+        await until(pilot, lambda: "⚑agent-8" in row(), timeout=3)  # the ⚑ column and the claim column
+        assert row().count("⚑") == 2 and "▶" in row()
+        app.main.select("004-markup")
+        await pilot.press("enter")
+        await shows(app, pilot, "⚑ claimed by agent-8 until")
+        claims.release(Project.open(proj), "004", holder="agent-8")
+        await until(pilot, lambda: "claimed by agent-8" not in screen_text(app), timeout=3)
+
+    run(go, proj, poll_interval=None, size=(120, 40))
+
+
 # ====================================================================== live
 def test_changes_on_disk_appear_without_restart(proj: Path) -> None:
     async def go(app: Any, pilot: Any) -> None:
@@ -426,7 +572,8 @@ def test_big_board_draws_first_cards_and_more_row(empty_project: Path) -> None:
 
     async def go(app: Any, pilot: Any) -> None:
         from leanspec.tui.backend import BOARD_LIMIT
-        from leanspec.tui.widgets import More, SpecTable
+        from leanspec.tui.board import More
+        from leanspec.tui.widgets import SpecTable
 
         await shows(app, pilot, f"Planned ({n})")
         col = app.main.query_one("#cards-planned")
@@ -504,7 +651,7 @@ def test_e2e_real_tui_in_tmux_sees_cli_change(proj: Path, tmp_path: Path) -> Non
     subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", "80", "-y", "24", cmd], check=True, env=env)
     try:
         screen = wait("● live")
-        assert "S P #" in screen and "Login flow" in screen
+        assert "S P ⚑ #" in screen and "Login flow" in screen
         subprocess.run(
             [sys.executable, "-m", "leanspec", "--project", str(proj), "update", "001", "--title", "Changed by the CLI"],
             check=True, env=env, capture_output=True,
@@ -521,8 +668,9 @@ def test_e2e_real_tui_in_tmux_sees_cli_change(proj: Path, tmp_path: Path) -> Non
 # =============================================================== pure helpers
 def test_pure_helpers() -> None:
     from leanspec.tui.backend import Filters, checklist_items, neighbour_status, parse_tags, strip_frontmatter
-    from leanspec.tui.screens import display_markdown
-    from leanspec.tui.widgets import fit, markdown_sections, wrap
+    from leanspec.tui.docview import markdown_sections
+    from leanspec.tui.specpage import display_markdown
+    from leanspec.tui.widgets import fit, wrap
 
     body = "- [ ] one\n```\n- [ ] in a fence\n```\n  * [x] two\n1. [X] three\n- [ ]\n"
     assert checklist_items(body) == [(1, "one", False), (5, "two", True), (6, "three", True)]

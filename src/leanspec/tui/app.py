@@ -18,180 +18,23 @@ import asyncio
 import time
 from typing import Any, ClassVar
 
-from textual import on, work
-from textual.app import App
+from textual import work
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.css.query import NoMatches
-from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static
 
-from ..core.errors import CompletionBlocked, Conflict, LeanSpecError
-from ..core.model import Spec
-from ..project import Project, UpdateOps
-from .backend import (
-    BOARD_SORTS,
-    SORTS,
-    STATUS_LABEL,
-    Backend,
-    Filters,
-    Snapshot,
-    View,
-    neighbour_status,
-    parse_tags,
-    safe,
-    status_of,
-)
-from .screens import (
-    COMMON_BINDINGS,
-    EDIT_BINDINGS,
-    ChecklistScreen,
-    ConfirmScreen,
-    DetailScreen,
-    FilterScreen,
-    HelpScreen,
-    PickerScreen,
-    ProjectScreen,
-    SearchScreen,
-    TagsScreen,
-    priority_options,
-    status_options,
-)
-from .widgets import Board, ListLayout, More, SpecTable, StatusBar, VirtualList
+from ..core.errors import LeanSpecError
+from ..project import Project
+from .backend import BOARD_SORTS, SORTS, STATUS_LABEL, Backend, Filters, Snapshot, View, safe
+from .dialogs import ChecklistScreen, HelpScreen, ProjectScreen
+from .edits import EditingApp
+from .finders import FilterScreen, SearchScreen
+from .mainscreen import MainScreen
+from .specpage import DetailScreen
+from .widgets import VirtualList
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 
-class MainScreen(Screen[None]):
-    """The board and the list, one at a time."""
-
-    DEFAULT_CSS = """
-    MainScreen #list-header { height: 1; background: $panel; text-style: bold; }
-    MainScreen #table { height: 1fr; }
-    MainScreen ContentSwitcher { height: 1fr; }
-    MainScreen #listview { height: 1fr; }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", show=True),
-        Binding("d", "deps", "Deps", show=False),
-        *EDIT_BINDINGS,
-        *COMMON_BINDINGS,
-    ]
-
-    def __init__(self, view: str) -> None:
-        super().__init__()
-        self.initial_view = view
-
-    @property
-    def lsapp(self) -> LeanSpecApp:
-        return self.app  # type: ignore[return-value]
-
-    def compose(self) -> Any:
-        with ContentSwitcher(initial=self.initial_view, id="views"):
-            yield Board(id="board")
-            with Vertical(id="list"):
-                yield Static("", id="list-header", markup=False)
-                yield SpecTable(empty_text="Loading…", id="table")
-        yield StatusBar("Loading…", id="statusbar")
-        yield Footer()
-
-    def on_resize(self) -> None:
-        self.update_header()
-
-    def update_header(self) -> None:
-        table = self.query_one(SpecTable)
-        width = table.scrollable_content_region.width or self.size.width
-        self.query_one("#list-header", Static).update(ListLayout(width).header())
-
-    @property
-    def view_name(self) -> str:
-        try:
-            return self.query_one(ContentSwitcher).current or "board"
-        except NoMatches:  # not composed yet
-            return self.initial_view
-
-    def set_view(self, name: str) -> None:
-        self.query_one(ContentSwitcher).current = name
-        self.focus_view()
-
-    def focus_view(self) -> None:
-        if self.view_name == "list":
-            self.set_focus(self.query_one(SpecTable))  # now: the next key goes to it
-        else:
-            board = self.query_one(Board)
-            board.focus_column(board.current_status)
-
-    async def show(self, view: View, snap: Snapshot, *, near: bool = True) -> None:
-        """Show a new view. ``near``: a spec that left the view leaves the cursor where it
-        was (a live change); otherwise (new filters or sort) the cursor goes to the top."""
-        table = self.query_one(SpecTable)
-        if not view.rows:
-            table.empty_text = (
-                "No spec matches the filters (F clears them)."
-                if self.lsapp.filters.active
-                else "No specs yet: create one with `lean-spec create <name>`."
-            )
-        table.set_items(view.rows, context=snap, near=near)
-        board = self.query_one(Board)
-        await board.show(view.columns, snap, near=near)
-        self.update_header()
-        self.ensure_focus()
-        self.call_after_refresh(self.ensure_focus)  # after a dialog closed, Textual restores focus late
-
-    def ensure_focus(self) -> None:
-        """Focus a list of the current view unless one has it (a column can vanish)."""
-        if not self.is_current:
-            return
-        f = self.focused
-        if f is None or not isinstance(f, VirtualList) or not f.is_attached or not self.in_current_view(f):
-            self.focus_view()
-
-    def on_screen_resume(self) -> None:
-        self.call_after_refresh(self.ensure_focus)
-
-    def in_current_view(self, widget: Any) -> bool:
-        view = self.query_one("#board" if self.view_name == "board" else "#list")
-        return any(a is view for a in widget.ancestors)
-
-    def selected_item(self) -> Any:
-        if self.view_name == "list":
-            return self.query_one(SpecTable).current
-        return self.query_one(Board).current_item()
-
-    def selected_spec(self) -> Spec | None:
-        item = self.selected_item()
-        return item if isinstance(item, Spec) else None
-
-    def select(self, name: str) -> None:
-        if self.view_name == "list":
-            self.query_one(SpecTable).select_key(name)
-        else:
-            self.query_one(Board).select(name)
-
-    @on(VirtualList.Selected)
-    def opened(self, event: VirtualList.Selected) -> None:
-        event.stop()
-        self.open_item(event.item)
-
-    def open_item(self, item: Any, tab: str | None = None) -> None:
-        if isinstance(item, More):
-            self.lsapp.list_status(item.status)
-        elif isinstance(item, Spec):
-            self.lsapp.open_spec(item.name, tab=tab)
-
-    def action_open(self) -> None:
-        self.open_item(self.selected_item())
-
-    def action_deps(self) -> None:
-        self.open_item(self.selected_item(), tab="deps")
-
-    def show_status(self, parts: list[tuple[str, str]]) -> None:
-        for bar in self.query(StatusBar):
-            bar.set(parts)
-
-
-class LeanSpecApp(App[int]):
+class LeanSpecApp(EditingApp):
     TITLE = "LeanSpec"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -231,11 +74,8 @@ class LeanSpecApp(App[int]):
         self._applying = asyncio.Lock()
         self._editing = asyncio.Lock()  # edits one after the other, each on the spec as it is then
         self._poll_error = ""
+        self.holder = ""  # the claimant's name, asked at the first claim (edits.py)
         self.working = ""  # shown in the status bar while a filter or sort is computed
-
-    @property
-    def snapshot(self) -> Snapshot | None:
-        return self.backend.snapshot
 
     def notify(
         self,
@@ -392,6 +232,8 @@ class LeanSpecApp(App[int]):
             parts.append((f"{shown:,} specs" + (f" (+{total - shown:,} archived)" if total > shown else ""), ""))
         sort = BOARD_SORTS[self.board_sort][0] if self.main is not None and self.main.view_name == "board" else SORTS[self.list_sort][0]
         parts.append((f"sort {sort}", "dim"))
+        if snap.leases:
+            parts.append((f"⚑ {len(snap.leases)} claimed", "bold"))
         if snap.problems:
             parts.append((f"⚠ {len(snap.problems)} unreadable", "yellow"))
         if self.working:
@@ -412,10 +254,6 @@ class LeanSpecApp(App[int]):
             self.set_timer(1.05, self.update_status)
 
     # ============================================================== navigation
-    def selected(self) -> Spec | None:
-        fn = getattr(self.screen, "selected_spec", None)
-        return fn() if fn is not None else None
-
     def open_spec(self, name: str, *, tab: str | None = None) -> None:
         snap = self.snapshot
         if snap is not None and name not in snap.by_name:
@@ -534,126 +372,6 @@ class LeanSpecApp(App[int]):
         self.ready.clear()
         self.start_backend()
         self.notify(f"Project {self.backend.name}", timeout=2, markup=False)
-
-    # =================================================================== edits
-    def _need_spec(self) -> Spec | None:
-        spec = self.selected()
-        if spec is None:
-            self.notify("No spec selected", severity="warning", timeout=2)
-        return spec
-
-    @work(group="edit")
-    async def action_move(self) -> None:
-        async with self._editing:
-            await self._move()
-
-    async def _move(self) -> None:
-        spec = self._need_spec()
-        if spec is None:
-            return
-        st = await self.push_screen_wait(PickerScreen(f"Move {spec.name} to", status_options(), status_of(spec)))
-        if st and st != status_of(spec):
-            await self.update_spec(spec, UpdateOps(status=st), f"status → {st}")
-
-    @work(group="edit")
-    async def action_step(self, step: int) -> None:
-        async with self._editing:  # `>` `>` moves twice, the second from where the first left it
-            await self._step(step)
-
-    async def _step(self, step: int) -> None:
-        spec = self._need_spec()
-        if spec is None:
-            return
-        st = neighbour_status(status_of(spec), step)
-        if st is None:
-            self.notify("No column that way", timeout=2)
-            return
-        await self.update_spec(spec, UpdateOps(status=st), f"status → {st}")
-
-    @work(group="edit")
-    async def action_priority(self) -> None:
-        async with self._editing:
-            await self._priority()
-
-    async def _priority(self) -> None:
-        spec = self._need_spec()
-        if spec is None:
-            return
-        p = await self.push_screen_wait(
-            PickerScreen(f"Priority of {spec.name}", priority_options(), (spec.priority or "").lower())
-        )
-        if p and p != spec.priority:
-            await self.update_spec(spec, UpdateOps(priority=p), f"priority → {p}")
-
-    @work(group="edit")
-    async def action_tags(self) -> None:
-        async with self._editing:
-            await self._tags()
-
-    async def _tags(self) -> None:
-        spec = self._need_spec()
-        if spec is None:
-            return
-        text = await self.push_screen_wait(TagsScreen(spec))
-        if text is None:
-            return
-        new = parse_tags(text)
-        shown = {safe(t): t for t in spec.tags}  # the dialog showed tags made safe to draw
-        add = [t for t in new if t not in shown]
-        remove = [orig for s, orig in shown.items() if s not in new]
-        if not add and not remove:
-            return
-        what = " ".join([*("+" + t for t in add), *("-" + t for t in remove)])
-        await self.update_spec(spec, UpdateOps(add_tags=add, remove_tags=remove), f"tags {what}")
-
-    def action_checklist(self) -> None:
-        spec = self._need_spec()
-        if spec is not None:
-            self.push_screen(ChecklistScreen(spec))
-
-    async def toggle_check(self, spec: Spec, item: str, checked: bool) -> Spec | None:
-        return await self.update_spec(spec, UpdateOps(checks=[(item, checked)]), ("☑ " if checked else "☐ ") + item)
-
-    async def update_spec(self, spec: Spec, ops: UpdateOps, what: str, *, force: bool = False) -> Spec | None:
-        """One ``Project.update`` carrying the hash of the version on screen. Returns the
-        spec as written, or None (conflict, refusal, error: shown to the user)."""
-        backend = self.backend
-        try:
-            res = await backend.call(
-                backend.project.update, spec.name, ops, expected_hash=spec.content_hash, force=force
-            )
-        except Conflict:
-            self.notify(
-                f"{spec.name} changed on disk since it was shown; nothing was written. "
-                "The current version is shown now: check it and try again.",
-                title="Conflict",
-                severity="error",
-                timeout=8,
-                markup=False,
-            )
-            await self.refresh_now()
-            return None
-        except CompletionBlocked as exc:
-            if force:
-                self.notify(exc.message, severity="error", markup=False)
-                return None
-            label = "complete anyway" if ops.status == "complete" else "move anyway"
-            yes = await self.push_screen_wait(ConfirmScreen(f"{spec.name}: {what}?", exc.message, label))
-            if yes:
-                return await self.update_spec(spec, ops, what, force=True)
-            return None
-        except LeanSpecError as exc:
-            self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), severity="error", markup=False)
-            await self.refresh_now()
-            return None
-        if res.written:
-            self.notify(f"{res.spec.name}: {what}", timeout=3, markup=False)
-        else:
-            self.notify(f"{res.spec.name}: nothing to change", timeout=2, markup=False)
-        await self.refresh_now()
-        if self.main is not None and self.screen is self.main and ops.status:
-            self.main.select(res.spec.name)  # the cursor follows a moved card
-        return res.spec
 
     # ================================================================ shutdown
     async def on_unmount(self) -> None:

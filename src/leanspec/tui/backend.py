@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from ..core.model import PRIORITIES, STATUSES, LoadProblem, Spec
 from ..project import Project
+from ..store.leases import Lease, LeaseStore
 
 T = TypeVar("T")
 
@@ -144,18 +145,38 @@ class View:
 
 
 class Snapshot:
-    """One listing of the project and everything derived from it."""
+    """One listing of the project, the live leases (claims) of that moment, and
+    everything derived from them."""
 
-    def __init__(self, serial: int, specs: list[Spec], problems: list[LoadProblem], fingerprint: Any) -> None:
+    def __init__(
+        self,
+        serial: int,
+        specs: list[Spec],
+        problems: list[LoadProblem],
+        fingerprint: Any,
+        leases: dict[str, Lease] | None = None,
+    ) -> None:
         self.serial = serial  # bumped on every new snapshot
         self.specs = specs
         self.problems = problems
         self.fingerprint = fingerprint
+        self.leases: dict[str, Lease] = leases or {}  # spec name -> live lease
+        self.lease_key = lease_key(self.leases)
         self.by_name = {s.name: s for s in specs}
         self._graph: Any = None
         self._blocked: dict[str, list[str]] | None = None
         self._views: dict[Any, View] = {}
         self.lock = threading.Lock()
+
+    def with_leases(self, serial: int, leases: dict[str, Lease]) -> Snapshot:
+        """The same listing with other leases: what was derived from the specs (graph,
+        blocked markers, views) is kept."""
+        new = Snapshot(serial, self.specs, self.problems, self.fingerprint, leases)
+        new.by_name = self.by_name
+        new._graph, new._blocked = self._graph, self._blocked
+        with self.lock:
+            new._views = dict(self._views)
+        return new
 
     @property
     def graph(self) -> Any:
@@ -191,6 +212,34 @@ class Snapshot:
         return self._blocked
 
 
+def lease_key(leases: dict[str, Lease]) -> tuple[tuple[str, str, Any], ...]:
+    return tuple(sorted((n, x.holder, x.expires_at) for n, x in leases.items()))
+
+
+def lease_until(t: Any) -> str:
+    """A lease's expiry in local time: ``14:32`` today, ``Mar 05 14:32`` otherwise."""
+    import datetime as dt
+
+    local = t.astimezone()
+    if local.date() == dt.datetime.now().astimezone().date():
+        return local.strftime("%H:%M")
+    return local.strftime("%b %d %H:%M")
+
+
+def lease_left(t: Any, now: Any) -> str:
+    """Time left on a lease: ``45s``, ``29 min``, ``2 h 05 min``, ``3 days``."""
+    secs = int((t - now).total_seconds())
+    if secs < 0:
+        return "expired"
+    if secs < 60:
+        return f"{secs}s"
+    if secs < 3600:
+        return f"{secs // 60} min"
+    if secs < 86400:
+        return f"{secs // 3600} h {secs % 3600 // 60:02d} min"
+    return f"{secs // 86400} days"
+
+
 def fingerprint(specs: Sequence[Spec], problems: Sequence[LoadProblem]) -> Any:
     # Not sub_specs: on a cached spec that is a stat of its folder, 10,000 of them; a
     # changed sub-spec file is noticed by the open spec page (Backend.refresh says
@@ -215,6 +264,7 @@ class Backend:
         self.last_load_seconds = 0.0
         self.closed = False
         self._first: Future[tuple[Snapshot | None, bool]] | None = None
+        self._lease_store: LeaseStore | None = None
 
     def prefetch(self) -> Backend:
         """Start the change journal and the first listing now, on the worker thread,
@@ -246,6 +296,19 @@ class Backend:
     def start(self) -> None:
         self.warm = self.project.keep_warm()
 
+    def leases(self) -> dict[str, Lease]:
+        """The live leases (claims) of this clone. They change without any spec file
+        changing (they live under the git common dir or .lean-spec/leases), so every
+        poll reads them: one ``listdir`` when there are none."""
+        if self._lease_store is None:
+            self._lease_store = LeaseStore.for_root(self.project.root)
+        if not self._lease_store.any():
+            return {}
+        from ..workflows.claims import claims_now_of
+
+        now = claims_now_of(self.project)
+        return {x.spec: x for x in self._lease_store.all() if x.live(now)}
+
     def close(self) -> None:
         """Release the change journal; waits for the call in flight."""
         if self.closed:
@@ -269,15 +332,27 @@ class Backend:
         res = self.project.load(include_archived=True)
         version = self.project.listing_version()
         self.last_load_seconds = time.perf_counter() - t0
+        leases = self.leases()
         old = self.snapshot
-        if old is not None and not force and version is not None and version == self._core_version:
-            return None, False
-        self._core_version = version
-        fp = fingerprint(res.specs, res.problems)
-        if old is not None and not force and fp == old.fingerprint:
-            return None, True  # something was touched (a sub-spec file?), the listing is the same
+        if old is not None and not force:
+            touched = True
+            if version is not None and version == self._core_version:
+                same, touched = True, False
+            else:
+                self._core_version = version
+                fp = fingerprint(res.specs, res.problems)
+                same = fp == old.fingerprint  # touched: a sub-spec file, say
+            if same:
+                if lease_key(leases) == old.lease_key:
+                    return None, touched
+                self._serial += 1  # a claim or release: the same listing, other leases
+                self.snapshot = old.with_leases(self._serial, leases)
+                return self.snapshot, True
+        else:
+            self._core_version = version
+            fp = fingerprint(res.specs, res.problems)
         self._serial += 1
-        snap = Snapshot(self._serial, list(res.specs), list(res.problems), fp)
+        snap = Snapshot(self._serial, list(res.specs), list(res.problems), fp, leases)
         self.snapshot = snap
         return snap, True
 
@@ -315,7 +390,13 @@ class Backend:
         if snap is not None and spec.name in snap.graph.specs:
             deps = snap.graph.deps(spec.name, "complete", 3)
             blocked = snap.blocked().get(spec.name, [])
-        return {"spec": spec, "files": files, "deps": deps, "blocked": blocked}
+        lease = snap.leases.get(spec.name) if snap is not None else None
+        now = None
+        if lease is not None:
+            from ..workflows.claims import claims_now_of
+
+            now = claims_now_of(self.project)
+        return {"now": now, "spec": spec, "files": files, "deps": deps, "blocked": blocked, "lease": lease}
 
     def search(self, query: str, *, limit: int = 50, archived: bool = False) -> dict[str, Any]:
         from ..insight.search import search

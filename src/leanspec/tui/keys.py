@@ -35,6 +35,15 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Claims (docs/claims.md)",
+        [
+            ("c", "claim the selected spec (in progress, assignee, lease; on your own claim: renew it)"),
+            ("C", "claim the next ready spec (highest priority, then lowest number)"),
+            ("u", "release your claim: back to planned, complete, or keep in progress"),
+            ("@", "claim as: the holder name (asked at the first claim, default $USER)"),
+        ],
+    ),
+    (
         "Board",
         [
             ("h l  ← →", "previous / next column"),
@@ -72,12 +81,13 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         "Dialogs",
         [
             ("j k  ↓ ↑", "move (in the search dialog ↓ ↑ only: letters type)"),
+            ("pgup pgdn  g G", "help: a page up / down, top / bottom"),
             ("enter", "choose / apply"),
             ("space", "toggle (checklist, filters)"),
             ("esc", "close (the filter dialog applies on close too)"),
             ("tab shift+tab", "filter dialog: next / previous field"),
             ("ctrl+x", "filter dialog: clear every filter"),
-            ("y n", "answer a confirmation (force a blocked status change)"),
+            ("y n", "answer a confirmation (force a blocked status change or a complete release)"),
             ("a", "project switcher: add a project folder"),
         ],
     ),

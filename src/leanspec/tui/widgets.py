@@ -1,12 +1,12 @@
 """Widgets of the TUI: a virtual list (only the visible rows are ever drawn, so 10,000
-specs cost what 30 do), the spec table, the board and its columns, the status bar.
+specs cost what 30 do), the spec table (the list view), the status bar, and the
+drawing helpers the board (board.py) shares.
 
 Spec text is drawn as plain segments: nothing a spec contains is parsed as markup.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -16,7 +16,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.containers import HorizontalScroll, Vertical
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -24,7 +23,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from ..core.model import Spec
-from .backend import PRIORITY_SYMBOL, STATUS_LABEL, STATUS_SYMBOL, Column, safe, status_of
+from .backend import PRIORITY_SYMBOL, STATUS_SYMBOL, lease_until, safe, status_of
 
 CURSOR_MARK = "▌"
 
@@ -70,6 +69,19 @@ def wrap(text: str, width: int, lines: int) -> list[str]:
     return out
 
 
+CLAIM_MARK = "⚑"
+
+
+def claim_of(context: Any, name: str) -> Any:
+    """The live lease on spec ``name`` in the snapshot ``context`` (None: unclaimed)."""
+    return context.leases.get(name) if context is not None else None
+
+
+def claim_label(lease: Any) -> str:
+    """``⚑alice 14:32``: the holder and until when."""
+    return f"{CLAIM_MARK}{lease.holder} {lease_until(lease.expires_at)}"
+
+
 def short_number(s: Spec) -> str:
     if s.number is None:
         return s.name
@@ -103,6 +115,7 @@ class VirtualList(ScrollView, can_focus=True):
     VirtualList > .vlist--tag { color: $text-secondary; }
     VirtualList > .vlist--who { color: $text-accent; }
     VirtualList > .vlist--blocked { color: $text-error; text-style: bold; }
+    VirtualList > .vlist--claim { color: $text-accent; text-style: bold; }
     VirtualList > .vlist--more { color: $text-muted; text-style: italic; }
     VirtualList > .vlist--title { }
     """
@@ -123,6 +136,7 @@ class VirtualList(ScrollView, can_focus=True):
         "vlist--tag",
         "vlist--who",
         "vlist--blocked",
+        "vlist--claim",
         "vlist--more",
         "vlist--title",
     }
@@ -351,22 +365,23 @@ class ListLayout:
         self.mark = 1
         self.status = 2
         self.prio = 2
+        self.claim = 2
         self.num = 6
         self.check = 8
         self.deps = 5
         self.tags = 18 if width >= 90 else 0
-        self.who = 12 if width >= 110 else 0
-        fixed = self.mark + self.status + self.prio + self.num + self.check + self.deps + self.tags + self.who
+        self.who = 16 if width >= 110 else 0
+        fixed = self.mark + self.status + self.prio + self.claim + self.num + self.check + self.deps + self.tags + self.who
         self.title = max(10, width - fixed - 1)
 
     def header(self) -> Text:
         t = Text(no_wrap=True, overflow="crop")
-        t.append(" " * self.mark + fit("S", self.status) + fit("P", self.prio) + fit("#", self.num))
+        t.append(" " * self.mark + fit("S", self.status) + fit("P", self.prio) + fit(CLAIM_MARK, self.claim) + fit("#", self.num))
         t.append(fit("Title", self.title + 1))
         if self.tags:
             t.append(fit("Tags", self.tags))
         if self.who:
-            t.append(fit("Assignee", self.who))
+            t.append(fit("Assignee/claim", self.who))
         t.append(fit("Check", self.check) + fit("Deps", self.deps))
         return t
 
@@ -385,17 +400,21 @@ class SpecTable(VirtualList):
         st = status_of(s)
         prio = (s.priority or "").lower()
         blocked = (self.context.blocked_known().get(s.name) if self.context is not None else None) or []
+        lease = claim_of(self.context, s.name)
         done, total = s.checklist
         segs: list[Segment] = [
             Segment(CURSOR_MARK if cursor else " ", self.style("mark")),
             Segment(fit(STATUS_SYMBOL.get(st, "?"), lay.status), self.style(f"status-{st}")),
             Segment(fit(PRIORITY_SYMBOL.get(prio, " "), lay.prio), self.style(f"prio-{prio}") if prio in PRIORITY_SYMBOL else None),
+            Segment(fit(CLAIM_MARK if lease is not None else "", lay.claim), self.style("claim")),
             Segment(fit(short_number(s), lay.num - 1) + " ", self.style("dim")),
             Segment(fit(s.title, lay.title) + " ", self.style("title")),
         ]
         if lay.tags:
             segs.append(Segment(fit(" ".join("#" + t for t in s.tags), lay.tags - 1) + " ", self.style("tag")))
-        if lay.who:
+        if lay.who and lease is not None:
+            segs.append(Segment(fit(claim_label(lease), lay.who - 1) + " ", self.style("claim")))
+        elif lay.who:
             segs.append(Segment(fit("@" + s.assignee if s.assignee else "", lay.who - 1) + " ", self.style("who")))
         segs.append(Segment(fit(f"{done}/{total}" if total else "", lay.check - 1) + " ", self.style("dim")))
         if blocked:
@@ -404,381 +423,6 @@ class SpecTable(VirtualList):
             n = len(s.depends_on)
             segs.append(Segment(fit(f"d:{n}" if n else "", lay.deps), self.style("dim")))
         return [segs]
-
-
-# ==================================================================== board
-class More:
-    """The last row of a board column that holds more cards than it draws."""
-
-    def __init__(self, status: str, hidden: int) -> None:
-        self.status = status
-        self.hidden = hidden
-        self.name = f"__more__{status}"
-
-
-class CardList(VirtualList):
-    """One board column's cards: number, priority, assignee, blocked marker; the title
-    on two lines; tags and checklist progress."""
-
-    item_height = 5
-    cursor_when_blurred = False  # only the focused column shows its cursor
-
-    def render_item(self, item: Any, index: int, width: int, cursor: bool) -> list[list[Segment]]:
-        mark = Segment(CURSOR_MARK if cursor else " ", self.style("mark"))
-        inner = max(1, width - 2)
-        if isinstance(item, More):
-            lines = wrap(f"… {item.hidden:,} more: Enter lists them", inner, 2)
-            return [[mark, Segment(" " + lines[0], self.style("more"))], [mark, Segment(" " + lines[1], self.style("more"))]]
-        s: Spec = item
-        prio = (s.priority or "").lower()
-        blocked = (self.context.blocked_known().get(s.name) if self.context is not None else None) or []
-        # line 1: number, priority; "⊠ blocked" on the right
-        num = short_number(s)
-        head: list[Segment] = [mark, Segment(" " + num, self.style("dim"))]
-        used = 1 + cell_len(num)
-        if prio in PRIORITY_SYMBOL:
-            head.append(Segment(f" {PRIORITY_SYMBOL[prio]} {prio}", self.style(f"prio-{prio}")))
-            used += 3 + len(prio)
-        if blocked:
-            flag = " ⊠ blocked" if inner - used >= 10 else " ⊠"
-            head.append(Segment(" " * max(0, inner + 1 - used - cell_len(flag)) + flag, self.style("blocked")))
-        # lines 2-3: the title
-        title = wrap(s.title, inner, 2)
-        # line 4: assignee and tags; checklist progress on the right
-        done, total = s.checklist
-        check = f" ☑{done}/{total}" if total else ""
-        room = max(0, inner - cell_len(check))
-        foot: list[Segment] = [mark, Segment(" ")]
-        left = 0
-        if s.assignee:
-            who = fit("@" + s.assignee, min(room, 14)).rstrip()
-            foot.append(Segment(who + " ", self.style("who")))
-            left += cell_len(who) + 1
-        tags = " ".join("#" + t for t in s.tags)
-        if tags and room - left > 1:
-            shown = fit(tags, room - left).rstrip()
-            foot.append(Segment(shown, self.style("tag")))
-            left += cell_len(shown)
-        if check:
-            foot.append(Segment(" " * max(0, inner - left - cell_len(check)) + check, self.style("dim")))
-        return [
-            head,
-            [mark, Segment(" " + title[0], self.style("title"))],
-            [mark, Segment(" " + title[1], self.style("title"))],
-            foot,
-            [],
-        ]
-
-
-class BoardColumn(Vertical):
-    DEFAULT_CSS = """
-    BoardColumn {
-        width: 24;
-        height: 1fr;
-        border-right: vkey $panel-lighten-2;
-    }
-    BoardColumn > .column-header {
-        height: 1;
-        padding: 0 1;
-        background: $panel;
-        text-style: bold;
-    }
-    BoardColumn:focus-within > .column-header {
-        background: $accent 60%;
-    }
-    BoardColumn > CardList { height: 1fr; }
-    """
-
-    def __init__(self, status: str) -> None:
-        super().__init__(id=f"col-{status}")
-        self.status = status
-        self.count = 0
-        self.header = Static("", classes="column-header", markup=False)
-        self.cards = CardList(empty_text="(empty)", id=f"cards-{status}")
-
-    def compose(self) -> Any:
-        yield self.header
-        yield self.cards
-
-    def on_resize(self) -> None:
-        self.draw_header()
-
-    def draw_header(self) -> None:
-        """"▶ In progress (1,536)"; when narrow the label is cut, never the count."""
-        count = f" ({self.count:,})"
-        label = STATUS_LABEL.get(self.status, self.status)
-        width = self.header.content_region.width or 20
-        room = width - 2 - len(count)  # the symbol and a space
-        if len(label) > room:
-            label = label[: max(1, room - 1)] + "…"
-        self.header.update(Text(f"{STATUS_SYMBOL.get(self.status, '?')} {label}{count}", no_wrap=True))
-
-    def show(self, col: Column, context: Any, *, near: bool = True) -> None:
-        self.count = col.count
-        self.draw_header()
-        items: list[Any] = list(col.specs)
-        if col.count > len(col.specs):
-            items.append(More(col.status, col.count - len(col.specs)))
-        self.cards.set_items(items, context=context, near=near)
-
-
-class Board(HorizontalScroll, can_focus=False):
-    """The kanban board: one column per status, focus moves between columns."""
-
-    DEFAULT_CSS = """
-    Board { height: 1fr; scrollbar-size-horizontal: 1; }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left,h", "column(-1)", "Prev column", show=False),
-        Binding("right,l", "column(1)", "Next column", show=False),
-        Binding("tab", "column(1, True)", "Next column", show=False),
-        Binding("shift+tab", "column(-1, True)", "Prev column", show=False),
-    ]
-
-    MIN_COLUMN = 20  # cells; narrower terminals scroll the board sideways
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.columns: dict[str, BoardColumn] = {}
-        self.current_status: str | None = None
-
-    def on_resize(self) -> None:
-        self.size_columns()
-
-    def size_columns(self) -> None:
-        """Share the width between the columns (at least MIN_COLUMN each: below that
-        the board scrolls sideways, and the focused column is kept in view)."""
-        cols = list(self.columns.values())
-        if not cols or not self.size.width:
-            return
-        avail = self.size.width
-        each = max(self.MIN_COLUMN, avail // len(cols))
-        extra = avail - each * len(cols) if each * len(cols) < avail else 0
-        for i, col in enumerate(cols):
-            col.styles.width = each + (1 if i < extra else 0)
-
-    async def show(self, columns: list[Column], context: Any, *, near: bool = True) -> None:
-        focused = self.focused_column()
-        want = [c.status for c in columns]
-        if want != list(self.columns):
-            had_focus = focused is not None
-            await self.remove_children()
-            self.columns = {st: BoardColumn(st) for st in want}
-            await self.mount_all(self.columns.values())
-            self.size_columns()
-            if had_focus:
-                self.focus_column(self.current_status)
-        for c in columns:
-            self.columns[c.status].show(c, context, near=near)
-
-    def focused_column(self) -> BoardColumn | None:
-        f = self.screen.focused if self.is_attached else None
-        for col in self.columns.values():
-            if f is col.cards:
-                return col
-        return None
-
-    def focus_column(self, status: str | None) -> None:
-        if not self.columns:
-            return
-        col = self.columns.get(status or "") or next(
-            (c for c in self.columns.values() if c.cards.items), next(iter(self.columns.values()))
-        )
-        self.focus_now(col)
-        self.scroll_to_widget(col, animate=False)
-
-    def focus_now(self, col: BoardColumn) -> None:
-        """Focus ``col`` before the next key is handled (``Widget.focus`` is deferred)."""
-        self.current_status = col.status
-        if self.is_attached and col.cards.is_attached:
-            self.screen.set_focus(col.cards)
-        else:
-            col.cards.focus()
-
-    def current_column(self) -> BoardColumn | None:
-        """The column the keys act on. Kept as state rather than read from the focus:
-        ``focus()`` takes effect a moment later, and keys typed fast (``l l >``) must
-        each see where the previous one left the cursor."""
-        col = self.columns.get(self.current_status or "")
-        return col if col is not None else self.focused_column()
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        for col in self.columns.values():  # a click, or focus coming back from a dialog
-            if event.widget is col.cards:
-                self.current_status = col.status
-
-    def current_item(self) -> Any:
-        col = self.current_column()
-        return col.cards.current if col is not None else None
-
-    def select(self, name: str) -> bool:
-        for col in self.columns.values():
-            if col.cards.select_key(name):
-                self.focus_now(col)
-                self.scroll_to_widget(col, animate=False)
-                return True
-        return False
-
-    def action_column(self, step: int, wrap_around: bool = False) -> None:
-        cols = list(self.columns.values())
-        if not cols:
-            return
-        cur = self.current_column()
-        i = cols.index(cur) if cur is not None else 0
-        j = i + step
-        if wrap_around:
-            j %= len(cols)
-        elif not 0 <= j < len(cols):
-            return
-        row = cur.cards.cursor if cur is not None else 0
-        target = cols[j]
-        self.focus_now(target)
-        if target.cards.items:
-            target.cards.move_to(min(row, len(target.cards.items) - 1))
-        self.scroll_to_widget(target, animate=False)
-
-
-# ================================================================ documents
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-
-
-def markdown_sections(text: str) -> list[tuple[int, str, str]]:
-    """``text`` cut before each heading outside code fences: (level, heading, source);
-    the part before the first heading has level 0."""
-    out: list[tuple[int, str, list[str]]] = [(0, "", [])]
-    fence = ""
-    for line in text.split("\n"):
-        st = line.strip()
-        if st.startswith(("```", "~~~")):
-            fence = "" if fence and st[:3] == fence else (fence or st[:3])
-        elif not fence and not line.startswith((" ", "\t")):
-            m = _HEADING.match(line)
-            if m:
-                out.append((len(m.group(1)), m.group(2), []))
-        out[-1][2].append(line)
-    return [(lvl, head, "\n".join(src)) for lvl, head, src in out if lvl or "".join(src).strip()]
-
-
-def render_markdown(text: str, width: int, *, dark: bool = True) -> tuple[list[list[Segment]], list[tuple[int, str, int]]]:
-    """Lines of rendered markdown (Rich; nothing in the text is read as markup) and the
-    headings as (level, text, first line). Pure: runs on a worker thread."""
-    import io
-
-    from rich.console import Console
-    from rich.markdown import Markdown as RichMarkdown
-    from rich.theme import Theme
-
-    width = max(20, width)
-    accent = "cyan" if dark else "blue"
-    theme = Theme(
-        {
-            "markdown.h1": "bold underline",
-            "markdown.h2": "bold underline",
-            "markdown.h3": "bold",
-            "markdown.h4": "bold italic",
-            "markdown.block_quote": "italic",
-            "markdown.code": f"bold {accent}",
-            "markdown.code_block": "none",
-            "markdown.list": "none",
-            "markdown.item.number": "none",
-            "markdown.link": "underline",
-            "markdown.link_url": "dim",
-            "markdown.table.border": "dim",
-            "markdown.table.header": "bold",
-        }
-    )
-    console = Console(
-        width=width, color_system="truecolor", file=io.StringIO(), force_terminal=True, legacy_windows=False, theme=theme
-    )
-    options = console.options.update_width(width)
-    lines: list[list[Segment]] = []
-    heads: list[tuple[int, str, int]] = []
-    code_theme = "ansi_dark" if dark else "ansi_light"
-    for level, head, src in markdown_sections(safe(text, lines=True)):
-        if level:
-            if lines and any(seg.text.strip() for seg in lines[-1]):
-                lines.append([])
-            heads.append((level, head, len(lines)))
-        md = RichMarkdown(src, code_theme=code_theme, hyperlinks=False)
-        part = console.render_lines(md, options, pad=False, new_lines=False)
-        while part and not any(seg.text.strip() for seg in part[-1]):
-            part.pop()
-        lines.extend(part)
-    return lines, heads
-
-
-class DocView(ScrollView, can_focus=True):
-    """A markdown document drawn with the line API; rendered off the event loop."""
-
-    DEFAULT_CSS = """
-    DocView { height: 1fr; background: $surface; scrollbar-size-vertical: 1; overflow-x: hidden; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "scroll_down", show=False),
-        Binding("k", "scroll_up", show=False),
-        Binding("g", "scroll_home", show=False),
-        Binding("G", "scroll_end", show=False),
-        Binding("space", "page_down", show=False),
-    ]
-
-    def __init__(self, text: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.text = text
-        self.lines: list[list[Segment]] = [[Segment("Rendering…")]]
-        self.headings: list[tuple[int, str, int]] = []
-        self._rendered: tuple[str, int, bool] | None = None
-        self._base: Style | None = None
-
-    def on_mount(self) -> None:
-        self.render_soon()
-
-    def on_resize(self) -> None:
-        self.render_soon()
-
-    def set_text(self, text: str) -> None:
-        if text != self.text:
-            self.text = text
-            self.render_soon()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._base = None
-        self.render_soon()
-
-    def render_soon(self) -> None:
-        width = self.scrollable_content_region.width
-        if width <= 0 or not self.is_mounted:
-            return
-        dark = self.app.current_theme.dark
-        key = (self.text, width, dark)
-        if key != self._rendered:
-            self.run_worker(self._render_doc(key), group="render", exclusive=True)
-
-    async def _render_doc(self, key: tuple[str, int, bool]) -> None:
-        import asyncio
-
-        text, width, dark = key
-        lines, heads = await asyncio.to_thread(render_markdown, text, width - 2, dark=dark)
-        if (self.text, self.scrollable_content_region.width, self.app.current_theme.dark) != key:
-            return
-        self._rendered = key
-        y = self.scroll_y
-        self.lines, self.headings = lines, heads
-        self.virtual_size = Size(width, len(lines))
-        self.scroll_to(y=min(y, max(0, len(lines) - 1)), animate=False)
-        self.refresh()
-
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        if self._base is None:
-            self._base = self.rich_style
-        base = self._base
-        i = int(self.scroll_offset.y) + y
-        if i >= len(self.lines):
-            return Strip.blank(width, base)
-        segs = [Segment(" ", base), *Segment.apply_style(self.lines[i], base)]
-        return Strip(segs).crop_extend(0, width, base)
 
 
 class StatusBar(Static):
