@@ -188,11 +188,11 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..insight.board import build_board
     from ..workflows import claims as claims_api
 
-    specs, warn = _load(ctx)
+    everything, warn = _load(ctx)
     f = make_filter(
         status=_csv(a.status), tags=_csv(a.tag), priority=_csv(a.priority), assignee=a.assignee, include_archived=True
     )
-    specs = [s for s in specs if f.matches(s)]
+    specs = [s for s in everything if f.matches(s)]
     group_by = "parent" if a.by_parent else a.group_by
     # Asking for archived specs by status shows them (else the filter would empty the board).
     show_archived = a.archived or "archived" in [x.lower() for x in _csv(a.status)]
@@ -204,7 +204,9 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card)
     from ..workflows.claims import annotate_board
 
-    annotate_board(data, claims_api.readiness(ctx.project))
+    # Readiness of the same snapshot (every spec, archived included: what it would load
+    # itself), not a second pass over 10,000 files.
+    annotate_board(data, claims_api.readiness(ctx.project, everything))
     w = width()
     lines: list[str] = []
     title = ctx.c("📋 Spec Kanban Board", "bold") + ctx.c(f"  — by {data['group_by']}", "gray")
