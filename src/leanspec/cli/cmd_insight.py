@@ -204,7 +204,15 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     from ..insight.board import text_card
 
     card = None if ctx.json else text_card
-    data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card)
+    # Text shows only the size of the complete column unless --complete (usually the
+    # biggest one): no cards for it, nor for any column when only the summary prints.
+    carded = None
+    if not ctx.json:
+        if a.completion_only:
+            carded = _never
+        elif not a.complete and (group_by or "status").strip().lower() == "status":
+            carded = _not_complete
+    data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card, carded=carded)
     from ..workflows.claims import annotate_board
 
     # Readiness of the same snapshot (every spec, archived included: what it would load
@@ -246,6 +254,14 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     shown = data["total"]
     lines.append(ctx.c(f"Total: {shown} spec{'s' if shown != 1 else ''}", "gray"))
     return Outcome(data, lines, 0, warn)
+
+
+def _never(_name: str) -> bool:
+    return False
+
+
+def _not_complete(name: str) -> bool:
+    return name != "complete"
 
 
 def _group_header(ctx: Ctx, gb: str, g: dict[str, Any]) -> str:
