@@ -14,6 +14,7 @@ from ._render import PRIORITY_COLOR, STATUS_COLOR, bar, pad, sparkline, status_i
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 STATUS_LABEL = {
@@ -206,7 +207,7 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     card = None if ctx.json else text_card
     # Text shows only the size of the complete column unless --complete (usually the
     # biggest one): no cards for it, nor for any column when only the summary prints.
-    carded = None
+    carded: Callable[[str], bool] | None = None
     if not ctx.json:
         if a.completion_only:
             carded = _never
