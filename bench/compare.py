@@ -32,6 +32,11 @@ def main() -> None:
     ap.add_argument("--project-now", required=True)
     ap.add_argument("--project-other", required=True)
     ap.add_argument("--label", default="")
+    ap.add_argument(
+        "--commands",
+        default="list,search,board,view,update,create",
+        help="comma-separated subset, in this order (e.g. list,search,board: a settled corpus, no writes)",
+    )
     a = ap.parse_args()
     exe = Path(sys.executable).parent / "lean-spec"
     ls = [str(exe)] if exe.exists() else [sys.executable, "-m", "leanspec"]
@@ -48,6 +53,8 @@ def main() -> None:
         ("update", lambda i: ["update", "005", "--status", "in-progress" if i % 2 else "planned"]),
         ("create", lambda i: ["create", f"cmp-{time.time_ns()}"]),
     ]
+    wanted = [c.strip() for c in a.commands.split(",") if c.strip()]
+    cmds = [c for c in cmds if c[0] in wanted]
 
     def run(cwd: str, argv: list[str]) -> tuple[float, float]:
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)

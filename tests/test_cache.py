@@ -472,3 +472,36 @@ def test_racy_entries_are_rechecked_by_content(fixture_project: Path, monkeypatc
     spec = next(s for s in specs if s.path == rel)
     assert isinstance(spec, cache.CachedSpec) and spec._fm_blob is not None
     assert_same(fixture_project, monkeypatch, fresh_process=True)
+
+
+def test_text_listing_builds_no_dicts_and_damaged_columns_fall_back(
+    fixture_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache hit answers the listing fields from the record's columns and keeps its
+    to_dict() pickled until asked; a record whose pickled to_dict() is damaged (or has
+    another shape) gives the same dict as the file, computed from the frontmatter."""
+    monkeypatch.setattr(cache, "GUARD_NS", -(10**15))  # every entry trusted at once
+    assert_same(fixture_project, monkeypatch)
+    store = Project.open(fixture_project).store
+    c = cache.get_cache(store)
+    rels = sorted(c.files)
+    c.files[rels[0]] = (*c.files[rels[0]][:9], b"not a pickle", *c.files[rels[0]][10:])
+    c.files[rels[1]] = (*c.files[rels[1]][:9], pickle.dumps(("too", "short")), *c.files[rels[1]][10:])
+    c.save()
+    cache.forget(store)
+    specs = Project.open(fixture_project).load().specs
+    hits = [s for s in specs if isinstance(s, cache.CachedSpec) and s._meta_blob is not None]
+    assert hits and all(s._cols is not None for s in hits)
+    for s in hits:  # listing fields never unpickle the frontmatter or the dict
+        _ = (s.title, s.status, s.priority, s.tags, s.depends_on, s.parent, s.assignee, s.archived, s.created)
+    assert all(s._meta_blob is not None for s in hits)
+    monkeypatch.setenv("LEANSPEC_NO_CACHE", "1")
+    plain = {s.path: s.to_dict() for s in Project.open(fixture_project).load().specs}
+    monkeypatch.delenv("LEANSPEC_NO_CACHE")
+    fields = ("title", "status", "tags", "depends_on")
+    for s in specs:
+        assert s.to_dict() == plain[s.path]
+        assert (s.title, s.status, s.tags, s.depends_on) == tuple(plain[s.path][k] for k in fields)
+    damaged = [s for s in specs if s.path in rels[:2]]
+    assert len(damaged) == 2 and all(isinstance(s, cache.CachedSpec) and s._meta_blob is None for s in damaged)
+    assert_same(fixture_project, monkeypatch, fresh_process=True)

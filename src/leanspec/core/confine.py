@@ -96,6 +96,13 @@ def read_file(path: str, folder: str, base: str | None = None, limit: int | None
         st = os.fstat(fd)
         chunks = []
         left = (limit + 1) if limit is not None else -1
+        if st.st_size > 0 and (left < 0 or st.st_size < left):
+            # A regular file's size is known: take it in one read (then read on to EOF,
+            # as below, in case it grew). One chunk is joined without a copy.
+            b = os.read(fd, st.st_size)
+            chunks.append(b)
+            if left >= 0:
+                left -= len(b)
         while True:
             b = os.read(fd, 1 << 20 if left < 0 else min(left, 1 << 20))
             if not b:

@@ -49,6 +49,12 @@ _TERM_BAD_SGR = LazyRe(
 _MD_BAD = LazyRe("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # What json.dumps(ensure_ascii=False) leaves raw that a reader could interpret.
 _JSON_RAW = LazyRe("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# The character classes above take ~0.3 ms each to compile (their ranges reach into the
+# surrogates), more than most single-spec commands spend on their own work. Most text
+# is checked without them: every character they match is a control (Cc), a format
+# character (Cf: the bidi controls), a surrogate (Cs) or a line/paragraph separator
+# (Zl/Zp), none of which str.isprintable() accepts. So printable text (newline and tab
+# aside, for the multi-line checks) cannot match; anything else asks the regex.
 
 
 def _describe(ch: str) -> str:
@@ -65,6 +71,8 @@ def _describe(ch: str) -> str:
 def check_line(value: Any, what: str) -> str:
     """``value`` as a str if it is a clean single line, else ``InvalidInput`` naming ``what``."""
     s = value if isinstance(value, str) else str(value)
+    if s.isprintable():
+        return s
     m = _LINE_BAD.search(s)
     if m is not None:
         raise InvalidInput(
@@ -77,6 +85,8 @@ def check_line(value: Any, what: str) -> str:
 
 def check_text(value: Any, what: str) -> str:
     s = value if isinstance(value, str) else str(value)
+    if s.isascii() and "\x00" not in s:
+        return s
     m = _TEXT_BAD.search(s)
     if m is not None:
         raise InvalidInput(
@@ -104,7 +114,7 @@ def check_value(value: Any, what: str) -> Any:
 
 
 def one_line(value: str) -> str:
-    if _LINE_BAD.search(value) is None:
+    if value.isprintable() or _LINE_BAD.search(value) is None:
         return value
     return _LINE_BAD.sub(" ", value)
 
@@ -118,6 +128,8 @@ def _escape(m: Any) -> str:
 
 
 def terminal_safe(text: str, *, keep_sgr: bool = False) -> str:
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return text
     if _TERM_BAD.search(text) is None:
         return text
     return (_TERM_BAD_SGR if keep_sgr else _TERM_BAD).sub(_escape, text)

@@ -32,6 +32,7 @@ def build_board(
     include_archived: bool = False,
     now: _dt.datetime | _dt.date | str | None = None,
     card: Callable[[Spec], dict[str, Any]] | None = None,
+    carded: Callable[[str], bool] | None = None,
 ) -> dict[str, Any]:
     """``{group_by, total, groups[{name, count, specs}], summary}``.
 
@@ -45,7 +46,9 @@ def build_board(
     The summary counts the non-archived specs; its velocity uses every spec passed
     (archived ones are history too). Cards are ``Spec.to_dict()``; ``card`` replaces
     that for a caller that shows only a few fields (the CLI's text board skips the
-    sub-spec lookups and copies of 10,000 full dicts).
+    sub-spec lookups and copies of 10,000 full dicts). A group for which
+    ``carded(name)`` is false keeps its count but gets no cards (``specs`` is empty):
+    for a caller that shows only its size (the text board's hidden complete column).
     """
     gb = (group_by or "status").strip().lower()
     if gb == "by-parent":
@@ -119,6 +122,9 @@ def build_board(
     groups = []
     make = card or _full_card
     for name, items in cols.items():
+        if carded is not None and not carded(name):
+            groups.append({"name": name, "count": len(items), **extra.get(name, {}), "specs": []})
+            continue
         items.sort(key=card_key)
         groups.append({"name": name, "count": len(items), **extra.get(name, {}), "specs": [make(s) for s in items]})
     ov = overview(specs)

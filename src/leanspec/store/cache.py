@@ -44,13 +44,13 @@ Only ``store.py`` calls this module (it is the only code that reads spec files).
 
 from __future__ import annotations
 
+import _thread  # threading.Lock without importing threading (~0.5 ms)
 import contextlib
 import gc
 import io
 import os
 import pickle
 import sys
-import threading
 import time
 
 from ..core import confine
@@ -83,7 +83,8 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".lean-spec/cache"
 CACHE_FILE = "specs.pickle"
-FORMAT = 5  # 4: record slot 10 = facts.facts_key; 5: entries made under the containment rule
+FORMAT = 6  # 4: record slot 10 = facts.facts_key; 5: entries made under the containment rule;
+# 6: slot 9 = to_dict() pickled (read lazily), slot 11 = the listing columns (COLS)
 MAGIC = b"LEANSPEC-CACHE\n"
 # Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
@@ -103,14 +104,6 @@ BODY_SLOT = Spec.__dict__["body"]  # the slot descriptors CachedSpec's propertie
 _FM = Spec.__dict__["frontmatter"]
 _SUBS = Spec.__dict__["sub_specs"]
 _new_cached = object.__new__
-# The keys of Spec.to_dict() whose values are lists or dicts (read off an empty spec, so
-# a new field of the shape is covered without anyone remembering this line).
-_CONTAINER_KEYS = tuple(
-    k
-    for k, v in Spec("0-x", 0, "", {}, "", "").to_dict().items()
-    if type(v) in (list, dict) and k != "sub_specs"
-)
-
 
 def enabled() -> bool:
     return os.environ.get("LEANSPEC_NO_CACHE", "").strip() not in ("1", "true", "yes", "on")
@@ -119,7 +112,20 @@ def enabled() -> bool:
 def _header(default_file: str) -> tuple[Any, ...]:
     from .. import __version__
 
-    return (FORMAT, sys.version_info[:2], __version__, default_file)
+    # META_KEYS too: record slot 9 holds to_dict()'s values in that order, so a file
+    # written by code with another shape is foreign, not misread.
+    return (FORMAT, sys.version_info[:2], __version__, default_file, meta_keys())
+
+
+_meta_keys: tuple[str, ...] | None = None
+
+
+def meta_keys() -> tuple[str, ...]:
+    """The keys of ``Spec.to_dict()``, in order (read off an empty spec)."""
+    global _meta_keys
+    if _meta_keys is None:
+        _meta_keys = tuple(Spec("0-x", 0, "", {}, "", "").to_dict())
+    return _meta_keys
 
 
 # ============================================================== the cached spec
@@ -131,12 +137,27 @@ class CachedSpec(Spec):
     metadata, body and hash always describe one version of the file.
     """
 
-    __slots__ = ("_h1", "_checks", "_store", "_entry", "_meta", "_fm_blob", "_session", "_json", "cached_facts")
+    __slots__ = (
+        "_h1",
+        "_checks",
+        "_store",
+        "_entry",
+        "_cols",
+        "_meta_blob",
+        "_fm_blob",
+        "_session",
+        "_json",
+        "cached_facts",
+    )
     _h1: str | None
     _checks: tuple[int, int]
     _store: Store
     _entry: Entry
-    _meta: dict[str, Any] | None
+    # COLS of this file version (what lists, boards and filters read), or None: ask the
+    # frontmatter. _meta_blob: its to_dict() (sub_specs None), pickled: unpickled per
+    # spec by to_dict() only, so a text listing never builds 10,000 dicts.
+    _cols: tuple[Any, ...] | None
+    _meta_blob: bytes | None
     _fm_blob: bytes | None
     _session: Session
     _json: bytes | None
@@ -190,9 +211,9 @@ class CachedSpec(Spec):
 
     @property
     def title(self) -> str:
-        m = self._meta
+        m = self._cols
         if m is not None:
-            return m["title"]  # type: ignore[no-any-return]
+            return m[0]  # type: ignore[no-any-return]
         t = self.frontmatter.get("title")
         if isinstance(t, str) and t.strip():
             return t.strip()
@@ -209,58 +230,62 @@ class CachedSpec(Spec):
     # lot. Lists are copied: callers may change what they get.
     @property
     def status(self) -> str:
-        m = self._meta
-        return m["status"] if m is not None else Spec.status.fget(self)  # type: ignore[attr-defined,no-any-return]
+        m = self._cols
+        return m[1] if m is not None else Spec.status.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def priority(self) -> str | None:
-        m = self._meta
-        return m["priority"] if m is not None else Spec.priority.fget(self)  # type: ignore[attr-defined,no-any-return]
+        m = self._cols
+        return m[2] if m is not None else Spec.priority.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def tags(self) -> list[str]:
-        m = self._meta
-        return list(m["tags"]) if m is not None else Spec.tags.fget(self)  # type: ignore[attr-defined,no-any-return]
+        m = self._cols
+        return list(m[3]) if m is not None else Spec.tags.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def depends_on(self) -> list[str]:
-        m = self._meta
-        return list(m["depends_on"]) if m is not None else Spec.depends_on.fget(self)  # type: ignore[attr-defined,no-any-return]
+        m = self._cols
+        return list(m[4]) if m is not None else Spec.depends_on.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def parent(self) -> str | None:
-        m = self._meta
-        return m["parent"] if m is not None else Spec.parent.fget(self)  # type: ignore[attr-defined,no-any-return]
+        m = self._cols
+        return m[5] if m is not None else Spec.parent.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def assignee(self) -> str | None:
-        m = self._meta
-        return m["assignee"] if m is not None else Spec.assignee.fget(self)  # type: ignore[attr-defined,no-any-return]
+        m = self._cols
+        return m[6] if m is not None else Spec.assignee.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def archived(self) -> bool:
-        m = self._meta
-        return m["archived"] if m is not None else Spec.archived.fget(self)  # type: ignore[attr-defined,no-any-return]
+        m = self._cols
+        return m[7] if m is not None else Spec.archived.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def created(self) -> str | None:
-        m = self._meta
-        return m["created"] if m is not None else Spec.created.fget(self)  # type: ignore[attr-defined,no-any-return]
+        m = self._cols
+        return m[8] if m is not None else Spec.created.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     def to_dict(self, *, content: bool = False) -> dict[str, Any]:
-        meta = self._meta
-        if content or meta is None:
+        blob = self._meta_blob
+        if content or blob is None:
             return Spec.to_dict(self, content=content)
-        # Spec.to_dict() of this very file version, computed when it was read; only the
-        # sub-spec list lives outside the README. Containers are copied so callers can
-        # never change what the cache holds (the container fields of that shape; the
-        # rest are strings, numbers, booleans or None).
-        out = meta.copy()
-        for k in _CONTAINER_KEYS:
-            v = out[k]
-            out[k] = v.copy()
-        out["sub_specs"] = list(self.sub_specs)
-        return out
+        keys = meta_keys()
+        try:
+            values = _unpickle(blob)
+            if type(values) is not tuple or len(values) != len(keys):
+                raise ValueError("bad shape")
+        except Exception:  # a damaged entry in a file that loaded: compute it
+            self._meta_blob = self._cols = None
+            return Spec.to_dict(self, content=content)
+        meta = dict(zip(keys, values, strict=True))
+        # Spec.to_dict() of this very file version, computed when it was read (a new
+        # object per call: callers can never change what the cache holds); only the
+        # sub-spec list lives outside the README.
+        meta["sub_specs"] = list(self.sub_specs)
+        return meta  # type: ignore[no-any-return]
 
     def json_bytes(self) -> bytes:
         """``to_dict()`` as compact JSON (the web API's encoding), kept on the object:
@@ -313,10 +338,32 @@ class CachedSpec(Spec):
             self.mtime = fresh.mtime
             self._h1 = first_h1(fresh.body)
             self._checks = checklist_counts(fresh.body)
-            self._meta = None
+            self._cols = None
+            self._meta_blob = None
             self._json = None
         BODY_SLOT.__set__(self, fresh.body)
         return fresh.body
+
+
+def columns(spec: Spec) -> tuple[Any, ...]:
+    """The record's listing columns: (title, status, priority, tags, depends_on, parent,
+    assignee, archived, created) as ``Spec`` computes them (the properties
+    ``CachedSpec`` answers from them). Lists are stored as tuples; the small
+    vocabularies (status, priority, tags, assignee) are interned, so the cache file holds
+    each once and unpickling them is a memo lookup, not a new string per spec."""
+    intern = sys.intern
+    st, pr, who = spec.status, spec.priority, spec.assignee
+    return (
+        spec.title,
+        intern(st) if type(st) is str else st,
+        intern(pr) if type(pr) is str else pr,
+        tuple(intern(t) if type(t) is str else t for t in spec.tags),
+        tuple(spec.depends_on),
+        spec.parent,
+        intern(who) if type(who) is str else who,
+        spec.archived,
+        spec.created,
+    )
 
 
 def body_of(text: str) -> str:
@@ -416,13 +463,14 @@ class MetaCache:
         self.path = path
         self.default_file = default_file
         # rel README -> record: (size, mtime_ns, ino, ctime_ns, verified_ns, sha256,
-        # frontmatter pickle, first H1, checklist, to_dict() meta, facts.facts_key)
+        # frontmatter pickle, first H1, checklist, to_dict() pickle, facts.facts_key,
+        # listing columns)
         self.files: dict[str, tuple[Any, ...]] = {}
         self.dirs: dict[str, tuple[Any, ...]] = {}  # rel folder -> (mtime_ns, ino, ctime_ns, verified_ns, names)
         # The spec-folder listing with its containers' stamps (Scanner.listing_state):
         # a fresh process that finds every container unchanged skips the folder scan.
         self.listing: tuple[Any, ...] | None = None
-        self.lock = threading.Lock()
+        self.lock = _thread.allocate_lock()
         self.loaded_stat: tuple[int, int, int] | None = None
         self.status = "missing"  # missing | loaded | corrupt | foreign
 
@@ -446,7 +494,9 @@ class MetaCache:
         gc_was = gc.isenabled()
         gc.disable()
         try:
-            payload = _Allowed(io.BytesIO(data[len(MAGIC) :])).load()
+            buf = io.BytesIO(data)  # shares data's buffer (no 10 MB copy to skip MAGIC)
+            buf.seek(len(MAGIC))
+            payload = _Allowed(buf).load()
             header, files, dirs = payload[:3]
             listing = payload[3] if len(payload) > 3 else None
             if tuple(header) != _header(self.default_file):
@@ -546,7 +596,7 @@ def read_only(cache_dir: str) -> bool:
 
 
 _memo: dict[str, MetaCache] = {}
-_memo_lock = threading.Lock()
+_memo_lock = _thread.allocate_lock()
 
 
 def cache_path(store: Store) -> str:
@@ -655,7 +705,8 @@ class Session:
         s._checks = rec[8]
         s._store = self.store
         s._entry = e
-        s._meta = rec[9]
+        s._meta_blob = rec[9]
+        s._cols = rec[11]
         s.cached_facts = rec[10]
         return s
 
@@ -763,16 +814,23 @@ class Session:
         spec._checks = checklist_counts(body)
         spec._store = self.store
         spec._entry = e
-        spec._meta = None
+        spec._cols = None
+        spec._meta_blob = None
         spec._fm_blob = None
         spec._session = self
         try:
             meta = spec.to_dict()
             fm_blob = pickle.dumps(parsed.frontmatter, protocol=pickle.HIGHEST_PROTOCOL)
+            cols = columns(spec)
+            if tuple(meta) != meta_keys():
+                return parsed  # unreachable: to_dict() has one shape
+            meta["sub_specs"] = None  # filled per listing (the folder has its own key)
+            # The values only (META_KEYS order): half the bytes of the dict.
+            meta_blob = pickle.dumps(tuple(meta.values()), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # e.g. a recursive YAML anchor: the caller meets it as without a cache
             return parsed
-        meta["sub_specs"] = None  # filled per listing (the folder has its own key)
-        spec._meta = meta
+        spec._cols = cols
+        spec._meta_blob = meta_blob
         from ..core.facts import facts_key
 
         try:
@@ -791,8 +849,9 @@ class Session:
             fm_blob,
             spec._h1,
             spec._checks,
-            meta,
+            meta_blob,
             fk,
+            cols,
         )
         old = self.cache.files.get(rel)
         # A racy entry that is still racy re-reads the same bytes every time; storing

@@ -23,11 +23,9 @@ Readiness (docs/claims.md): a spec is *ready* when it is ``planned`` (or
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
 
 from ..core.errors import Blocked, Conflict, InvalidInput, LeanSpecError, NothingReady
 from ..core.facts import card_key
@@ -35,9 +33,13 @@ from ..core.model import Spec
 from ..core.values import Value
 from ..store.leases import Lease, LeaseStore, claims_now, iso
 from ..store.store import Store, UpdateOps
-from . import gitutil
 
+# Board, list and view only read leases: git (subprocess, dataclasses, ...), json and
+# typing are imported by the paths that need them.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..project import Project
 
 DONE = ("complete", "archived")
@@ -443,6 +445,8 @@ class Claims:
 
     # ------------------------------------------------------------ git remote
     def _git(self, *args: str, check: bool = True, input: bytes | None = None) -> str:
+        from . import gitutil
+
         return gitutil.run(self.store.root, *args, check=check, input=input)
 
     def _seen_prefix(self) -> str:
@@ -452,6 +456,8 @@ class Claims:
     def _fetch(self) -> dict[str, Lease]:
         """Fetch the remote's claim refs (pruning released ones) and read their leases.
         Mirrors them into this clone's lease files, so list/view/board show them."""
+        import json
+
         prefix = self._seen_prefix()
         self._git("fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", self.remote or "",
                   f"+{REF_PREFIX}*:{prefix}*")  # fmt: skip
@@ -483,6 +489,8 @@ class Claims:
         """``git push --porcelain --atomic ARGS``: returns on success, ``_LostRace`` when
         the remote rejected the compare-and-swap, ``GitError`` when git failed."""
         import subprocess
+
+        from . import gitutil
 
         cmd = [gitutil.git_binary(), "-c", "color.ui=false", "push", "--porcelain", "--atomic", *args]
         env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
