@@ -139,6 +139,9 @@ def test_drag_card_to_another_column_changes_the_file(page: Any, served: Server,
     assert "status: planned" in path.read_text()
     open_live(page, served.url + "/board", '.card[data-name="147-json-config-format"]')
     assert page.locator('.column[data-status="planned"] .card[data-name="147-json-config-format"]').count() == 1
+    # The token/validation badges arrive after the first draw and redraw the cards they
+    # change; under a loaded machine that can land between the mouse-down and the drop.
+    page.wait_for_selector('.card[data-name="147-json-config-format"] .card-badges')
     page.drag_and_drop('.card[data-name="147-json-config-format"]', '.column[data-status="in-progress"]')
     wait_until(lambda: "status: in-progress" in path.read_text(), what="the status change on disk")
     text = path.read_text()
