@@ -111,3 +111,20 @@ class Progress:
         if self.shown:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
+
+
+def open_projects(args: argparse.Namespace) -> list[Any]:
+    """The projects ``--project`` names (repeatable; default: search upward), each once:
+    what the long-running front ends (``ui``, ``tui``) serve."""
+    from ..project import Project
+
+    raw = getattr(args, "project", None)
+    dirs: list[str | None] = [raw] if isinstance(raw, str) else list(raw or []) or [None]
+    out = []
+    seen = set()
+    for d in dirs:
+        p = Project.open(d, specs_dir=getattr(args, "specs_dir", None))
+        if p.root not in seen:
+            seen.add(p.root)
+            out.append(p)
+    return out

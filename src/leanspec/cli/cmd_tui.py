@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._app import Ctx, Outcome
+from ._app import Ctx, Outcome, open_projects
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -41,21 +41,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_tui)
 
 
-def _projects(args: argparse.Namespace) -> list[Any]:
-    from ..project import Project
-
-    raw = getattr(args, "project", None)
-    dirs: list[str | None] = [raw] if isinstance(raw, str) else list(raw or []) or [None]
-    out = []
-    seen = set()
-    for d in dirs:
-        p = Project.open(d, specs_dir=getattr(args, "specs_dir", None))
-        if p.root not in seen:
-            seen.add(p.root)
-            out.append(p)
-    return out
-
-
 def cmd_tui(ctx: Ctx, args: argparse.Namespace) -> Outcome:
     from ..core.errors import InvalidInput
 
@@ -63,7 +48,7 @@ def cmd_tui(ctx: Ctx, args: argparse.Namespace) -> Outcome:
         raise InvalidInput("the TUI is interactive: --json has nothing to print", hint="use `lean-spec board --json`")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise InvalidInput("the TUI needs a terminal (stdin and stdout)", hint="use `lean-spec board` or `lean-spec list` in scripts")
-    projects = _projects(args)
+    projects = open_projects(args)
     if getattr(args, "no_color", False):
         import os
 

@@ -12,7 +12,7 @@ import socket
 import threading
 from typing import Any
 
-from ._app import Ctx, Outcome
+from ._app import Ctx, Outcome, open_projects
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -50,21 +50,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="also accept this Host name (repeatable); localhost and IP addresses are always accepted",
     )
     p.set_defaults(func=cmd_ui)
-
-
-def _projects(args: argparse.Namespace) -> list[Any]:
-    from ..project import Project
-
-    raw = getattr(args, "project", None)
-    dirs: list[str | None] = [raw] if isinstance(raw, str) else list(raw or []) or [None]
-    out = []
-    seen = set()
-    for d in dirs:
-        p = Project.open(d, specs_dir=getattr(args, "specs_dir", None))
-        if p.root not in seen:
-            seen.add(p.root)
-            out.append(p)
-    return out
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -109,7 +94,7 @@ def cmd_ui(ctx: Ctx, args: argparse.Namespace) -> Outcome:
             hint="set LEANSPEC_API_KEY to a secret (clients then send Authorization: Bearer <key>), "
             "or keep the default --host 127.0.0.1",
         )
-    projects = _projects(args)
+    projects = open_projects(args)
     from ..web.app import create_app
     from ..web.server import UIServer
 

@@ -375,6 +375,23 @@ class Store:
         fsutil.atomic_write(path, data, folder=str(e.dir), base=self.spec_base())
         return data
 
+    def _read_current(self, e: Entry, expected_hash: str | None) -> tuple[Path, bytes, Document]:
+        """(README path, its bytes, its Document) re-read under the lock, after the
+        ``expected_hash`` check: what every metadata write starts from."""
+        path = self.readme_path(e)
+        try:
+            current = self.read_spec_bytes(e, path)[0]
+        except FileNotFoundError:
+            raise MalformedSpec(f"{self.rel(e.dir)}: no {self.config.default_file}") from None
+        except OSError as exc:  # a folder named README.md, no read permission, a symlink out, ...
+            raise MalformedSpec(f"{self.rel(path)}: cannot read: {exc.strerror}") from None
+        self._check_hash(path, current, expected_hash)
+        try:
+            text = current.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedSpec(f"{self.rel(path)}: not UTF-8 text (binary file?)") from None
+        return path, current, Document.parse(text, path=self.rel(path))
+
     def _check_hash(self, path: Path, current: bytes, expected_hash: str | None) -> None:
         check_expected_hash(content_hash(current), expected_hash, where=self.rel(path))
 
@@ -401,20 +418,8 @@ class Store:
             root_names = _swept_listings().pop(key, None) if _held_locks().get(key) == 1 else None
             cands = self.scanner.candidates(ref, root_names) if root_names is not None else None
             e = refs.resolve(ref, cands) if cands is not None else self.resolve(ref)
-            path = self.readme_path(e)
             self._cleanup_temps(e.dir)
-            try:
-                current = self.read_spec_bytes(e, path)[0]
-            except FileNotFoundError:
-                raise MalformedSpec(f"{self.rel(e.dir)}: no {self.config.default_file}") from None
-            except OSError as exc:  # a folder named README.md, no read permission, ...
-                raise MalformedSpec(f"{self.rel(path)}: cannot read: {exc.strerror}") from None
-            self._check_hash(path, current, expected_hash)
-            try:
-                text = current.decode("utf-8")
-            except UnicodeDecodeError:
-                raise MalformedSpec(f"{self.rel(path)}: not UTF-8 text (binary file?)") from None
-            doc = Document.parse(text, path=self.rel(path))
+            path, current, doc = self._read_current(e, expected_hash)
             preconditions.check(doc.data, e.name, if_status=if_status, if_assignee=if_assignee)
             changed = update_rules.apply_update(self, doc, e, None, ops, force)
             if not changed:
@@ -569,18 +574,8 @@ class Store:
             untrusted.check_value(v, f"field {k}")
         with self.transaction():
             e = self.resolve(ref)
-            path = self.readme_path(e)
             self._cleanup_temps(e.dir)
-            try:
-                current = self.read_spec_bytes(e, path)[0]
-            except OSError as exc:
-                raise MalformedSpec(f"{self.rel(path)}: cannot read: {exc.strerror}") from None
-            self._check_hash(path, current, expected_hash)
-            try:
-                text = current.decode("utf-8")
-            except UnicodeDecodeError:
-                raise MalformedSpec(f"{self.rel(path)}: not UTF-8 text (binary file?)") from None
-            doc = Document.parse(text, path=self.rel(path))
+            path, current, doc = self._read_current(e, expected_hash)
             changed: list[str] = []
             for k, v in values.items():
                 if v is None:
@@ -637,18 +632,8 @@ class Store:
         ``specs/archived/`` (config ``archive.mode: status`` keeps it in place)."""
         with self.transaction():
             e = self.resolve(ref)
-            path = self.readme_path(e)
             self._cleanup_temps(e.dir)  # do not carry a dead writer's temp file into archived/
-            try:
-                current = self.read_spec_bytes(e, path)[0]
-            except OSError as exc:
-                raise MalformedSpec(f"{self.rel(path)}: cannot read: {exc.strerror}") from None
-            self._check_hash(path, current, expected_hash)
-            try:
-                text = current.decode("utf-8")
-            except UnicodeDecodeError:
-                raise MalformedSpec(f"{self.rel(path)}: not UTF-8 text (binary file?)") from None
-            doc = Document.parse(text, path=self.rel(path))
+            _path, _current, doc = self._read_current(e, expected_hash)
             moving = self.config.archive_mode == "move" and not e.archived
             if moving and (self.specs_dir / "archived" / e.name).exists():
                 # Refuse before writing anything: the status must not change either.
