@@ -13,6 +13,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+
 ONE_RUN = """
 import asyncio, sys, time
 t0 = time.perf_counter()
