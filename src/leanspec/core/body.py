@@ -5,6 +5,7 @@ checklist toggles. Pure functions, string in, string out; line endings preserved
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from .errors import InvalidInput, NoMatch
 from .lazyre import LazyRe
@@ -60,6 +61,19 @@ def _split(body: str) -> tuple[list[str], str]:
     nl = "\r\n" if "\r\n" in body else "\n"
     return body.split(nl), nl
 
+
+
+def outside_fences(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """(index, line) of every line outside fenced code blocks (fence lines excluded):
+    a heading or checklist item inside a ``` block is example text, not structure."""
+    in_fence = False
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s.startswith("```") or s.startswith("~~~"):
+            in_fence = not in_fence
+            continue
+        if not in_fence:
+            yield i, line
 
 def sync_header(body: str, new_lines: list[str], *, insert: bool = True) -> str:
     """Replace the header line (and its optional Assignee line); where there is none,
@@ -132,14 +146,7 @@ def toggle_checklist(body: str, item: str, checked: bool) -> tuple[str, Toggle]:
     if not needle:
         raise InvalidInput("the checklist item text is empty")
     hits = []
-    in_fence = False
-    for i, line in enumerate(lines):
-        s = line.strip()
-        if s.startswith("```") or s.startswith("~~~"):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
+    for i, line in outside_fences(lines):
         m = _TASK.match(line)
         if m and needle in m.group(4).lower():
             hits.append((i, m))
@@ -172,15 +179,8 @@ def update_section(body: str, heading: str, content: str, mode: str = "replace")
         raise InvalidInput(f"unknown section mode {mode!r} (use replace, append or prepend)")
     lines, nl = _split(body)
     want = heading.strip().lstrip("#").strip().lower()
-    in_fence = False
     start = level = None
-    for i, line in enumerate(lines):
-        s = line.strip()
-        if s.startswith("```") or s.startswith("~~~"):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
+    for i, line in outside_fences(lines):
         m = _HEADING.match(line)
         if not m:
             continue
@@ -259,15 +259,8 @@ def _scan(body: str) -> tuple[list[Heading], list[TaskItem]]:
     lines, _nl = _split(body)
     heads: list[Heading] = []
     tasks: list[TaskItem] = []
-    in_fence = False
     section: str | None = None
-    for i, line in enumerate(lines):
-        s = line.strip()
-        if s.startswith("```") or s.startswith("~~~"):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
+    for i, line in outside_fences(lines):
         m = _HEADING.match(line)
         if m:
             section = m.group(2).strip()
