@@ -328,6 +328,23 @@ def test_theme_light_dark_system(page: Any, served: Server) -> None:
     assert page.evaluate("document.documentElement.dataset.themePref") == "system"
 
 
+def test_a_stopped_server_is_said_not_thrown(page: Any, fixture_project: Path) -> None:
+    """The user stops `lean-spec ui` with a tab open: background refreshes stay quiet
+    (no uncaught "Failed to fetch"), and an edit says plainly that nothing was saved."""
+    path = readme(fixture_project, "147-")
+    before = path.read_bytes()
+    s = Server([fixture_project])
+    open_live(page, s.url + "/board", '.card[data-name="147-json-config-format"]')
+    s.stop()
+    page.wait_for_selector("#live.off")
+    page.drag_and_drop('.card[data-name="147-json-config-format"]', '.column[data-status="in-progress"]')
+    alert = page.wait_for_selector(".toast.error")
+    assert "Cannot reach the lean-spec server" in alert.inner_text()
+    assert path.read_bytes() == before
+    page.wait_for_timeout(300)  # the failed write's follow-up reload has run (and failed quietly)
+    # the page fixture fails the test if any JavaScript error escaped
+
+
 def test_multi_project_switcher(browser: Any, fixture_project: Path, empty_project: Path) -> None:
     from leanspec.project import Project
 

@@ -194,7 +194,9 @@ function onChange(paths, all) {
     changeTimer = null;
     const list = [...pending];
     pending = new Set();
-    if (app.current && app.current.refresh) app.current.refresh(list.includes("*") ? [] : list);
+    // A live refresh is background work: if the server is unreachable the page keeps what
+    // it shows (the live dot already says "Disconnected").
+    if (app.current && app.current.refresh) Promise.resolve(app.current.refresh(list.includes("*") ? [] : list)).catch(() => {});
   }, 30);
 }
 

@@ -224,7 +224,8 @@ export async function mount(view, { app, params }) {
       } else toast(errText(err), "error", 6000);
     } finally {
       state.busy = false;
-      await patch([], [s.name]).catch(() => load());
+      // The server may be gone (stopped, network down): the board keeps what it shows.
+      await patch([], [s.name]).catch(() => load()).catch(() => {});
     }
   }
 
@@ -375,7 +376,7 @@ export async function mount(view, { app, params }) {
   const refilter = debounce(() => { state.q = search.value.trim(); changed(); }, 120);
   search.addEventListener("input", refilter);
   group.addEventListener("change", () => { state.group = group.value; changed(); });
-  arch.addEventListener("change", () => { state.archived = arch.checked; syncUrl(); load(); });
+  arch.addEventListener("change", () => { state.archived = arch.checked; syncUrl(); load().catch((err) => toast(errText(err), "error", 6000)); });
 
   // paths: the changed files of a live event; [] means "anything may have changed".
   function refresh(paths = []) {

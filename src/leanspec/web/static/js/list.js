@@ -189,5 +189,5 @@ export async function mount(view, { app, params }) {
   await load();
   performance.mark("list-ready");
   loadBadges();
-  return { title: t("Specs"), refresh: async (paths = []) => { await load(); loadBadges(paths); }, unmount() { state.dead = true; } };
+  return { title: t("Specs"), refresh: async (paths = []) => { try { await load(); } catch { return; } loadBadges(paths); }, unmount() { state.dead = true; } };
 }

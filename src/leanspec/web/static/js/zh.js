@@ -25,6 +25,7 @@ export const ZH = {
   "By priority": "按优先级",
   "By status": "按状态",
   "Cancel": "取消",
+  "Cannot reach the lean-spec server (is it still running?). Nothing was saved.": "无法连接 lean-spec 服务器（它还在运行吗？）。没有保存任何内容。",
   "Children": "子规范",
   "Clear": "清除",
   "Close": "关闭",
