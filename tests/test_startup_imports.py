@@ -1,0 +1,60 @@
+"""Start-up is a feature: the commands agents call most (list, board, search, view,
+update) must not pull in modules that cost milliseconds per process and that they do not
+need. Each command runs in a real process, twice (the second run is the warm one that
+matters); the process prints what it imported.
+
+The banned list is what earlier rounds took out of these paths (bench/README.md): a
+stray ``from typing import TYPE_CHECKING`` costs ~2.5 ms on every run.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BANNED = {"typing", "json", "threading", "subprocess", "yaml", "dataclasses", "inspect", "asyncio", "shutil"}
+
+PROBE = (
+    "import sys\n"
+    "from leanspec.cli._main import main\n"
+    "import io, contextlib\n"  # after the run would be too late to matter; these are cheap
+    "rc = main(sys.argv[1:])\n"
+    "sys.stdout.flush()\n"
+    "print('MODULES=' + repr(sorted(sys.modules)), file=sys.stderr)\n"
+    "raise SystemExit(rc)\n"
+)
+
+
+def imported(project: Path, *argv: str) -> set[str]:
+    out: set[str] = set()
+    for _ in range(2):  # the first run may fill the caches; the second is the warm path
+        r = subprocess.run(
+            [sys.executable, "-c", PROBE, "--project", str(project), *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 0, r.stderr
+        line = next(x for x in r.stderr.splitlines() if x.startswith("MODULES="))
+        out = set(ast.literal_eval(line[len("MODULES=") :]))
+    return out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("list",),
+        ("board",),
+        ("search", "json"),
+        ("view", "147"),
+        ("update", "147", "--priority", "high"),
+    ],
+    ids=lambda a: a[0],
+)
+def test_hot_commands_skip_costly_modules(fixture_project: Path, argv: tuple[str, ...]) -> None:
+    mods = imported(fixture_project, *argv)
+    assert not (mods & BANNED), f"`{argv[0]}` imported {sorted(mods & BANNED)}"
