@@ -16,11 +16,23 @@ from pathlib import Path
 
 import pytest
 
-BANNED = {"typing", "json", "threading", "subprocess", "yaml", "dataclasses", "inspect", "asyncio", "shutil"}
+BANNED = {
+    "typing",
+    "json",
+    "threading",
+    "subprocess",
+    "yaml",
+    "dataclasses",
+    "inspect",
+    "asyncio",
+    "shutil",
+    "urllib.parse",
+    "ipaddress",  # pathlib imports them for as_uri() only (cli.pathlib_without_urllib)
+}
 
 PROBE = (
     "import sys\n"
-    "from leanspec.cli._main import main\n"
+    "from leanspec.cli import main\n"
     "import io, contextlib\n"  # after the run would be too late to matter; these are cheap
     "rc = main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
@@ -58,3 +70,19 @@ def imported(project: Path, *argv: str) -> set[str]:
 def test_hot_commands_skip_costly_modules(fixture_project: Path, argv: tuple[str, ...]) -> None:
     mods = imported(fixture_project, *argv)
     assert not (mods & BANNED), f"`{argv[0]}` imported {sorted(mods & BANNED)}"
+
+
+def test_pathlib_still_makes_uris_after_the_start_up_shortcut() -> None:
+    code = (
+        "import sys\n"
+        "from leanspec.cli import pathlib_without_urllib\n"
+        "pathlib_without_urllib()\n"
+        "assert 'urllib.parse' not in sys.modules\n"
+        "import pathlib\n"
+        "print(pathlib.PurePosixPath('/a b/ü').as_uri())\n"
+        "import urllib.parse\n"
+        "print(urllib.parse.quote('a b'), urllib.parse.urlsplit('http://h/p').netloc)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["file:///a%20b/%C3%BC", "a%20b", "h"]

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ..core import confine, preconditions, refs, templates, untrusted
+from ..core import confine, refs, untrusted
 from ..core.clock import iso_ms, utc_now
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
 from ..core.errors import (
@@ -32,18 +32,17 @@ from ..core.errors import (
     WriteFailed,
 )
 from ..core.frontmatter import Document
-from ..core.guards import check_expected_hash, duplicate_slug_error
 from ..core.model import ListResult, LoadProblem, Spec, WriteResult
 from ..core.refs import Entry
-from ..rules import update as update_rules
-from ..rules.update import UpdateOps
-from . import fsutil, projectfiles, renumber, specfile
+from . import fsutil, specfile
 from .scan import Scanner
 from .specfile import MAX_SPEC_BYTES, content_hash
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
     from typing import Any
+
+    from ..rules.update import UpdateOps
 
 LOCK_NAME = "write.lock"
 # Lookups by exact folder name stat "container/name"; on a case-insensitive file system
@@ -294,6 +293,8 @@ class Store:
             raise MalformedSpec(f"{self.rel(p)}: not UTF-8 text (binary file?)") from None
 
     def children_of(self, name: str, specs: Sequence[Spec]) -> list[Spec]:
+        from ..rules import update as update_rules
+
         return update_rules.children_of(name, specs)
 
     # ============================================================== transaction
@@ -393,6 +394,8 @@ class Store:
         return path, current, Document.parse(text, path=self.rel(path))
 
     def _check_hash(self, path: Path, current: bytes, expected_hash: str | None) -> None:
+        from ..core.guards import check_expected_hash
+
         check_expected_hash(content_hash(current), expected_hash, where=self.rel(path))
 
     # ================================================================== update
@@ -409,6 +412,9 @@ class Store:
         """Apply ``ops`` to one spec in one transaction. Field-level: concurrent updates
         of different fields (or tags) all land, because each re-reads under the lock.
         ``if_status`` / ``if_assignee``: compare-and-set preconditions (core/preconditions.py)."""
+        from ..core import preconditions
+        from ..rules import update as update_rules
+
         untrusted.check_update(ops)  # before anything is written (docs/security.md)
         with self.transaction():
             # Entered the lock here (not nested in another write), so its sweep just
@@ -459,6 +465,9 @@ class Store:
     ) -> WriteResult:
         """Create a spec all-or-nothing: the number is allocated under the project lock and
         the folder is built hidden, then renamed into place."""
+        from ..core.guards import duplicate_slug_error
+        from ..rules import update as update_rules
+
         untrusted.check_create(
             name, title=title, description=description, tags=tags, priority=priority, status=status,
             assignee=assignee, template=template, fields=fields, depends_on=depends_on, parent=parent,
@@ -535,6 +544,8 @@ class Store:
         return str(self.root / CONFIG_DIR)
 
     def _template_files(self, template: str | None) -> dict[str, str]:
+        from ..core import templates
+
         tdir = self.templates_dir()
         cfg_templates = self.config.templates
         if template:
@@ -593,6 +604,8 @@ class Store:
     # =========================================================== raw writes
     def write_file(self, ref: str, filename: str | None, text: str, *, expected_hash: str | None = None) -> WriteResult:
         """Replace a spec's README (validated) or write one of its sub-spec files."""
+        from ..rules import update as update_rules
+
         untrusted.check_text(text, "content")
         with self.transaction():
             e = self.resolve(ref)
@@ -630,6 +643,9 @@ class Store:
     def archive(self, ref: str, *, expected_hash: str | None = None) -> WriteResult:
         """Set status archived (with a transition) and move the folder into
         ``specs/archived/`` (config ``archive.mode: status`` keeps it in place)."""
+        from ..rules import update as update_rules
+        from ..rules.update import UpdateOps
+
         with self.transaction():
             e = self.resolve(ref)
             self._cleanup_temps(e.dir)  # do not carry a dead writer's temp file into archived/
@@ -660,27 +676,41 @@ class Store:
             return WriteResult(spec, changed, bool(changed), f"archived {e.name}" if changed else "already archived")
     # ==================================================================== check
     def duplicates(self, entries: Sequence[Entry] | None = None) -> dict[int, list[Entry]]:
+        from . import renumber
+
         return renumber.duplicates(self, entries)
 
     def duplicate_slugs(self, entries: Sequence[Entry] | None = None) -> dict[str, list[Entry]]:
+        from . import renumber
+
         return renumber.duplicate_slugs(self, entries)
 
     def fix_duplicates(self, *, avoid: Sequence[int] | set[int] = (), also: Sequence[str] = ()) -> list[dict[str, str]]:
         """Renumber duplicates and rewrite the references to them (``store/renumber.py``)."""
+        from . import renumber
+
         return renumber.fix_duplicates(self, avoid=avoid, also=also)
 
     # ============================================================ project files
     # (``store/projectfiles.py``: the containment rule for config, templates, AGENTS.md)
     def write_project_file(self, rel: str, data: bytes, *, overwrite: bool = True) -> bool:
+        from . import projectfiles
+
         return projectfiles.write_project_file(self, rel, data, overwrite=overwrite)
 
     def symlink_project_file(self, rel: str, target: str) -> bool:
+        from . import projectfiles
+
         return projectfiles.symlink_project_file(self, rel, target)
 
     def read_project_file(self, rel: str) -> str | None:
+        from . import projectfiles
+
         return projectfiles.read_project_file(self, rel)
 
     def remove_project_file(self, rel: str) -> bool:
+        from . import projectfiles
+
         return projectfiles.remove_project_file(self, rel)
 
 

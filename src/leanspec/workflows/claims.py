@@ -32,7 +32,7 @@ from ..core.facts import card_key
 from ..core.model import Spec
 from ..core.values import Value
 from ..store.leases import Lease, LeaseStore, claims_now, iso
-from ..store.store import Store, UpdateOps
+from ..store.store import Store
 
 # Board, list and view only read leases: git (subprocess, dataclasses, ...), json and
 # typing are imported by the paths that need them.
@@ -370,6 +370,8 @@ class Claims:
         if self.remote:
             new.oid = self._publish(new, old.oid if old is not None else None)
         try:
+            from ..rules.update import UpdateOps
+
             res = self.store.update(s.name, UpdateOps(status="in-progress", assignee=holder), force=force)
         except BaseException:
             if self.remote and new.oid:
@@ -428,6 +430,8 @@ class Claims:
                         "expires_at": iso(lease.expires_at) if lease else None,
                     },
                 )
+            from ..rules.update import UpdateOps
+
             changed: list[str] = []
             if status == "planned":
                 res = self.store.update(e.name, UpdateOps(status="planned", assignee=""), force=force)
