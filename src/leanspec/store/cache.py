@@ -124,6 +124,7 @@ MAX_DELTA_BYTES = 64 * 1024 * 1024
 FILE_FIELDS = 12  # a README record's length (MetaCache.files)
 DIR_FIELDS = 5  # a folder record's length (MetaCache.dirs)
 _NO_DELTA: tuple[Any, ...] = ({}, frozenset(), {}, frozenset(), False)
+_UNREAD: Any = ("the base's listing, replaced by the delta's and never unpickled",)
 # Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
 RACY_NS = WALL_RACY_NS
@@ -540,11 +541,13 @@ class MetaCache:
             buf = io.BytesIO(data)  # shares data's buffer (no 10 MB copy to skip MAGIC)
             buf.seek(len(MAGIC))
             payload = _Allowed(buf).load()
-            header, files, dirs, listing, base_id = payload
+            header, files, dirs, listing_blob, base_id = payload
             if tuple(header) != _header(self.default_file):
                 self.status = "foreign"
                 return
             if not isinstance(files, dict) or not isinstance(dirs, dict) or type(base_id) is not str:
+                raise ValueError("bad shape")
+            if listing_blob is not None and type(listing_blob) is not bytes:
                 raise ValueError("bad shape")
         except Exception:  # any damage at all: ignore the file, rebuild
             self.status = "corrupt"
@@ -552,6 +555,19 @@ class MetaCache:
         finally:
             if gc_was:
                 gc.enable()
+        self.base_id, self.base_n = base_id, len(files)
+        self.delta, self.delta_stat, self.snap = _NO_DELTA, None, None
+        found = self.read_delta()
+        if found is not None and found[0][4]:
+            listing = None
+            self.base_listing = _UNREAD  # the delta's listing replaces it: never unpickled
+        else:
+            # Kept pickled in the base (a blob): unpickled only when no delta replaces it.
+            try:
+                listing = None if listing_blob is None else _unpickle(listing_blob)
+            except Exception:  # a damaged listing: none (the caller scans)
+                listing = None
+            self.base_listing = listing
         # The entries are acyclic and live as long as the process keeps the cache:
         # move them out of the collector's view, or every later full collection (which
         # a listing that allocates 10,000 dicts triggers) re-scans all of them.
@@ -561,9 +577,6 @@ class MetaCache:
         if freeze:
             gc.freeze()
         self.files, self.dirs, self.listing, self.status = files, dirs, listing, "loaded"
-        self.base_id, self.base_n, self.base_listing = base_id, len(files), listing
-        self.delta, self.delta_stat, self.snap = _NO_DELTA, None, None
-        found = self.read_delta()
         if found is not None:
             self.apply_delta(*found)
 
@@ -644,8 +657,10 @@ class MetaCache:
             return True
         base_id = os.urandom(8).hex()
         try:
+            listing = self.listing
+            listing_blob = None if listing is None else pickle.dumps(listing, protocol=pickle.HIGHEST_PROTOCOL)
             blob = pickle.dumps(
-                (_header(self.default_file), self.files, self.dirs, self.listing, base_id),
+                (_header(self.default_file), self.files, self.dirs, listing_blob, base_id),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
         except Exception:  # exotic YAML values: run without a cache rather than fail
