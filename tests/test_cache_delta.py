@@ -381,3 +381,24 @@ def test_without_a_probe_the_wall_clock_decides(fixture_project: Path, monkeypat
     store = Store(fixture_project)
     store.entries()
     assert store.scanner.memo is not None and store.scanner.memo[2] is not None
+
+
+def test_base_listing_is_a_blob_read_only_when_needed(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base keeps the listing pickled apart: a delta that carries a newer listing
+    means the base's is never unpickled; a damaged blob means no listing (a scan)."""
+    listing(corpus)
+    run(corpus, "create", "listed-in-the-delta")
+    listing(corpus)
+    store = Store(corpus)
+    c = cache.MetaCache(cache.cache_path(store), store.config.default_file)
+    c.load()
+    assert c.delta_status == "loaded" and c.base_listing is cache._UNREAD
+    assert any(name.endswith("listed-in-the-delta") for _ci, name, _n in c.listing[3])
+    # Damage the base's listing blob (same base id): no listing, and a scan gives the truth.
+    header, files, dirs, _blob, base_id = pickle.loads((corpus / BASE).read_bytes()[len(cache.MAGIC) :])
+    (corpus / DELTA).unlink()
+    (corpus / BASE).write_bytes(cache.MAGIC + pickle.dumps((header, files, dirs, b"\x80\x05garbage", base_id)))
+    c = cache.MetaCache(cache.cache_path(store), store.config.default_file)
+    c.load()
+    assert c.status == "loaded" and c.listing is None
+    assert listing(corpus) == listing(corpus, no_cache=True)
