@@ -12,19 +12,23 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from leanspec.store import cache
+from leanspec.store import cache, fsutil
 from leanspec.store.store import Store
 
 
 def _age(root: Path) -> None:
-    """Date every folder back a minute (mtime; ctime cannot be moved), so listings may be kept."""
+    """Date every folder back a minute (mtime; ctime cannot be moved), and let the file
+    system's clock move past the ctimes that sets (the probe's guard), so listings may
+    be kept."""
     old = os.stat(root).st_mtime - 60
     for d, _dirs, _files in os.walk(root):
         os.utime(d, (old, old))
+    time.sleep(2 * fsutil.CLOCK_GUARD_NS / 1e9)
 
 
 def _fresh_listing(root: Path) -> tuple[list[str], bool]:

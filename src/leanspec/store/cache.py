@@ -31,13 +31,30 @@ The cache is never trusted over the files:
   version, README file name) is ignored and rebuilt; deleting it changes only speed;
 * ``LEANSPEC_NO_CACHE=1`` turns it off entirely.
 
-Persistence: one pickle file under ``.lean-spec/cache/`` (the folder ignores itself via
-its own ``.gitignore``), written to a unique temp file and renamed over the old one, so
+Persistence: a base pickle file under ``.lean-spec/cache/`` (the folder ignores itself
+via its own ``.gitignore``) and, beside it, a small delta file. The base carries a
+random id; a session that changed few records (at most ``DELTA_MAX_RECORDS``, and at
+most 1/``DELTA_FRACTION`` of the base) writes only those, the removed keys and, if it
+changed, the folder listing, to ``specs-delta.pickle``, which names the base id it
+applies to and holds everything since that base (each save rewrites it whole). So an
+``update`` followed by a ``list`` at 10,000 specs rewrites a few kB instead of
+re-pickling 11 MB. A load reads the base, then the delta if it names that base; a
+delta for another base (a base written since, by this or another process) is ignored,
+which is correct because every record validates itself against the files. Past the
+limit a save writes a new base (new id) and then removes the delta: a crash in
+between leaves a delta that names the old base, i.e. one that is ignored. Changes go
+through ``MetaCache.mark()`` (a snapshot of what is on disk); a change made without
+it is saved as a new base: slower, never wrong.
+
+Both files are written to a unique temp file and renamed over the old one, so
 concurrent processes never see a torn file: last writer wins, and since every entry
-validates itself a lost update only costs a re-read. No fsync: after a crash the file
-is either the old one, the new one, or a truncated one that fails to load — and all
-three are harmless, so paying for durability would buy nothing. Unpickling uses an
-allow-list (dates only), so a planted cache file cannot run code.
+validates itself a lost update (a base or delta replaced by another process's) only
+costs a re-read. No fsync: after a crash each file is either the old one, the new one,
+or a truncated one that fails to load — and all three are harmless, so paying for
+durability would buy nothing. Unpickling uses an allow-list (dates only) for both, so a
+planted base or delta cannot run code; a delta's records are also checked for shape.
+A long-lived process picks up a new base or a new delta another process saved
+(``refresh_from_disk``: two ``stat`` calls).
 
 Only ``store.py`` calls this module (it is the only code that reads spec files).
 """
@@ -56,6 +73,16 @@ import time
 from ..core import confine
 from ..core.digest import sha256_hex
 from ..core.model import Spec, checklist_counts, dumps_compact, first_h1
+from .fsutil import (
+    CACHE_DIR,
+    CLOCK_GUARD_NS,
+    PROBE_FILE,
+    WALL_RACY_NS,
+    cache_enabled,
+    make_cache_dir,
+    probe_fs_time,
+    read_only,
+)
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 
@@ -81,21 +108,32 @@ if TYPE_CHECKING:
         def spec_base(self) -> str: ...
         def read_spec_bytes(self, e: Entry, path: Path) -> tuple[bytes, os.stat_result]: ...
 
-CACHE_DIR = ".lean-spec/cache"
 CACHE_FILE = "specs.pickle"
-FORMAT = 6  # 4: record slot 10 = facts.facts_key; 5: entries made under the containment rule;
-# 6: slot 9 = to_dict() pickled (read lazily), slot 11 = the listing columns (COLS)
+FORMAT = 7  # 4: record slot 10 = facts.facts_key; 5: entries made under the containment rule;
+# 6: slot 9 = to_dict() pickled (read lazily), slot 11 = the listing columns (COLS);
+# 7: the base carries a random id, and a delta file naming it may sit beside it
 MAGIC = b"LEANSPEC-CACHE\n"
+# A session that changed a few records writes only those (and removals, and the listing
+# if it changed) to DELTA_FILE, which names the base it applies to; past this many
+# records, or past 1/DELTA_FRACTION of the base, the next save writes a new base.
+DELTA_FILE = "specs-delta.pickle"
+DELTA_MAGIC = b"LEANSPEC-CACHE-DELTA\n"
+DELTA_MAX_RECORDS = 256
+DELTA_FRACTION = 40
+MAX_DELTA_BYTES = 64 * 1024 * 1024
+FILE_FIELDS = 12  # a README record's length (MetaCache.files)
+DIR_FIELDS = 5  # a folder record's length (MetaCache.dirs)
+_NO_DELTA: tuple[Any, ...] = ({}, frozenset(), {}, frozenset(), False)
+_UNREAD: Any = ("the base's listing, replaced by the delta's and never unpickled",)
 # Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
-RACY_NS = 2_000_000_000
+RACY_NS = WALL_RACY_NS
 # A file the session verified after touching PROBE_FILE (in the cache folder, on the same
 # file system) is trusted once its ctime is below the probe's ctime minus GUARD_NS:
 # both come from the file system's own clock at its own granularity, so no later write
 # can give it its old ctime back (see Session.verified_ns). The guard covers a coarse
 # clock that is not strictly monotonic between inodes.
-PROBE_FILE = "probe"
-GUARD_NS = 20_000_000
+GUARD_NS = CLOCK_GUARD_NS  # (fsutil: the probe and the rule, shared with the persisted listing)
 PROBE_TTL_NS = 1_000_000_000  # a probe is reused for this long (an older probe is only more careful)
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 MAX_READ = 64 * 1024 * 1024  # = specfile.MAX_SPEC_BYTES; bigger files take the store's path
@@ -106,7 +144,7 @@ _SUBS = Spec.__dict__["sub_specs"]
 _new_cached = object.__new__
 
 def enabled() -> bool:
-    return os.environ.get("LEANSPEC_NO_CACHE", "").strip() not in ("1", "true", "yes", "on")
+    return cache_enabled()
 
 
 def _header(default_file: str) -> tuple[Any, ...]:
@@ -387,20 +425,6 @@ def body_of(text: str) -> str:
         start = nl + 1
 
 
-def make_cache_dir(d: str) -> bool:
-    """Create the cache folder (if needed) with the ``.gitignore`` that hides it from
-    git. False when ``.lean-spec/`` or ``cache/`` is a symlink: never write through it."""
-    os.makedirs(d, exist_ok=True)
-    if os.path.realpath(d) != os.path.abspath(d):
-        return False
-    gi = os.path.join(d, ".gitignore")
-    if not os.path.lexists(gi):
-        fd = os.open(gi, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        with open(fd, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
-            f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
-    return True
-
-
 def write_cache_file(path: str, *parts: bytes) -> bool:
     """Replace a cache file atomically (unique temp file + rename) and make sure the cache
     folder ignores itself in git. No fsync: a cache lost to a power cut is only a slower
@@ -456,11 +480,18 @@ def _unpickle(blob: bytes | None) -> Any:
 
 
 class MetaCache:
-    """The in-memory view of one project's cache file. Shared by the threads of one
-    process (MCP and HTTP servers keep it warm between calls); guarded by a lock."""
+    """The in-memory view of one project's cache files (the base, plus the delta when
+    it names this base). Shared by the threads of one process (MCP and HTTP servers
+    keep it warm between calls); guarded by a lock.
+
+    ``files``/``dirs``/``listing`` are the merged view. Code that changes them calls
+    ``mark()`` first: it snapshots the view as it is on disk, and ``save`` writes only
+    what differs from that snapshot (as a delta) when it is small. A change made without
+    ``mark()`` is still saved, as a whole new base (slower, never wrong)."""
 
     def __init__(self, path: str, default_file: str) -> None:
         self.path = path
+        self.delta_path = os.path.join(os.path.dirname(path), DELTA_FILE)
         self.default_file = default_file
         # rel README -> record: (size, mtime_ns, ino, ctime_ns, verified_ns, sha256,
         # frontmatter pickle, first H1, checklist, to_dict() pickle, facts.facts_key,
@@ -473,6 +504,19 @@ class MetaCache:
         self.lock = _thread.allocate_lock()
         self.loaded_stat: tuple[int, int, int] | None = None
         self.status = "missing"  # missing | loaded | corrupt | foreign
+        # The base as loaded or written: its random id (a delta names it), its record
+        # count (the delta's limit is a fraction of it) and its listing.
+        self.base_id: str | None = None
+        self.base_n = 0
+        self.base_listing: tuple[Any, ...] | None = None
+        # The delta on disk for this base, as applied: (files, removed files, dirs,
+        # removed dirs, has listing); and the stat of the delta file as read/written.
+        self.delta: tuple[Any, ...] = _NO_DELTA
+        self.delta_stat: tuple[int, int, int] | None = None
+        self.delta_status = "missing"  # missing | loaded | ignored (another base) | corrupt
+        # What is on disk (files, dirs, listing) before this process's unsaved changes;
+        # None: nothing changed through mark() since the last load or save.
+        self.snap: tuple[dict[str, Any], dict[str, Any], Any] | None = None
 
     # ------------------------------------------------------------ persistence
     def load(self, *, freeze: bool = False) -> None:
@@ -497,12 +541,13 @@ class MetaCache:
             buf = io.BytesIO(data)  # shares data's buffer (no 10 MB copy to skip MAGIC)
             buf.seek(len(MAGIC))
             payload = _Allowed(buf).load()
-            header, files, dirs = payload[:3]
-            listing = payload[3] if len(payload) > 3 else None
+            header, files, dirs, listing_blob, base_id = payload
             if tuple(header) != _header(self.default_file):
                 self.status = "foreign"
                 return
-            if not isinstance(files, dict) or not isinstance(dirs, dict):
+            if not isinstance(files, dict) or not isinstance(dirs, dict) or type(base_id) is not str:
+                raise ValueError("bad shape")
+            if listing_blob is not None and type(listing_blob) is not bytes:
                 raise ValueError("bad shape")
         except Exception:  # any damage at all: ignore the file, rebuild
             self.status = "corrupt"
@@ -510,6 +555,19 @@ class MetaCache:
         finally:
             if gc_was:
                 gc.enable()
+        self.base_id, self.base_n = base_id, len(files)
+        self.delta, self.delta_stat, self.snap = _NO_DELTA, None, None
+        found = self.read_delta()
+        if found is not None and found[0][4]:
+            listing = None
+            self.base_listing = _UNREAD  # the delta's listing replaces it: never unpickled
+        else:
+            # Kept pickled in the base (a blob): unpickled only when no delta replaces it.
+            try:
+                listing = None if listing_blob is None else _unpickle(listing_blob)
+            except Exception:  # a damaged listing: none (the caller scans)
+                listing = None
+            self.base_listing = listing
         # The entries are acyclic and live as long as the process keeps the cache:
         # move them out of the collector's view, or every later full collection (which
         # a listing that allocates 10,000 dicts triggers) re-scans all of them.
@@ -519,33 +577,140 @@ class MetaCache:
         if freeze:
             gc.freeze()
         self.files, self.dirs, self.listing, self.status = files, dirs, listing, "loaded"
+        if found is not None:
+            self.apply_delta(*found)
+
+    def read_delta(self) -> tuple[tuple[Any, ...], tuple[int, int, int]] | None:
+        """The delta file's changes and stat if it applies to this base, else None
+        (``delta_status`` says why). Never raises."""
+        try:
+            data, st = confine.read_file(self.delta_path, os.path.dirname(self.delta_path), None, MAX_DELTA_BYTES)
+        except OSError:
+            self.delta_status = "missing"
+            return None
+        dstat = (st.st_size, st.st_mtime_ns, st.st_ino)
+        try:
+            if len(data) > MAX_DELTA_BYTES or not data.startswith(DELTA_MAGIC):
+                raise ValueError("not a delta")
+            buf = io.BytesIO(data)
+            buf.seek(len(DELTA_MAGIC))
+            header, base_id, files, rm_files, dirs, rm_dirs, has_listing, listing = _Allowed(buf).load()
+            if tuple(header) != _header(self.default_file):
+                raise ValueError("foreign")
+            if base_id != self.base_id or self.base_id is None:
+                self.delta_status = "ignored"  # written for another base: harmless, ignored
+                return None
+            if (
+                type(files) is not dict
+                or type(dirs) is not dict
+                or type(rm_files) is not frozenset
+                or type(rm_dirs) is not frozenset
+                or type(has_listing) is not bool
+                or not all(type(k) is str and type(r) is tuple and len(r) == FILE_FIELDS for k, r in files.items())
+                or not all(type(k) is str and type(r) is tuple and len(r) == DIR_FIELDS for k, r in dirs.items())
+            ):
+                raise ValueError("bad shape")
+        except Exception:  # torn, corrupt, planted: ignored (the base alone is right)
+            self.delta_status = "corrupt"
+            return None
+        self.delta_status = "loaded"
+        return (files, rm_files, dirs, rm_dirs, has_listing, listing), dstat
+
+    def apply_delta(self, changes: tuple[Any, ...], dstat: tuple[int, int, int]) -> None:
+        files, rm_files, dirs, rm_dirs, has_listing, listing = changes
+        self.files.update(files)
+        for k in rm_files:
+            self.files.pop(k, None)
+        self.dirs.update(dirs)
+        for k in rm_dirs:
+            self.dirs.pop(k, None)
+        if has_listing:
+            self.listing = listing
+        self.delta = (files, rm_files, dirs, rm_dirs, has_listing)
+        self.delta_stat = dstat
+
+    def mark(self) -> None:
+        """Call (under ``lock``) before changing ``files``, ``dirs`` or ``listing``: the
+        next ``save`` then knows what changed and may write only that."""
+        if self.snap is None:
+            self.snap = (dict(self.files), dict(self.dirs), self.listing)
 
     def save(self) -> bool:
-        """Write atomically; any OS error (read-only project, full disk) is ignored."""
+        """Write atomically; any OS error (read-only project, full disk) is ignored. A few
+        changed records go to the delta file (the base stays as it is); more, or
+        changes not announced by ``mark()``, make a new base."""
         d = os.path.dirname(self.path)
         if read_only(d):
             return False
+        delta = self._next_delta()
+        if delta is not None:
+            try:
+                blob = pickle.dumps((_header(self.default_file), self.base_id, *delta), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                return False
+            if not write_cache_file(self.delta_path, DELTA_MAGIC, blob):
+                return False
+            self.delta = delta[:5]
+            self.delta_stat = _stat3(self.delta_path)
+            self.delta_status = "loaded"
+            self.snap = None
+            return True
+        base_id = os.urandom(8).hex()
         try:
+            listing = self.listing
+            listing_blob = None if listing is None else pickle.dumps(listing, protocol=pickle.HIGHEST_PROTOCOL)
             blob = pickle.dumps(
-                (_header(self.default_file), self.files, self.dirs, self.listing), protocol=pickle.HIGHEST_PROTOCOL
+                (_header(self.default_file), self.files, self.dirs, listing_blob, base_id),
+                protocol=pickle.HIGHEST_PROTOCOL,
             )
         except Exception:  # exotic YAML values: run without a cache rather than fail
             return False
         if not write_cache_file(self.path, MAGIC, blob):
             return False
+        # The old delta names the old base, so it no longer applies; remove it so nobody
+        # reads it for nothing (a crash before this line leaves it: still harmless).
         with contextlib.suppress(OSError):
-            st = os.stat(self.path)
-            self.loaded_stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+            os.unlink(self.delta_path)  # not-a-spec-file: the cache's own delta
+        self.loaded_stat = _stat3(self.path)
+        self.base_id, self.base_n, self.base_listing = base_id, len(self.files), self.listing
+        self.delta, self.delta_stat, self.delta_status, self.snap = _NO_DELTA, None, "missing", None
         self.status = "loaded"
         return True
 
+    def _next_delta(self) -> tuple[Any, ...] | None:
+        """The delta (files, removed files, dirs, removed dirs, has listing, listing)
+        from the base on disk to the view in memory, or None when a new base is due."""
+        snap = self.snap
+        if snap is None or self.status != "loaded" or self.base_id is None:
+            return None
+        sfiles, sdirs, _slisting = snap
+        old_files, old_rm_files, old_dirs, old_rm_dirs, _old_has = self.delta
+        get = sfiles.get
+        files = {**old_files, **{k: v for k, v in self.files.items() if get(k) is not v}}
+        gone = sfiles.keys() - self.files.keys()
+        for k in gone:
+            files.pop(k, None)
+        rm_files = frozenset((old_rm_files - files.keys()) | gone)
+        get = sdirs.get
+        dirs = {**old_dirs, **{k: v for k, v in self.dirs.items() if get(k) is not v}}
+        gone = sdirs.keys() - self.dirs.keys()
+        for k in gone:
+            dirs.pop(k, None)
+        rm_dirs = frozenset((old_rm_dirs - dirs.keys()) | gone)
+        n = len(files) + len(rm_files) + len(dirs) + len(rm_dirs)
+        if n > DELTA_MAX_RECORDS or n * DELTA_FRACTION > self.base_n:
+            return None  # compact: a new base
+        listing = self.listing
+        has_listing = listing is not self.base_listing and listing != self.base_listing
+        return files, rm_files, dirs, rm_dirs, has_listing, listing if has_listing else None
+
     def refresh_from_disk(self) -> None:
-        """Pick up entries another process saved since we loaded (cheap stat check)."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
+        """Pick up what other processes saved since we loaded (cheap stat checks): a new
+        base (and its delta), or a new delta for our base."""
+        st = _stat3(self.path)
+        if st is None:
             return
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != self.loaded_stat:
+        if st != self.loaded_stat:
             other = MetaCache(self.path, self.default_file)
             other.load()
             if other.status == "loaded":
@@ -556,43 +721,32 @@ class MetaCache:
                     if other.listing is not None:  # it validates itself too (stamps)
                         self.listing = other.listing
                     self.loaded_stat = other.loaded_stat
+                    # Now on top of the other's base: what we hold beyond it is unsaved.
+                    self.status = "loaded"
+                    self.base_id, self.base_n, self.base_listing = other.base_id, other.base_n, other.base_listing
+                    self.delta, self.delta_stat, self.delta_status = other.delta, other.delta_stat, other.delta_status
+                    self.snap = (other.files, other.dirs, other.listing)
+            return
+        if self.base_id is None or _stat3(self.delta_path) in (None, self.delta_stat):
+            return
+        found = self.read_delta()
+        if found is not None:
+            with self.lock:
+                self.mark()  # what we hold beyond the disk stays unsaved
+                changes, dstat = found
+                files, _rm_files, dirs, _rm_dirs, has_listing, listing = changes
+                # Merged, not replaced (as for a base): removals are left to our own
+                # next full listing, which drops records of folders that are gone.
+                self.apply_delta((files, frozenset(), dirs, frozenset(), has_listing and listing is not None, listing), dstat)
+                self.delta = changes[:5]
 
 
-def probe_fs_time(cache_dir: str) -> tuple[int, int] | None:
-    """(st_dev, ctime_ns) of ``cache_dir/probe`` touched now: "now" on the file
-    system's own clock, at its own timestamp granularity (the folder is created as
-    the save would). None when it cannot be written (the wall clock is used then)."""
-    if read_only(cache_dir):
-        return None
+def _stat3(path: str) -> tuple[int, int, int] | None:
     try:
-        if not make_cache_dir(cache_dir):
-            return None
-        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(os.path.join(cache_dir, PROBE_FILE), flags, 0o644)  # not-a-spec-file: the cache's clock probe
-    except (OSError, AttributeError):  # no O_NOFOLLOW (Windows): the wall clock
+        st = os.stat(path)
+    except OSError:
         return None
-    try:
-        os.utime(fd)  # sets mtime, and so ctime, to the kernel's current file time
-        st = os.fstat(fd)
-    except (OSError, NotImplementedError):
-        return None
-    finally:
-        os.close(fd)
-    return st.st_dev, st.st_ctime_ns
-
-
-def read_only(cache_dir: str) -> bool:
-    """A folder whose mode has no write bit at all is read-only by intent, even for
-    root (who bypasses permission checks): never create the cache inside it."""
-    d = cache_dir
-    for _ in range(3):  # the cache folder, .lean-spec/, the project root
-        try:
-            return not (os.stat(d).st_mode & 0o222)
-        except FileNotFoundError:
-            d = os.path.dirname(d)
-        except OSError:
-            return True
-    return True
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 _memo: dict[str, MetaCache] = {}
@@ -755,6 +909,7 @@ class Session:
         if d is None or d[:3] != rec[:3] or d[4] != rec[4] or st.st_ctime_ns + RACY_NS <= now:
             if self.finished:  # a lazy check after the save: keep it for the next one
                 with self.cache.lock:
+                    self.cache.mark()
                     self.cache.dirs[rel_dir] = rec
             else:
                 self.new_dirs[rel_dir] = rec
@@ -871,19 +1026,21 @@ class Session:
         live_dirs = {str(e.dir)[n:] for e in entries}
         live = {f"{d}/{self.default_file}" for d in live_dirs}
         with c.lock:
-            dirty = bool(self.new_files or self.new_dirs)
-            if listing is not _KEEP and listing != c.listing:
+            new_listing = listing is not _KEEP and listing != c.listing
+            gone = [k for k in c.files if k not in live]
+            gone_dirs = [k for k in c.dirs if k not in live_dirs]
+            dirty = bool(self.new_files or self.new_dirs or new_listing or gone or gone_dirs)
+            if dirty:
+                c.mark()  # before the change: save() writes only what differs (a delta)
+            if new_listing:
                 c.listing = listing
-                dirty = True
             c.files.update(self.new_files)
             c.dirs.update(self.new_dirs)
-            gone = [k for k in c.files if k not in live]
             for k in gone:
                 del c.files[k]
-            gone_dirs = [k for k in c.dirs if k not in live_dirs]
             for k in gone_dirs:
                 del c.dirs[k]
-            if save or dirty or gone or gone_dirs or c.status != "loaded":
+            if save or dirty or c.status != "loaded":
                 c.save()
 
 
@@ -902,6 +1059,11 @@ def status(store: Store) -> dict[str, Any]:
         size = os.stat(c.path).st_size
     except OSError:
         size = 0
+    try:
+        delta_size = os.stat(c.delta_path).st_size
+    except OSError:
+        delta_size = 0
+    files, rm_files, dirs, rm_dirs, _has_listing = c.delta
     return {
         "enabled": enabled(),
         "path": os.path.relpath(c.path, store.root),
@@ -910,11 +1072,15 @@ def status(store: Store) -> dict[str, Any]:
         "folders": len(c.dirs),
         "bytes": size,
         "format": FORMAT,
+        "delta_state": c.delta_status,
+        "delta_records": len(files) + len(rm_files) + len(dirs) + len(rm_dirs),
+        "delta_bytes": delta_size,
     }
 
 
-# Content-keyed caches kept beside the metadata cache (tokens.TokenCache, validatecache).
-SIBLING_FILES = ("tokens.bin", "validate.pickle", "search.idx", "search-delta.idx", PROBE_FILE)
+# The metadata cache's delta, and the content-keyed caches kept beside it
+# (tokens.TokenCache, validatecache, searchindex).
+SIBLING_FILES = (DELTA_FILE, "tokens.bin", "validate.pickle", "search.idx", "search-delta.idx", PROBE_FILE)
 
 
 def clear(store: Store) -> bool:

@@ -208,3 +208,87 @@ def rmtree(path: str | os.PathLike[str]) -> None:
     import shutil
 
     shutil.rmtree(path)
+
+
+# ------------------------------------------------- the file system's own clock
+# The metadata cache (cache.py) and the persisted spec-folder listing (scan.py) both
+# decide when a stat stamp may be trusted: a file or folder whose ctime is below the
+# ctime of a probe file touched BEFORE it was read (or listed), minus CLOCK_GUARD_NS,
+# was last changed in an earlier timestamp tick than the read, so any later change
+# gives it another ctime (git compares with its index file's mtime the same way). Both
+# ctimes come from the file system's own clock at its own granularity; the guard
+# covers a coarse clock that is not strictly monotonic between inodes. Where no probe
+# can be written (read-only project, another device), the wall clock decides: a stamp
+# is trusted once it is WALL_RACY_NS old.
+CACHE_DIR = ".lean-spec/cache"
+PROBE_FILE = "probe"
+CLOCK_GUARD_NS = 20_000_000
+# Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
+# kernel's coarse clock; NFS attribute caching is the user's problem as for git.
+WALL_RACY_NS = 2_000_000_000
+
+
+def cache_enabled() -> bool:
+    """False when ``LEANSPEC_NO_CACHE`` is set: no cache file, no probe, no persisted listing."""
+    return os.environ.get("LEANSPEC_NO_CACHE", "").strip() not in ("1", "true", "yes", "on")
+
+
+def make_cache_dir(d: str) -> bool:
+    """Create the cache folder (if needed) with the ``.gitignore`` that hides it from
+    git. False when ``.lean-spec/`` or ``cache/`` is a symlink: never write through it."""
+    os.makedirs(d, exist_ok=True)
+    if os.path.realpath(d) != os.path.abspath(d):
+        return False
+    gi = os.path.join(d, ".gitignore")
+    if not os.path.lexists(gi):
+        fd = os.open(gi, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with open(fd, "w") as f:  # not-a-spec-file: the cache folder's own .gitignore
+            f.write("# lean-spec metadata cache: local, rebuilt on demand\n*\n")
+    return True
+
+
+def read_only(cache_dir: str) -> bool:
+    """A folder whose mode has no write bit at all is read-only by intent, even for
+    root (who bypasses permission checks): never create the cache inside it."""
+    d = cache_dir
+    for _ in range(3):  # the cache folder, .lean-spec/, the project root
+        try:
+            return not (os.stat(d).st_mode & 0o222)
+        except FileNotFoundError:
+            d = os.path.dirname(d)
+        except OSError:
+            return True
+    return True
+
+
+def probe_fs_time(cache_dir: str) -> tuple[int, int] | None:
+    """(st_dev, ctime_ns) of ``cache_dir/probe`` touched now: "now" on the file
+    system's own clock, at its own timestamp granularity (the folder is created as
+    the cache's save would). None when it cannot be written (the wall clock is used then)."""
+    if read_only(cache_dir):
+        return None
+    try:
+        if not make_cache_dir(cache_dir):
+            return None
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(os.path.join(cache_dir, PROBE_FILE), flags, 0o644)  # not-a-spec-file: the cache's clock probe
+    except (OSError, AttributeError):  # no O_NOFOLLOW (Windows): the wall clock
+        return None
+    try:
+        os.utime(fd)  # sets mtime, and so ctime, to the kernel's current file time
+        st = os.fstat(fd)
+    except (OSError, NotImplementedError):
+        return None
+    finally:
+        os.close(fd)
+    return st.st_dev, st.st_ctime_ns
+
+
+def stamp_settled(st: os.stat_result, probe: tuple[int, int] | None, now_ns: int) -> bool:
+    """May ``st`` (a folder or file stat taken AFTER ``probe`` was touched) be kept as a
+    stamp that any later change would alter? Yes when its ctime is below the probe's
+    ctime minus ``CLOCK_GUARD_NS`` on the same device; without a usable probe, when its
+    mtime and ctime are ``WALL_RACY_NS`` older than ``now_ns`` (the wall clock)."""
+    if probe is not None and probe[0] == st.st_dev:
+        return st.st_ctime_ns < probe[1] - CLOCK_GUARD_NS
+    return now_ns - max(st.st_mtime_ns, st.st_ctime_ns) >= WALL_RACY_NS

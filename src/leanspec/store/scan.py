@@ -31,9 +31,19 @@ class Scanner:
     """The spec folders under one specs folder. ``memo``: the remembered
     (containers, stamps, listing) of the last walk, or None."""
 
-    def __init__(self, specs_dir: Path) -> None:
+    def __init__(self, specs_dir: Path, clock_dir: str | None = None) -> None:
         self.specs_dir = specs_dir
         self.memo: tuple[Any, ...] | None = None
+        # The cache folder whose probe file gives the file system's clock (None: the
+        # wall clock decides when a container's stamp may be kept).
+        self.clock_dir = clock_dir
+
+    def probe(self) -> tuple[int, int] | None:
+        """The file system's "now" (``fsutil.probe_fs_time``), taken before a full
+        listing; None without a cache (``LEANSPEC_NO_CACHE``) or where none can be written."""
+        if self.clock_dir is None or not fsutil.cache_enabled():
+            return None
+        return fsutil.probe_fs_time(self.clock_dir)
 
     def collect(
         self, want: Callable[[str, int], bool] | None, *, watch: Callable[[str], bool] | None = None
@@ -52,10 +62,13 @@ class Scanner:
         out: list[Entry] = []
         if not self.specs_dir.is_dir():
             return out
+        # The file system's clock BEFORE listing (a full listing is the one persisted):
+        # a container changed after this has a ctime the stamp rule does not trust.
+        probe = self.probe() if want is None else None
         containers: list[tuple[Path, str, bool, str | None]] = []
         self.walk(self.specs_dir, "", False, None, out, 0, want, containers, watch)
         out.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
-        self.remember_containers(containers, out if want is None else None)
+        self.remember_containers(containers, out if want is None else None, probe)
         return out
 
     def walk(
@@ -112,25 +125,34 @@ class Scanner:
                 self.walk(child(name), f"{rel}{name}/", archived, g, out, depth + 1, want, containers, watch)
 
     # Spec folders sit directly in the specs dir, in archived/ or in group folders
-    # ("containers"); adding, removing or renaming one changes its container's mtime.
-    # While no container changed, a long-lived Store (MCP, web, validate's per-spec
-    # lookups) reuses its last full listing, and a lookup by exact folder name checks
-    # the few "container/name" paths instead of listing 10,000 folders. Editing a
-    # README changes no container, and READMEs are re-checked by the cache anyway.
-    _RACY_NS = 2_000_000_000  # an mtime this close to the scan may hide a same-tick change
+    # ("containers"); adding, removing or renaming one changes its container's mtime
+    # and ctime. While no container changed, a long-lived Store (MCP, web, validate's
+    # per-spec lookups) reuses its last full listing, and a lookup by exact folder name
+    # checks the few "container/name" paths instead of listing 10,000 folders. Editing
+    # a README changes no container, and READMEs are re-checked by the cache anyway.
+    # A stamp is kept only when it is settled (``fsutil.stamp_settled``): its ctime is
+    # below the file system's clock as probed before the listing (minus a guard), or,
+    # without a probe, 2 s old by the wall clock; so a change in the same timestamp
+    # tick as the listing (which could leave the stamp as it was) is never hidden.
 
     def remember_containers(
-        self, containers: list[tuple[Path, str, bool, str | None]], listing: list[Entry] | None
+        self,
+        containers: list[tuple[Path, str, bool, str | None]],
+        listing: list[Entry] | None,
+        probe: tuple[int, int] | None = None,
     ) -> None:
+        """Keep the containers' stamps (and ``listing``, a full listing made after
+        ``probe`` was taken) if every stamp is settled; else forget them."""
         now = time.time_ns()
         stamps = []
+        settled = fsutil.stamp_settled
         for c in containers:
             try:
                 st = os.stat(c[0])
             except OSError:
                 self.memo = None
                 return
-            if now - st.st_mtime_ns < self._RACY_NS:
+            if not settled(st, probe, now):
                 self.memo = None
                 return
             # ctime too: os.utime can put an mtime back (rsync -a, tar), never a ctime.
@@ -171,7 +193,7 @@ class Scanner:
         """A listing another process persisted (``listing_state``), if every container
         folder still has the stamp it had then: a spec folder added, removed or renamed
         changes its container's mtime and ctime, so an unchanged container has the same
-        children (stamps are only taken when they are 2 s old, see
+        children (stamps are only kept when settled on the file system's clock, see
         ``remember_containers``). This spares a fresh process the 10,000-name scan.
         None when anything differs or looks wrong: the caller scans."""
         try:

@@ -64,7 +64,8 @@ class Store:
         self.config = config or load_config(self.root)
         self.specs_dir = self.root / self.config.specs_dir
         self.clock = clock
-        self.scanner = Scanner(self.specs_dir)  # the folder listing and its shortcuts
+        # The folder listing and its shortcuts; its stamps go by the cache folder's clock probe.
+        self.scanner = Scanner(self.specs_dir, os.path.join(self.root, fsutil.CACHE_DIR))
 
     @classmethod
     def open(cls, root: str | Path | None = None, *, specs_dir: str | None = None) -> Store:

@@ -323,6 +323,7 @@ class WarmState:
         self.complete, complete = False, self.complete
         if sess.new_files or sess.new_dirs:
             with c.lock:
+                c.mark()  # the save writes only what changed (cache.MetaCache.save)
                 c.files.update(sess.new_files)
                 c.dirs.update(sess.new_dirs)
             self.unsaved = True
