@@ -4,7 +4,7 @@ Search (``query`` parses, ``textmatch`` matches, ``search`` ranks, ``searchindex
 its persistent index), ``board``, ``stats``, ``timeline``, ``graph`` (dependencies),
 ``validate`` (and its cache), ``analysis`` (complexity, split/compact advice) and
 ``tokens``. They never write spec files (their own caches go through the store's
-``write_cache_file``).
+``fsutil.write_cache_file``).
 
 May import: ``core``, ``rules``, ``store``, ``project``. Nothing above.
 """

@@ -33,7 +33,7 @@ only be unused, never wrong; specs whose hash is not in it are read (through
   in. A file with a wrong magic, header, checksum or length is ignored and rebuilt; a
   posting list is checked (CRC-32, doc ids in range) before its first use, and damage
   found there makes the index drop itself and rebuild.
-* written with ``cache.write_cache_file`` (unique temp file + rename): readers see the
+* written with ``fsutil.write_cache_file`` (unique temp file + rename): readers see the
   old file or the new one. Any base/delta pairing is correct (both are content-keyed),
   so concurrent writers can only lose each other's additions, which are re-added.
 * unpickling refuses every global; ``LEANSPEC_NO_CACHE=1`` turns the index off (front
@@ -498,7 +498,7 @@ class SearchIndex:
         self._reset_views()
 
     def _write(self, path: str, seg: Segment) -> Any:
-        from ..store.cache import read_only, write_cache_file
+        from ..store.fsutil import read_only, write_cache_file
 
         if read_only(self.dir) or not write_cache_file(path, *seg.to_parts()):
             return None

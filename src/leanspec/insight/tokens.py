@@ -235,7 +235,7 @@ class TokenCache:
         merged.update(self.new)
         if len(merged) > MAX_ENTRIES:
             merged = {k: v for k, v in merged.items() if k in self.used or k in self.new}
-        from ..store.cache import write_cache_file
+        from ..store.fsutil import write_cache_file
 
         body = b"".join(_REC.pack(k, v) for k, v in merged.items() if len(k) == 32 and 0 <= v < 2**32)
         if not write_cache_file(self.path, _magic(), body):

@@ -96,7 +96,7 @@ class ResultCache:
             blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             return False
-        from ..store.cache import write_cache_file
+        from ..store.fsutil import write_cache_file
 
         if not write_cache_file(self.path, _magic(), blob):
             return False

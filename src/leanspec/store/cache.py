@@ -79,10 +79,12 @@ from .fsutil import (
     PROBE_FILE,
     WALL_RACY_NS,
     cache_enabled,
-    make_cache_dir,
     probe_fs_time,
     read_only,
+    write_cache_file,
 )
+from .names import NAMES_FILE
+from .names import forget_all as forget_names
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 
@@ -423,27 +425,6 @@ def body_of(text: str) -> str:
         if nl < 0:
             return text  # unreachable for cached bytes (they had a closed frontmatter)
         start = nl + 1
-
-
-def write_cache_file(path: str, *parts: bytes) -> bool:
-    """Replace a cache file atomically (unique temp file + rename) and make sure the cache
-    folder ignores itself in git. No fsync: a cache lost to a power cut is only a slower
-    next run, never a wrong one (every entry is validated against the files). Any OS
-    error (read-only project, full disk) gives False and leaves no temp file."""
-    d = os.path.dirname(path)
-    tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
-    try:
-        if not make_cache_dir(d):
-            return False
-        with open(tmp, "wb") as f:  # not-a-spec-file: cache temp file
-            for part in parts:
-                f.write(part)
-        os.replace(tmp, path)  # not-a-spec-file: atomic cache update
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        return False
-    return True
 
 
 # ============================================================ the cache itself
@@ -1079,13 +1060,14 @@ def status(store: Store) -> dict[str, Any]:
 
 
 # The metadata cache's delta, and the content-keyed caches kept beside it
-# (tokens.TokenCache, validatecache, searchindex).
-SIBLING_FILES = (DELTA_FILE, "tokens.bin", "validate.pickle", "search.idx", "search-delta.idx", PROBE_FILE)
+# (tokens.TokenCache, validatecache, searchindex), and the persisted folder names.
+SIBLING_FILES = (DELTA_FILE, "tokens.bin", "validate.pickle", "search.idx", "search-delta.idx", NAMES_FILE, PROBE_FILE)
 
 
 def clear(store: Store) -> bool:
     """Delete the metadata cache and its content-keyed siblings. True if anything went."""
     forget(store)
+    forget_names()
     removed = False
     folder = os.path.dirname(cache_path(store))
     for name in (CACHE_FILE, *SIBLING_FILES):

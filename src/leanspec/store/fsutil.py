@@ -292,3 +292,24 @@ def stamp_settled(st: os.stat_result, probe: tuple[int, int] | None, now_ns: int
     if probe is not None and probe[0] == st.st_dev:
         return st.st_ctime_ns < probe[1] - CLOCK_GUARD_NS
     return now_ns - max(st.st_mtime_ns, st.st_ctime_ns) >= WALL_RACY_NS
+
+
+def write_cache_file(path: str, *parts: bytes) -> bool:
+    """Replace a cache file atomically (unique temp file + rename) and make sure the cache
+    folder ignores itself in git. No fsync: a cache lost to a power cut is only a slower
+    next run, never a wrong one (every entry is validated against the files). Any OS
+    error (read-only project, full disk) gives False and leaves no temp file."""
+    d = os.path.dirname(path)
+    tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        if not make_cache_dir(d):
+            return False
+        with open(tmp, "wb") as f:  # not-a-spec-file: cache temp file
+            for part in parts:
+                f.write(part)
+        os.replace(tmp, path)  # not-a-spec-file: atomic cache update
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..core import refs
 from ..core.refs import Entry
 from . import fsutil
+from .names import FolderNames, for_specs_dir
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
@@ -37,6 +38,29 @@ class Scanner:
         # The cache folder whose probe file gives the file system's clock (None: the
         # wall clock decides when a container's stamp may be kept).
         self.clock_dir = clock_dir
+        self._names: FolderNames | None = None
+
+    def folder_names(self) -> FolderNames | None:
+        """The persisted container names (store/names.py); None without a cache folder."""
+        if self._names is None and self.clock_dir is not None:
+            self._names = for_specs_dir(str(self.specs_dir), self.clock_dir)
+        return self._names
+
+    def listdir(self, d: Path, rel: str) -> list[str]:
+        """``os.listdir(d)`` for container ``rel``, from the persisted names when the
+        folder's stamp says they are current (store/names.py), else listed and recorded."""
+        fn = self.folder_names()
+        if fn is None or not fsutil.cache_enabled():
+            return os.listdir(d)
+        st = os.stat(d)
+        got = fn.names(rel, st)
+        if got is not None:
+            return got
+        fn.probe()  # before the stat that is recorded, which is before the listing
+        st = os.stat(d)
+        listed = os.listdir(d)
+        fn.record(rel, st, listed)
+        return listed
 
     def probe(self) -> tuple[int, int] | None:
         """The file system's "now" (``fsutil.probe_fs_time``), taken before a full
@@ -273,7 +297,7 @@ class Scanner:
         while todo:
             d, rel, archived, group, depth = todo.pop()
             try:
-                names = root_names if depth == 0 and root_names is not None else os.listdir(d)
+                names = root_names if depth == 0 and root_names is not None else self.listdir(d, rel)
             except OSError:
                 continue
             containers.append((d, rel, archived, group))
@@ -300,6 +324,9 @@ class Scanner:
                     todo.append((p, f"{rel}{name}/", archived, g, depth + 1))
         out.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
         self.remember_containers(containers, None)
+        fn = self._names
+        if fn is not None:
+            fn.save()
         return out
 
     def candidates(self, ref: str, root_names: list[str] | None = None) -> list[Entry] | None:

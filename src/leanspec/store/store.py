@@ -351,7 +351,10 @@ class Store:
         first: list[str] | None = None
         for i, d in enumerate(dirs):
             try:
-                names = os.listdir(d)
+                # The specs folder's names may come from the persisted names file
+                # (store/names.py): an unchanged stamp means no folder, temp or not,
+                # appeared since they were listed, so there is nothing to sweep.
+                names = self.scanner.listdir(d, "") if d == self.specs_dir else os.listdir(d)
             except OSError:
                 continue
             if i == 0:
