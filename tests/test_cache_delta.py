@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO
-from leanspec.store import cache, fsutil, scan
+from leanspec.store import cache, cachefile, fsutil, scan
 from leanspec.store.store import Store
 
 CACHE = Path(".lean-spec/cache")
@@ -392,7 +392,7 @@ def test_base_listing_is_a_blob_read_only_when_needed(corpus: Path, monkeypatch:
     store = Store(corpus)
     c = cache.MetaCache(cache.cache_path(store), store.config.default_file)
     c.load()
-    assert c.delta_status == "loaded" and c.base_listing is cache._UNREAD
+    assert c.delta_status == "loaded" and c.base_listing is cachefile.UNREAD
     assert any(name.endswith("listed-in-the-delta") for _ci, name, _n in c.listing[3])
     # Damage the base's listing blob (same base id): no listing, and a scan gives the truth.
     header, files, dirs, _blob, base_id = pickle.loads((corpus / BASE).read_bytes()[len(cache.MAGIC) :])

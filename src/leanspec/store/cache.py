@@ -56,33 +56,37 @@ planted base or delta cannot run code; a delta's records are also checked for sh
 A long-lived process picks up a new base or a new delta another process saved
 (``refresh_from_disk``: two ``stat`` calls).
 
-Only ``store.py`` calls this module (it is the only code that reads spec files).
+Three modules: ``cachedspec`` (the cached spec and the allow-list unpickler),
+``cachefile`` (the base and delta files, loaded, merged and saved) and this one (the
+read path, ``Session``, and what ``lean-spec cache`` does). Only ``store.py`` calls
+this module (it is the only code that reads spec files).
 """
 
 from __future__ import annotations
 
-import _thread  # threading.Lock without importing threading (~0.5 ms)
-import contextlib
-import gc
-import io
 import os
 import pickle
-import sys
 import time
 
 from ..core import confine
 from ..core.digest import sha256_hex
-from ..core.model import Spec, checklist_counts, dumps_compact, first_h1
-from .fsutil import (
-    CACHE_DIR,
-    CLOCK_GUARD_NS,
-    PROBE_FILE,
-    WALL_RACY_NS,
-    cache_enabled,
-    probe_fs_time,
-    read_only,
-    write_cache_file,
+from ..core.model import Spec, checklist_counts, first_h1
+from .cachedspec import BODY_SLOT, MAX_READ, CachedSpec, body_of, columns, meta_keys
+from .cachefile import (
+    CACHE_FILE,
+    DELTA_FILE,
+    DELTA_FRACTION,
+    DELTA_MAGIC,
+    DELTA_MAX_RECORDS,
+    FORMAT,
+    MAGIC,
+    MetaCache,
+    cache_path,
+    enabled,
+    forget,
+    get_cache,
 )
+from .fsutil import CACHE_DIR, CLOCK_GUARD_NS, PROBE_FILE, WALL_RACY_NS, probe_fs_time
 from .names import NAMES_FILE
 from .names import forget_all as forget_names
 
@@ -110,23 +114,6 @@ if TYPE_CHECKING:
         def spec_base(self) -> str: ...
         def read_spec_bytes(self, e: Entry, path: Path) -> tuple[bytes, os.stat_result]: ...
 
-CACHE_FILE = "specs.pickle"
-FORMAT = 7  # 4: record slot 10 = facts.facts_key; 5: entries made under the containment rule;
-# 6: slot 9 = to_dict() pickled (read lazily), slot 11 = the listing columns (COLS);
-# 7: the base carries a random id, and a delta file naming it may sit beside it
-MAGIC = b"LEANSPEC-CACHE\n"
-# A session that changed a few records writes only those (and removals, and the listing
-# if it changed) to DELTA_FILE, which names the base it applies to; past this many
-# records, or past 1/DELTA_FRACTION of the base, the next save writes a new base.
-DELTA_FILE = "specs-delta.pickle"
-DELTA_MAGIC = b"LEANSPEC-CACHE-DELTA\n"
-DELTA_MAX_RECORDS = 256
-DELTA_FRACTION = 40
-MAX_DELTA_BYTES = 64 * 1024 * 1024
-FILE_FIELDS = 12  # a README record's length (MetaCache.files)
-DIR_FIELDS = 5  # a folder record's length (MetaCache.dirs)
-_NO_DELTA: tuple[Any, ...] = ({}, frozenset(), {}, frozenset(), False)
-_UNREAD: Any = ("the base's listing, replaced by the delta's and never unpickled",)
 # Two seconds covers the coarsest common timestamp granularity (FAT: 2 s) and the
 # kernel's coarse clock; NFS attribute caching is the user's problem as for git.
 RACY_NS = WALL_RACY_NS
@@ -137,625 +124,35 @@ RACY_NS = WALL_RACY_NS
 # clock that is not strictly monotonic between inodes.
 GUARD_NS = CLOCK_GUARD_NS  # (fsutil: the probe and the rule, shared with the persisted listing)
 PROBE_TTL_NS = 1_000_000_000  # a probe is reused for this long (an older probe is only more careful)
-MAX_CACHE_BYTES = 512 * 1024 * 1024
-MAX_READ = 64 * 1024 * 1024  # = specfile.MAX_SPEC_BYTES; bigger files take the store's path
-
-BODY_SLOT = Spec.__dict__["body"]  # the slot descriptors CachedSpec's properties wrap
-_FM = Spec.__dict__["frontmatter"]
-_SUBS = Spec.__dict__["sub_specs"]
 _new_cached = object.__new__
 
-def enabled() -> bool:
-    return cache_enabled()
-
-
-def _header(default_file: str) -> tuple[Any, ...]:
-    from .. import __version__
-
-    # META_KEYS too: record slot 9 holds to_dict()'s values in that order, so a file
-    # written by code with another shape is foreign, not misread.
-    return (FORMAT, sys.version_info[:2], __version__, default_file, meta_keys())
-
-
-_meta_keys: tuple[str, ...] | None = None
-
-
-def meta_keys() -> tuple[str, ...]:
-    """The keys of ``Spec.to_dict()``, in order (read off an empty spec)."""
-    global _meta_keys
-    if _meta_keys is None:
-        _meta_keys = tuple(Spec("0-x", 0, "", {}, "", "").to_dict())
-    return _meta_keys
-
-
-# ============================================================== the cached spec
-class CachedSpec(Spec):
-    """A spec whose metadata came from the cache; the body is read on first use.
-
-    The body is read from the file and checked against ``content_hash``. If the file
-    changed since the listing, the whole object is refreshed from the new file, so
-    metadata, body and hash always describe one version of the file.
-    """
-
-    __slots__ = (
-        "_h1",
-        "_checks",
-        "_store",
-        "_entry",
-        "_cols",
-        "_meta_blob",
-        "_fm_blob",
-        "_session",
-        "_json",
-        "cached_facts",
-    )
-    _h1: str | None
-    _checks: tuple[int, int]
-    _store: Store
-    _entry: Entry
-    # COLS of this file version (what lists, boards and filters read), or None: ask the
-    # frontmatter. _meta_blob: its to_dict() (sub_specs None), pickled: unpickled per
-    # spec by to_dict() only, so a text listing never builds 10,000 dicts.
-    _cols: tuple[Any, ...] | None
-    _meta_blob: bytes | None
-    _fm_blob: bytes | None
-    _session: Session
-    _json: bytes | None
-    # facts.facts_key of this file version (facts.spec_facts reads it); None: compute it.
-    cached_facts: tuple[Any, ...] | None
-
-    @property  # type: ignore[override]
-    def sub_specs(self) -> list[str]:
-        # Checked (one stat of the folder) on first use: a text listing never shows
-        # them, and at 10,000 specs that stat is a tenth of the listing's time.
-        try:
-            return _SUBS.__get__(self, Spec)  # type: ignore[no-any-return]
-        except AttributeError:
-            subs = self._session.sub_specs_of(self._entry)
-            _SUBS.__set__(self, subs)
-            return subs
-
-    @sub_specs.setter
-    def sub_specs(self, value: list[str]) -> None:
-        _SUBS.__set__(self, value)
-
-    @property  # type: ignore[override]
-    def frontmatter(self) -> dict[str, Any]:
-        # Kept pickled until first use: a listing sorted by number never needs it, and
-        # each spec object gets its own dict (nobody can change the cache through it).
-        try:
-            return _FM.__get__(self, Spec)  # type: ignore[no-any-return]
-        except AttributeError:
-            try:
-                fm = _unpickle(self._fm_blob)
-            except Exception:  # a damaged entry in a file that loaded: ask the file
-                fm = _fresh_frontmatter(self)
-            _FM.__set__(self, fm)
-            return fm  # type: ignore[no-any-return]
-
-    @frontmatter.setter
-    def frontmatter(self, value: dict[str, Any]) -> None:
-        _FM.__set__(self, value)
-        self.cached_facts = None  # derived from the old frontmatter
-
-    @property  # type: ignore[override]
-    def body(self) -> str:
-        try:
-            return BODY_SLOT.__get__(self, Spec)  # type: ignore[no-any-return]
-        except AttributeError:
-            return self._load_body()
-
-    @body.setter
-    def body(self, value: str) -> None:
-        BODY_SLOT.__set__(self, value)
-
-    @property
-    def title(self) -> str:
-        m = self._cols
-        if m is not None:
-            return m[0]  # type: ignore[no-any-return]
-        t = self.frontmatter.get("title")
-        if isinstance(t, str) and t.strip():
-            return t.strip()
-        if self._h1:
-            return str(self._h1)
-        return self.slug.replace("-", " ").title()
-
-    @property
-    def checklist(self) -> tuple[int, int]:
-        return self._checks  # type: ignore[no-any-return]
-
-    # The frontmatter-derived properties, as Spec computed them when the file was read
-    # (they are in the cached to_dict()); filters, sorting and rendering call them a
-    # lot. Lists are copied: callers may change what they get.
-    @property
-    def status(self) -> str:
-        m = self._cols
-        return m[1] if m is not None else Spec.status.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def priority(self) -> str | None:
-        m = self._cols
-        return m[2] if m is not None else Spec.priority.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def tags(self) -> list[str]:
-        m = self._cols
-        return list(m[3]) if m is not None else Spec.tags.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def depends_on(self) -> list[str]:
-        m = self._cols
-        return list(m[4]) if m is not None else Spec.depends_on.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def parent(self) -> str | None:
-        m = self._cols
-        return m[5] if m is not None else Spec.parent.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def assignee(self) -> str | None:
-        m = self._cols
-        return m[6] if m is not None else Spec.assignee.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def archived(self) -> bool:
-        m = self._cols
-        return m[7] if m is not None else Spec.archived.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def created(self) -> str | None:
-        m = self._cols
-        return m[8] if m is not None else Spec.created.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    def to_dict(self, *, content: bool = False) -> dict[str, Any]:
-        blob = self._meta_blob
-        if content or blob is None:
-            return Spec.to_dict(self, content=content)
-        keys = meta_keys()
-        try:
-            values = _unpickle(blob)
-            if type(values) is not tuple or len(values) != len(keys):
-                raise ValueError("bad shape")
-        except Exception:  # a damaged entry in a file that loaded: compute it
-            self._meta_blob = self._cols = None
-            return Spec.to_dict(self, content=content)
-        meta = dict(zip(keys, values, strict=True))
-        # Spec.to_dict() of this very file version, computed when it was read (a new
-        # object per call: callers can never change what the cache holds); only the
-        # sub-spec list lives outside the README.
-        meta["sub_specs"] = list(self.sub_specs)
-        return meta  # type: ignore[no-any-return]
-
-    def json_bytes(self) -> bytes:
-        """``to_dict()`` as compact JSON (the web API's encoding), kept on the object:
-        a warm server hands the same object out until its folder changes, so a full
-        listing is a join of these instead of encoding 10,000 dicts per request."""
-        try:
-            j = self._json
-        except AttributeError:
-            j = None
-        if j is None:
-            j = self._json = dumps_compact(self.to_dict())
-        return j
-
-    def _keep_body(self, body: str) -> str:
-        # A warm server reuses spec objects between calls: keep bodies up to a memory
-        # budget (then re-read them on each use). One-shot processes keep them all.
-        budget = self._session.body_budget
-        if budget is None:
-            BODY_SLOT.__set__(self, body)
-        elif budget[0] > len(body):
-            budget[0] -= len(body)
-            BODY_SLOT.__set__(self, body)
-        return body
-
-    def _load_body(self) -> str:
-        from ..core.errors import LeanSpecError
-
-        store, e = self._store, self._entry
-        # Fast path: the bytes are the listed version (same SHA-256): only split off
-        # the body, no YAML, no folder listing.
-        try:
-            data = store.read_spec_bytes(e, store.readme_path(e))[0]
-            if len(data) < MAX_READ and sha256_hex(data) == self.content_hash:
-                return self._keep_body(body_of(data.decode("utf-8")))
-        except (OSError, UnicodeDecodeError):
-            pass
-        try:
-            fresh = store.load_entry(e)
-        except (LeanSpecError, OSError):
-            # Deleted or broken since the listing: keep the listed metadata; there is
-            # no body of that version left to show.
-            BODY_SLOT.__set__(self, "")
-            return ""
-        if fresh.content_hash != self.content_hash:
-            # Changed since the listing: move the whole object to the new version.
-            self.frontmatter = fresh.frontmatter
-            self.content_hash = fresh.content_hash
-            self.sub_specs = fresh.sub_specs
-            self.size = fresh.size
-            self.mtime = fresh.mtime
-            self._h1 = first_h1(fresh.body)
-            self._checks = checklist_counts(fresh.body)
-            self._cols = None
-            self._meta_blob = None
-            self._json = None
-        BODY_SLOT.__set__(self, fresh.body)
-        return fresh.body
-
-
-def columns(spec: Spec) -> tuple[Any, ...]:
-    """The record's listing columns: (title, status, priority, tags, depends_on, parent,
-    assignee, archived, created) as ``Spec`` computes them (the properties
-    ``CachedSpec`` answers from them). Lists are stored as tuples; the small
-    vocabularies (status, priority, tags, assignee) are interned, so the cache file holds
-    each once and unpickling them is a memo lookup, not a new string per spec."""
-    intern = sys.intern
-    st, pr, who = spec.status, spec.priority, spec.assignee
-    return (
-        spec.title,
-        intern(st) if type(st) is str else st,
-        intern(pr) if type(pr) is str else pr,
-        tuple(intern(t) if type(t) is str else t for t in spec.tags),
-        tuple(spec.depends_on),
-        spec.parent,
-        intern(who) if type(who) is str else who,
-        spec.archived,
-        spec.created,
-    )
-
-
-def body_of(text: str) -> str:
-    """``Document.parse(text).body`` without parsing the YAML (tests compare the two on
-    every spec). Only called for bytes that parsed fine when they were cached."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    # Walk only the frontmatter's lines (a few), then slice: no split/join of the body.
-    nl = text.find("\n")
-    first = text if nl < 0 else text[:nl]
-    if first.rstrip("\r").rstrip() != "---" or nl < 0:
-        return text
-    start = nl + 1
-    while True:
-        nl = text.find("\n", start)
-        line = text[start:] if nl < 0 else text[start:nl]
-        if line.rstrip("\r").rstrip() in ("---", "..."):
-            return "" if nl < 0 else text[nl + 1 :]
-        if nl < 0:
-            return text  # unreachable for cached bytes (they had a closed frontmatter)
-        start = nl + 1
-
-
-# ============================================================ the cache itself
-class _Allowed(pickle.Unpickler):
-    """Only plain data and dates: a cache file someone planted cannot run code."""
-
-    SAFE = {
-        ("datetime", "date"),
-        ("datetime", "datetime"),
-        ("datetime", "timezone"),
-        ("datetime", "timedelta"),
-        ("datetime", "time"),
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.SAFE:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"forbidden in cache: {module}.{name}")
-
-
-def _fresh_frontmatter(spec: CachedSpec) -> dict[str, Any]:
-    from ..core.errors import LeanSpecError
-
-    try:
-        return spec._store.load_entry(spec._entry).frontmatter  # type: ignore[no-any-return]
-    except (LeanSpecError, OSError):
-        return {}
-
-
-def _unpickle(blob: bytes | None) -> Any:
-    if not isinstance(blob, bytes):
-        raise pickle.UnpicklingError("no frontmatter blob")
-    return _Allowed(io.BytesIO(blob)).load()
-
-
-class MetaCache:
-    """The in-memory view of one project's cache files (the base, plus the delta when
-    it names this base). Shared by the threads of one process (MCP and HTTP servers
-    keep it warm between calls); guarded by a lock.
-
-    ``files``/``dirs``/``listing`` are the merged view. Code that changes them calls
-    ``mark()`` first: it snapshots the view as it is on disk, and ``save`` writes only
-    what differs from that snapshot (as a delta) when it is small. A change made without
-    ``mark()`` is still saved, as a whole new base (slower, never wrong)."""
-
-    def __init__(self, path: str, default_file: str) -> None:
-        self.path = path
-        self.delta_path = os.path.join(os.path.dirname(path), DELTA_FILE)
-        self.default_file = default_file
-        # rel README -> record: (size, mtime_ns, ino, ctime_ns, verified_ns, sha256,
-        # frontmatter pickle, first H1, checklist, to_dict() pickle, facts.facts_key,
-        # listing columns)
-        self.files: dict[str, tuple[Any, ...]] = {}
-        self.dirs: dict[str, tuple[Any, ...]] = {}  # rel folder -> (mtime_ns, ino, ctime_ns, verified_ns, names)
-        # The spec-folder listing with its containers' stamps (Scanner.listing_state):
-        # a fresh process that finds every container unchanged skips the folder scan.
-        self.listing: tuple[Any, ...] | None = None
-        self.lock = _thread.allocate_lock()
-        self.loaded_stat: tuple[int, int, int] | None = None
-        self.status = "missing"  # missing | loaded | corrupt | foreign
-        # The base as loaded or written: its random id (a delta names it), its record
-        # count (the delta's limit is a fraction of it) and its listing.
-        self.base_id: str | None = None
-        self.base_n = 0
-        self.base_listing: tuple[Any, ...] | None = None
-        # The delta on disk for this base, as applied: (files, removed files, dirs,
-        # removed dirs, has listing); and the stat of the delta file as read/written.
-        self.delta: tuple[Any, ...] = _NO_DELTA
-        self.delta_stat: tuple[int, int, int] | None = None
-        self.delta_status = "missing"  # missing | loaded | ignored (another base) | corrupt
-        # What is on disk (files, dirs, listing) before this process's unsaved changes;
-        # None: nothing changed through mark() since the last load or save.
-        self.snap: tuple[dict[str, Any], dict[str, Any], Any] | None = None
-
-    # ------------------------------------------------------------ persistence
-    def load(self, *, freeze: bool = False) -> None:
-        try:
-            # Containment: a cache file that is a symlink out (or a device) is not read.
-            data, st = confine.read_file(self.path, os.path.dirname(self.path), None, MAX_CACHE_BYTES)
-            if st.st_size > MAX_CACHE_BYTES or len(data) > MAX_CACHE_BYTES:
-                self.status = "corrupt"
-                return
-        except OSError:
-            self.status = "missing"
-            return
-        self.loaded_stat = (st.st_size, st.st_mtime_ns, st.st_ino)
-        if not data.startswith(MAGIC):
-            self.status = "foreign"
-            return
-        # Unpickling 10,000 small dicts would trigger the cyclic GC dozens of times
-        # (none of it is garbage); pausing it makes the load ~3x faster.
-        gc_was = gc.isenabled()
-        gc.disable()
-        try:
-            buf = io.BytesIO(data)  # shares data's buffer (no 10 MB copy to skip MAGIC)
-            buf.seek(len(MAGIC))
-            payload = _Allowed(buf).load()
-            header, files, dirs, listing_blob, base_id = payload
-            if tuple(header) != _header(self.default_file):
-                self.status = "foreign"
-                return
-            if not isinstance(files, dict) or not isinstance(dirs, dict) or type(base_id) is not str:
-                raise ValueError("bad shape")
-            if listing_blob is not None and type(listing_blob) is not bytes:
-                raise ValueError("bad shape")
-        except Exception:  # any damage at all: ignore the file, rebuild
-            self.status = "corrupt"
-            return
-        finally:
-            if gc_was:
-                gc.enable()
-        self.base_id, self.base_n = base_id, len(files)
-        self.delta, self.delta_stat, self.snap = _NO_DELTA, None, None
-        found = self.read_delta()
-        if found is not None and found[0][4]:
-            listing = None
-            self.base_listing = _UNREAD  # the delta's listing replaces it: never unpickled
-        else:
-            # Kept pickled in the base (a blob): unpickled only when no delta replaces it.
-            try:
-                listing = None if listing_blob is None else _unpickle(listing_blob)
-            except Exception:  # a damaged listing: none (the caller scans)
-                listing = None
-            self.base_listing = listing
-        # The entries are acyclic and live as long as the process keeps the cache:
-        # move them out of the collector's view, or every later full collection (which
-        # a listing that allocates 10,000 dicts triggers) re-scans all of them.
-        # Unreachable frozen objects are still freed by reference counting. Done once
-        # per process (first load), so a long-running server does not pile up frozen
-        # cyclic garbage.
-        if freeze:
-            gc.freeze()
-        self.files, self.dirs, self.listing, self.status = files, dirs, listing, "loaded"
-        if found is not None:
-            self.apply_delta(*found)
-
-    def read_delta(self) -> tuple[tuple[Any, ...], tuple[int, int, int]] | None:
-        """The delta file's changes and stat if it applies to this base, else None
-        (``delta_status`` says why). Never raises."""
-        try:
-            data, st = confine.read_file(self.delta_path, os.path.dirname(self.delta_path), None, MAX_DELTA_BYTES)
-        except OSError:
-            self.delta_status = "missing"
-            return None
-        dstat = (st.st_size, st.st_mtime_ns, st.st_ino)
-        try:
-            if len(data) > MAX_DELTA_BYTES or not data.startswith(DELTA_MAGIC):
-                raise ValueError("not a delta")
-            buf = io.BytesIO(data)
-            buf.seek(len(DELTA_MAGIC))
-            header, base_id, files, rm_files, dirs, rm_dirs, has_listing, listing = _Allowed(buf).load()
-            if tuple(header) != _header(self.default_file):
-                raise ValueError("foreign")
-            if base_id != self.base_id or self.base_id is None:
-                self.delta_status = "ignored"  # written for another base: harmless, ignored
-                return None
-            if (
-                type(files) is not dict
-                or type(dirs) is not dict
-                or type(rm_files) is not frozenset
-                or type(rm_dirs) is not frozenset
-                or type(has_listing) is not bool
-                or not all(type(k) is str and type(r) is tuple and len(r) == FILE_FIELDS for k, r in files.items())
-                or not all(type(k) is str and type(r) is tuple and len(r) == DIR_FIELDS for k, r in dirs.items())
-            ):
-                raise ValueError("bad shape")
-        except Exception:  # torn, corrupt, planted: ignored (the base alone is right)
-            self.delta_status = "corrupt"
-            return None
-        self.delta_status = "loaded"
-        return (files, rm_files, dirs, rm_dirs, has_listing, listing), dstat
-
-    def apply_delta(self, changes: tuple[Any, ...], dstat: tuple[int, int, int]) -> None:
-        files, rm_files, dirs, rm_dirs, has_listing, listing = changes
-        self.files.update(files)
-        for k in rm_files:
-            self.files.pop(k, None)
-        self.dirs.update(dirs)
-        for k in rm_dirs:
-            self.dirs.pop(k, None)
-        if has_listing:
-            self.listing = listing
-        self.delta = (files, rm_files, dirs, rm_dirs, has_listing)
-        self.delta_stat = dstat
-
-    def mark(self) -> None:
-        """Call (under ``lock``) before changing ``files``, ``dirs`` or ``listing``: the
-        next ``save`` then knows what changed and may write only that."""
-        if self.snap is None:
-            self.snap = (dict(self.files), dict(self.dirs), self.listing)
-
-    def save(self) -> bool:
-        """Write atomically; any OS error (read-only project, full disk) is ignored. A few
-        changed records go to the delta file (the base stays as it is); more, or
-        changes not announced by ``mark()``, make a new base."""
-        d = os.path.dirname(self.path)
-        if read_only(d):
-            return False
-        delta = self._next_delta()
-        if delta is not None:
-            try:
-                blob = pickle.dumps((_header(self.default_file), self.base_id, *delta), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:
-                return False
-            if not write_cache_file(self.delta_path, DELTA_MAGIC, blob):
-                return False
-            self.delta = delta[:5]
-            self.delta_stat = _stat3(self.delta_path)
-            self.delta_status = "loaded"
-            self.snap = None
-            return True
-        base_id = os.urandom(8).hex()
-        try:
-            listing = self.listing
-            listing_blob = None if listing is None else pickle.dumps(listing, protocol=pickle.HIGHEST_PROTOCOL)
-            blob = pickle.dumps(
-                (_header(self.default_file), self.files, self.dirs, listing_blob, base_id),
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-        except Exception:  # exotic YAML values: run without a cache rather than fail
-            return False
-        if not write_cache_file(self.path, MAGIC, blob):
-            return False
-        # The old delta names the old base, so it no longer applies; remove it so nobody
-        # reads it for nothing (a crash before this line leaves it: still harmless).
-        with contextlib.suppress(OSError):
-            os.unlink(self.delta_path)  # not-a-spec-file: the cache's own delta
-        self.loaded_stat = _stat3(self.path)
-        self.base_id, self.base_n, self.base_listing = base_id, len(self.files), self.listing
-        self.delta, self.delta_stat, self.delta_status, self.snap = _NO_DELTA, None, "missing", None
-        self.status = "loaded"
-        return True
-
-    def _next_delta(self) -> tuple[Any, ...] | None:
-        """The delta (files, removed files, dirs, removed dirs, has listing, listing)
-        from the base on disk to the view in memory, or None when a new base is due."""
-        snap = self.snap
-        if snap is None or self.status != "loaded" or self.base_id is None:
-            return None
-        sfiles, sdirs, _slisting = snap
-        old_files, old_rm_files, old_dirs, old_rm_dirs, _old_has = self.delta
-        get = sfiles.get
-        files = {**old_files, **{k: v for k, v in self.files.items() if get(k) is not v}}
-        gone = sfiles.keys() - self.files.keys()
-        for k in gone:
-            files.pop(k, None)
-        rm_files = frozenset((old_rm_files - files.keys()) | gone)
-        get = sdirs.get
-        dirs = {**old_dirs, **{k: v for k, v in self.dirs.items() if get(k) is not v}}
-        gone = sdirs.keys() - self.dirs.keys()
-        for k in gone:
-            dirs.pop(k, None)
-        rm_dirs = frozenset((old_rm_dirs - dirs.keys()) | gone)
-        n = len(files) + len(rm_files) + len(dirs) + len(rm_dirs)
-        if n > DELTA_MAX_RECORDS or n * DELTA_FRACTION > self.base_n:
-            return None  # compact: a new base
-        listing = self.listing
-        has_listing = listing is not self.base_listing and listing != self.base_listing
-        return files, rm_files, dirs, rm_dirs, has_listing, listing if has_listing else None
-
-    def refresh_from_disk(self) -> None:
-        """Pick up what other processes saved since we loaded (cheap stat checks): a new
-        base (and its delta), or a new delta for our base."""
-        st = _stat3(self.path)
-        if st is None:
-            return
-        if st != self.loaded_stat:
-            other = MetaCache(self.path, self.default_file)
-            other.load()
-            if other.status == "loaded":
-                # Entries validate themselves, so merging in either direction is safe.
-                with self.lock:
-                    self.files.update(other.files)
-                    self.dirs.update(other.dirs)
-                    if other.listing is not None:  # it validates itself too (stamps)
-                        self.listing = other.listing
-                    self.loaded_stat = other.loaded_stat
-                    # Now on top of the other's base: what we hold beyond it is unsaved.
-                    self.status = "loaded"
-                    self.base_id, self.base_n, self.base_listing = other.base_id, other.base_n, other.base_listing
-                    self.delta, self.delta_stat, self.delta_status = other.delta, other.delta_stat, other.delta_status
-                    self.snap = (other.files, other.dirs, other.listing)
-            return
-        if self.base_id is None or _stat3(self.delta_path) in (None, self.delta_stat):
-            return
-        found = self.read_delta()
-        if found is not None:
-            with self.lock:
-                self.mark()  # what we hold beyond the disk stays unsaved
-                changes, dstat = found
-                files, _rm_files, dirs, _rm_dirs, has_listing, listing = changes
-                # Merged, not replaced (as for a base): removals are left to our own
-                # next full listing, which drops records of folders that are gone.
-                self.apply_delta((files, frozenset(), dirs, frozenset(), has_listing and listing is not None, listing), dstat)
-                self.delta = changes[:5]
-
-
-def _stat3(path: str) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns, st.st_ino
-
-
-_memo: dict[str, MetaCache] = {}
-_memo_lock = _thread.allocate_lock()
-
-
-def cache_path(store: Store) -> str:
-    return os.path.join(str(store.root), CACHE_DIR, CACHE_FILE)
-
-
-def get_cache(store: Store, *, refresh: bool = True) -> MetaCache:
-    """This process's view of the cache file; ``refresh``: merge what other processes
-    saved since (a warm server skips that: its journal already says what changed)."""
-    path = cache_path(store)
-    with _memo_lock:
-        c = _memo.get(path)
-        if c is None or c.default_file != store.config.default_file:
-            c = MetaCache(path, store.config.default_file)
-            c.load(freeze=not _memo)
-            _memo[path] = c
-        elif refresh:
-            c.refresh_from_disk()
-        return c
-
-
-def forget(store: Store) -> None:
-    with _memo_lock:
-        _memo.pop(cache_path(store), None)
+__all__ = [  # what other modules and tests reach through this module
+    "BODY_SLOT",
+    "CACHE_DIR",
+    "CACHE_FILE",
+    "DELTA_FILE",
+    "DELTA_FRACTION",
+    "DELTA_MAGIC",
+    "DELTA_MAX_RECORDS",
+    "FORMAT",
+    "MAGIC",
+    "PROBE_FILE",
+    "RACY_NS",
+    "CachedSpec",
+    "MetaCache",
+    "Session",
+    "body_of",
+    "cache_path",
+    "clear",
+    "columns",
+    "enabled",
+    "forget",
+    "get_cache",
+    "meta_keys",
+    "rebuild",
+    "session",
+    "status",
+]
 
 
 # ================================================================ the read path
