@@ -213,7 +213,10 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
             carded = _never
         elif not a.complete and (group_by or "status").strip().lower() == "status":
             carded = _not_complete
-    data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card, carded=carded)
+    from ..insight.stats import Digest
+
+    dg = Digest(specs)  # one walk: the columns' statuses, the summary and the alerts
+    data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card, carded=carded, digest=dg)
     from ..workflows.claims import annotate_board
 
     # Readiness of the same snapshot (every spec, archived included: what it would load
@@ -227,7 +230,7 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     lines.append(title)
     if not a.simple:
         lines += _summary_lines(ctx, data["summary"])
-        alerts = _alerts(specs)
+        alerts = _alerts(dg)
         lines += [ctx.c(f"  ⚠ {x}", "yellow") for x in alerts]
     for g in data["groups"]:
         lines.append("")
@@ -279,10 +282,9 @@ def _group_header(ctx: Ctx, gb: str, g: dict[str, Any]) -> str:
     return ctx.c(f"{prefix}{n} ({c})", "bold")
 
 
-def _alerts(specs: list[Any]) -> list[str]:
-    from ..insight.stats import insights
-
-    return [i["message"] for i in insights(specs) if i["severity"] in ("error", "warning")]
+def _alerts(dg: Any) -> list[str]:
+    # Only the messages are shown: no cards for the insights (stale specs are many).
+    return [i["message"] for i in dg.insights(cards=False) if i["severity"] in ("error", "warning")]
 
 
 # ====================================================================== stats
