@@ -64,6 +64,11 @@ class Resolver:
     def get(self, ref: str, *, suggestions: bool = True) -> Spec:
         """The spec a reference names; raises SpecNotFound / AmbiguousSpec (with
         "did you mean" suggestions unless ``suggestions=False``)."""
+        hit = self.by_name.get(ref) if type(ref) is str else None
+        # A folder name as it is (the common depends_on entry): normalize_ref would
+        # return it unchanged (ASCII is NFC; a name has no "/"), so skip it.
+        if hit is not None and ref.isascii() and "\\" not in ref and ref.strip() == ref:
+            return hit
         r = refs.normalize_ref(str(ref))
         last = r.rsplit("/", 1)[-1]
         hit = self.by_name.get(last)

@@ -102,6 +102,9 @@ class Digest:
         wip_intervals: list[tuple[int, int]] = []
         wip_now = 0
         open_end = now_us + US_DAY
+        # An interval that ended 30 days ago or earlier covers none of the last 30
+        # day-ends (see velocity()): not kept.
+        wip_from = now_us - WIP_WINDOW_DAYS * US_DAY
         statuses: list[str] = []
         add_status = statuses.append
         # insights: (spec, status, detail) per kind, in spec order; the detail is the
@@ -143,10 +146,10 @@ class Digest:
                 if last is not None and (now_us - last) / US / DAY > STALE_DAYS:
                     stale.append((s, st, last))
             elif st == "complete" or st == "archived":
-                if started is not None and completed is not None:
+                if started is not None and completed is not None and completed > wip_from:
                     wip_intervals.append((started, completed))
             else:  # planned or draft: open, not started
-                if started is not None and completed is not None:
+                if started is not None and completed is not None and completed > wip_from:
                     wip_intervals.append((started, completed))
                 prio = (s.priority or "").lower()
                 if prio == "critical" or prio == "high":
@@ -171,13 +174,15 @@ class Digest:
         cycle, lead_plan, lead_prog, completions = self.cycle, self.lead_plan, self.lead_prog, self.completions
         buckets = [0] * max(weeks, 8)
         n = len(buckets)
-        for c in completions:
-            age = (now_us - c) / US
-            if age < 0:
-                continue
-            i = int(age // (7 * DAY))
-            if i < n:
-                buckets[n - 1 - i] += 1
+        # Integer microseconds: age >= 0 and int(age // 7 days) < n, age = (now - c) / US
+        # as a float, hold exactly when 0 <= now - c < n weeks in microseconds (near
+        # those bounds the float is exact to far below a microsecond, and it is
+        # monotonic), so only the completions of the last n weeks are bucketed.
+        week_us = 7 * US_DAY
+        oldest = now_us - n * week_us
+        recent_c = [c for c in completions if oldest < c <= now_us]
+        for c in recent_c:
+            buckets[n - 1 - (now_us - c) // week_us] += 1
         recent = sum(buckets[-4:])
         before = sum(buckets[-8:-4])
         if recent > before * 1.1 and recent > before:
@@ -191,11 +196,14 @@ class Digest:
             age_weeks = weeks - 1 - j
             end = t_now - _dt.timedelta(days=7 * age_weeks)
             week_list.append({"start": iso(end - _dt.timedelta(days=7)), "end": iso(end), "completed": count})
-        per_month = sum(1 for c in completions if 0 <= (now_us - c) / US < 30 * DAY)
+        # 0 <= (now - c) / US < 30 days, likewise (n >= 8 weeks covers 30 days).
+        month_start = now_us - 30 * US_DAY
+        per_month = sum(1 for c in recent_c if c > month_start)
 
         # Average WIP: in-progress count at each of the last 30 day-ends. Day-end d
         # (t = now - d days) is inside [a, b) exactly for (now - b) // 1 day < d <=
-        # (now - a) // 1 day: exact integer arithmetic, O(1) per interval.
+        # (now - a) // 1 day: exact integer arithmetic, O(1) per interval. (The walk
+        # kept only the intervals that end within the window.)
         in_window = 0
         for a, b in self.wip_intervals:
             d_lo = max(0, (now_us - b) // US_DAY + 1)
