@@ -97,13 +97,15 @@ class Readiness:
         got = self._deps.get(s.name)
         if got is None:
             got = []
+            get = self.resolver.get
             for ref in s.depends_on:
                 try:
-                    t = self.resolver.get(ref, suggestions=False)
+                    t = get(ref, suggestions=False)
                 except LeanSpecError:
                     got.append({"name": ref, "status": "missing", "done": False})
                     continue
-                got.append({"name": t.name, "status": t.status, "done": t.status in DONE or t.archived})
+                st = t.status
+                got.append({"name": t.name, "status": st, "done": st in DONE or t.archived})
             self._deps[s.name] = got
         return got
 
@@ -149,18 +151,24 @@ def annotate_board(board: dict[str, Any], r: Readiness) -> dict[str, Any]:
     true`` and ``open_dependencies`` on a card with open dependencies, ``lease`` on a
     claimed one. Other cards are left as they are."""
     by_name = {s.name: s for s in r.specs}
+    live = r.lease if r.leases else None  # no lease files: no lease to look up per card
+    open_deps = r.open_deps
     for g in board.get("groups", []):
         for card in g.get("specs", []):
             name = card.get("name") if isinstance(card, dict) else None
             s = by_name.get(name) if isinstance(name, str) else None
             if s is None:
                 continue
-            if s.depends_on and r.is_blocked(s):
-                card["blocked"] = True
-                card["open_dependencies"] = r.open_deps(s)
-            lease = r.lease(s.name)
-            if lease is not None:
-                card["lease"] = lease.to_dict(r.now)
+            # r.is_blocked(s), with the open dependencies it computes kept for the card
+            if s.depends_on and s.status not in DONE and not s.archived:
+                open_ = open_deps(s)
+                if open_:
+                    card["blocked"] = True
+                    card["open_dependencies"] = open_
+            if live is not None:
+                lease = live(s.name)
+                if lease is not None:
+                    card["lease"] = lease.to_dict(r.now)
     return board
 
 
