@@ -183,3 +183,32 @@ def test_mcp_cards_are_the_card_of_the_full_dict(fixture_project: Path) -> None:
     for s in _load(fixture_project):
         assert spec_card(s) == card(s.to_dict())
         assert tuple(spec_card(s)) == CARD_KEYS
+
+
+def test_plain_card_line_is_the_colourless_card() -> None:
+    """The text board renders cards without colours through one f-string
+    (``_plain_card_line``): the same line as ``_card`` with a colourless context."""
+    import argparse
+    import itertools
+
+    from leanspec.cli._app import Ctx
+    from leanspec.cli.cmd_insight import _card, _plain_card_line
+
+    class NotATty:
+        def isatty(self) -> bool:
+            return False
+
+    ctx = Ctx(argparse.Namespace(no_color=True), stdout=NotATty())  # type: ignore[arg-type]
+    assert not ctx.color
+    titles = ["Short", "x" * 19, "y" * 60, "z" * 61, "Café à la crème " * 5, "漢字のタイトル" * 4, "", "🚀 launch"]
+    numbers = [7, 123, 1234, None, True]
+    extras: list[dict] = [
+        {},
+        {"priority": "high", "assignee": "alice", "tags": ["a", "b", "c", "d", "e"]},
+        {"priority": None, "assignee": "", "tags": []},
+        {"blocked": True, "lease": {"holder": "bob"}},
+        {"priority": "low", "blocked": False, "lease": None, "tags": ["only"]},
+    ]
+    for w, title, n, extra, show in itertools.product((40, 60, 100, 200), titles, numbers, extras, (True, False)):
+        d = {"number": n, "title": title, **extra}
+        assert _plain_card_line(max(20, w - 40))(d, show) == _card(ctx, d, w, show_prio=show), (w, title, n, extra)
