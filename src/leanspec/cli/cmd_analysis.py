@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._app import Ctx, Outcome, Progress
+from ._app import Ctx, Outcome, Progress, resume_gc
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         return _search(ctx, a)
     finally:
         if was:
-            gc.enable()
+            resume_gc()
 
 
 def _search(ctx: Ctx, a: argparse.Namespace) -> Outcome:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 
-from ._app import Ctx, Outcome, width
+from ._app import Ctx, Outcome, resume_gc, width
 from ._render import PRIORITY_COLOR, STATUS_COLOR, bar, pad, sparkline, status_icon, truncate
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
@@ -213,7 +213,7 @@ def _without_gc(fn: Any) -> Any:
             return fn(ctx, a)  # type: ignore[no-any-return]
         finally:
             if was:
-                gc.enable()
+                resume_gc()
 
     return run
 
