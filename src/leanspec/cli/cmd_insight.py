@@ -233,11 +233,12 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     group_by = "parent" if a.by_parent else a.group_by
     # Asking for archived specs by status shows them (else the filter would empty the board).
     show_archived = a.archived or "archived" in [x.lower() for x in _csv(a.status)]
+    # Readiness (blocked/claim marks) of the same snapshot (every spec, archived
+    # included: what it would load itself), not a second pass over 10,000 files.
+    r = claims_api.readiness(ctx.project, everything)
     # Text shows a few fields per card: no full to_dict() (and its sub-spec lookups)
-    # for 10,000 specs unless JSON was asked for.
-    from ..insight.board import text_card
-
-    card = None if ctx.json else text_card
+    # for 10,000 specs unless JSON was asked for; each is marked as it is built.
+    card = None if ctx.json else _marked_text_card(claims_api.card_marker(r))
     # Text shows only the size of the complete column unless --complete (usually the
     # biggest one): no cards for it, nor for any column when only the summary prints.
     carded: Callable[[str], bool] | None = None
@@ -250,11 +251,8 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
     dg = Digest(specs)  # one walk: the columns' statuses, the summary and the alerts
     data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card, carded=carded, digest=dg)
-    from ..workflows.claims import annotate_board
-
-    # Readiness of the same snapshot (every spec, archived included: what it would load
-    # itself), not a second pass over 10,000 files.
-    annotate_board(data, claims_api.readiness(ctx.project, everything))
+    if ctx.json:
+        claims_api.annotate_board(data, r)
     w = width()
     card_line = _plain_card_line(max(20, w - 40)) if not ctx.color else _color_card_line(ctx, w)
     lines: list[str] = []
@@ -292,6 +290,17 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     shown = data["total"]
     lines.append(ctx.c(f"Total: {shown} spec{'s' if shown != 1 else ''}", "gray"))
     return Outcome(data, lines, 0, warn)
+
+
+def _marked_text_card(mark: Callable[[dict[str, Any], Any], None]) -> Callable[[Any], dict[str, Any]]:
+    from ..insight.board import text_card
+
+    def card(s: Any) -> dict[str, Any]:
+        d = text_card(s)
+        mark(d, s)
+        return d
+
+    return card
 
 
 def _never(_name: str) -> bool:

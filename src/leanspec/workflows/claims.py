@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ..core.errors import Blocked, Conflict, InvalidInput, LeanSpecError, NothingReady
 from ..core.facts import card_key
@@ -170,6 +170,40 @@ def annotate_board(board: dict[str, Any], r: Readiness) -> dict[str, Any]:
                 if lease is not None:
                     card["lease"] = lease.to_dict(r.now)
     return board
+
+
+def card_marker(r: Readiness) -> Callable[[dict[str, Any], Spec], None]:
+    """``mark(card, spec)``: ``annotate_board``'s marks for one card, for a caller that
+    marks each card as it builds it from its spec (the CLI's text board: no second pass
+    over the cards, no name map of the whole listing). The same marks: the spec is
+    looked up by name in the readiness' listing, as ``annotate_board`` does."""
+    unique = r.resolver.by_name  # every name held by exactly one spec of the listing
+    last: dict[str, Spec] = {}
+    live = r.lease if r.leases else None
+    open_deps = r.open_deps
+    now = r.now
+
+    def mark(card: dict[str, Any], spec: Spec) -> None:
+        name = spec.name
+        s = unique.get(name)
+        if s is None:
+            # A name on two specs (annotate_board takes the last one) or none.
+            if not last:
+                last.update((x.name, x) for x in r.specs)
+            s = last.get(name)
+            if s is None:
+                return
+        if s.depends_on and s.status not in DONE and not s.archived:
+            open_ = open_deps(s)
+            if open_:
+                card["blocked"] = True
+                card["open_dependencies"] = open_
+        if live is not None:
+            lease = live(name)
+            if lease is not None:
+                card["lease"] = lease.to_dict(now)
+
+    return mark
 
 
 # ====================================================================== results
