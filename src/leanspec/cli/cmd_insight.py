@@ -26,93 +26,103 @@ STATUS_LABEL = {
 }
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
+# register() accepts only=COMMAND (cli._main passes it when the run's command is known):
+# just that sub-parser is built (argparse calls for the others cost ~1-2 ms per run).
+REGISTER_ONE = True
+
+
+def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None) -> None:
     # ------------------------------------------------------------------- board
-    p = sub.add_parser(
-        "board",
-        parents=[common],
-        help="kanban board of specs (by status, priority, assignee, tag or parent)",
-        description="Show specs as a kanban board with a project summary. A malformed spec is reported, never fatal.",
-    )
-    p.add_argument(
-        "-g",
-        "--group-by",
-        default="status",
-        choices=("status", "priority", "assignee", "tag", "parent"),
-        help="column field (default: status)",
-    )
-    p.add_argument("--by-parent", action="store_true", help="same as --group-by parent")
-    p.add_argument(
-        "-s", "--status", action="append", default=[], help="only these statuses (repeatable, comma-separated)"
-    )
-    p.add_argument(
-        "-t", "--tag", action="append", default=[], help="only specs with this tag (repeatable; all must match)"
-    )
-    p.add_argument("-p", "--priority", action="append", default=[], help="only these priorities (repeatable)")
-    p.add_argument("-a", "--assignee", help="only specs assigned to this person")
-    p.add_argument("--archived", action="store_true", help="include archived specs (an Archived column)")
-    p.add_argument("--complete", action="store_true", help="list the Complete column's cards (collapsed by default)")
-    p.add_argument("--simple", action="store_true", help="columns only: no summary, no priority sub-groups")
-    p.add_argument("--completion-only", action="store_true", help="only the completion summary")
-    p.set_defaults(func=cmd_board)
+    if only in (None, "board"):
+        p = sub.add_parser(
+            "board",
+            parents=[common],
+            help="kanban board of specs (by status, priority, assignee, tag or parent)",
+            description="Show specs as a kanban board with a project summary. A malformed spec is reported, never fatal.",
+        )
+        p.add_argument(
+            "-g",
+            "--group-by",
+            default="status",
+            choices=("status", "priority", "assignee", "tag", "parent"),
+            help="column field (default: status)",
+        )
+        p.add_argument("--by-parent", action="store_true", help="same as --group-by parent")
+        p.add_argument(
+            "-s", "--status", action="append", default=[], help="only these statuses (repeatable, comma-separated)"
+        )
+        p.add_argument(
+            "-t", "--tag", action="append", default=[], help="only specs with this tag (repeatable; all must match)"
+        )
+        p.add_argument("-p", "--priority", action="append", default=[], help="only these priorities (repeatable)")
+        p.add_argument("-a", "--assignee", help="only specs assigned to this person")
+        p.add_argument("--archived", action="store_true", help="include archived specs (an Archived column)")
+        p.add_argument("--complete", action="store_true", help="list the Complete column's cards (collapsed by default)")
+        p.add_argument("--simple", action="store_true", help="columns only: no summary, no priority sub-groups")
+        p.add_argument("--completion-only", action="store_true", help="only the completion summary")
+        p.set_defaults(func=cmd_board)
 
     # ------------------------------------------------------------------- stats
-    p = sub.add_parser(
-        "stats",
-        parents=[common],
-        help="project statistics: counts, velocity, insights",
-        description="Project statistics: status and priority counts, what needs attention, velocity.",
-    )
-    p.add_argument("-t", "--tag", action="append", default=[], help="only specs with this tag (repeatable)")
-    p.add_argument("-a", "--assignee", help="only specs assigned to this person")
-    p.add_argument("--full", action="store_true", help="every section: distributions, tags, timeline, velocity detail")
-    p.add_argument("--detailed", action="store_true", help="same as --full (LeanSpec 0.3 name)")
-    p.add_argument("--timeline", action="store_true", help="only the 30-day activity timeline")
-    p.add_argument("--velocity", action="store_true", help="only the velocity detail")
-    p.set_defaults(func=cmd_stats)
+    if only in (None, "stats"):
+        p = sub.add_parser(
+            "stats",
+            parents=[common],
+            help="project statistics: counts, velocity, insights",
+            description="Project statistics: status and priority counts, what needs attention, velocity.",
+        )
+        p.add_argument("-t", "--tag", action="append", default=[], help="only specs with this tag (repeatable)")
+        p.add_argument("-a", "--assignee", help="only specs assigned to this person")
+        p.add_argument("--full", action="store_true", help="every section: distributions, tags, timeline, velocity detail")
+        p.add_argument("--detailed", action="store_true", help="same as --full (LeanSpec 0.3 name)")
+        p.add_argument("--timeline", action="store_true", help="only the 30-day activity timeline")
+        p.add_argument("--velocity", action="store_true", help="only the velocity detail")
+        p.set_defaults(func=cmd_stats)
 
     # -------------------------------------------------------------------- deps
-    p = sub.add_parser(
-        "deps",
-        parents=[common],
-        help="a spec's dependencies, dependents and impact",
-        description="Show what a spec depends on (upstream), what depends on it (downstream) and its impact radius.",
-    )
-    p.add_argument("spec")
-    p.add_argument("-D", "--depth", type=int, default=3, help="how many levels to follow (default 3)")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--upstream", action="store_true", help="only what this spec depends on")
-    g.add_argument("--downstream", action="store_true", help="only what depends on this spec")
-    g.add_argument("--impact", action="store_true", help="everything that transitively depends on this spec")
-    g.add_argument("--complete", action="store_true", help="both directions (the default)")
-    p.add_argument("--graph", action="store_true", help="draw the neighbourhood as a layered ASCII graph")
-    p.set_defaults(func=cmd_deps)
+    if only in (None, "deps"):
+        p = sub.add_parser(
+            "deps",
+            parents=[common],
+            help="a spec's dependencies, dependents and impact",
+            description="Show what a spec depends on (upstream), what depends on it (downstream) and its impact radius.",
+        )
+        p.add_argument("spec")
+        p.add_argument("-D", "--depth", type=int, default=3, help="how many levels to follow (default 3)")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--upstream", action="store_true", help="only what this spec depends on")
+        g.add_argument("--downstream", action="store_true", help="only what depends on this spec")
+        g.add_argument("--impact", action="store_true", help="everything that transitively depends on this spec")
+        g.add_argument("--complete", action="store_true", help="both directions (the default)")
+        p.add_argument("--graph", action="store_true", help="draw the neighbourhood as a layered ASCII graph")
+        p.set_defaults(func=cmd_deps)
 
     # ---------------------------------------------------------------- timeline
-    p = sub.add_parser(
-        "timeline",
-        parents=[common],
-        help="specs created vs completed per day (or month)",
-        description="Specs created and completed per day over the last N days (archived specs included).",
-    )
-    p.add_argument("--days", type=int, default=30, help="how many days back, today included (default 30)")
-    p.add_argument("-m", "--months", type=int, help="per calendar month over the last N months instead of days")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--by-tag", action="store_true", help="one series per tag")
-    g.add_argument("--by-assignee", action="store_true", help="one series per assignee")
-    p.set_defaults(func=cmd_timeline)
+    if only in (None, "timeline"):
+        p = sub.add_parser(
+            "timeline",
+            parents=[common],
+            help="specs created vs completed per day (or month)",
+            description="Specs created and completed per day over the last N days (archived specs included).",
+        )
+        p.add_argument("--days", type=int, default=30, help="how many days back, today included (default 30)")
+        p.add_argument("-m", "--months", type=int, help="per calendar month over the last N months instead of days")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--by-tag", action="store_true", help="one series per tag")
+        g.add_argument("--by-assignee", action="store_true", help="one series per assignee")
+        p.set_defaults(func=cmd_timeline)
 
     # ------------------------------------------------------------------- gantt
-    p = sub.add_parser(
-        "gantt",
-        parents=[common],
-        help="gantt chart of open specs over the next weeks",
-        description="Bars from each spec's created date to its due date, grouped by priority; overdue specs are marked.",
-    )
-    p.add_argument("--weeks", type=int, default=4, help="weeks to show from the start of this week (default 4)")
-    p.add_argument("--show-complete", action="store_true", help="include complete specs")
-    p.add_argument("--critical-path", action="store_true", help="show the longest dependency chain of open specs")
-    p.set_defaults(func=cmd_gantt)
+    if only in (None, "gantt"):
+        p = sub.add_parser(
+            "gantt",
+            parents=[common],
+            help="gantt chart of open specs over the next weeks",
+            description="Bars from each spec's created date to its due date, grouped by priority; overdue specs are marked.",
+        )
+        p.add_argument("--weeks", type=int, default=4, help="weeks to show from the start of this week (default 4)")
+        p.add_argument("--show-complete", action="store_true", help="include complete specs")
+        p.add_argument("--critical-path", action="store_true", help="show the longest dependency chain of open specs")
+        p.set_defaults(func=cmd_gantt)
 
 
 # ======================================================================= helpers
