@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Sequence
+from itertools import compress
 
 from ..core.errors import InvalidInput
 from ..core.facts import PRIORITY_ORDER, card_key
@@ -61,19 +62,23 @@ def build_board(
     # Archived by folder or status, or by a status that only counts as archived (say
     # "Archived"): the status columns have no place for it unless archived ones are shown.
     dg = digest if digest is not None else Digest(specs, now=now)
-    counted = list(zip(specs, dg.statuses, strict=True))  # (spec, effective_status(spec))
-    if not include_archived:
-        counted = [x for x in counted if x[1] != "archived"]
-    shown = [s for s, _st in counted]
+    statuses = dg.statuses  # effective_status(spec), position by position
+    if len(statuses) != len(specs):
+        raise ValueError("digest of other specs")
+    if include_archived:
+        shown, sts = list(specs), statuses
+    else:
+        keep = [st != "archived" for st in statuses]
+        shown, sts = list(compress(specs, keep)), list(compress(statuses, keep))
     cols: dict[str, list[Spec]] = {}
     extra: dict[str, dict[str, Any]] = {}
     if gb == "status":
-        used = {st for _s, st in counted}
+        used = set(sts)
         names = (["draft"] if "draft" in used else []) + ["planned", "in-progress", "complete"]
         if include_archived:
             names.append("archived")
         cols = {n: [] for n in names}
-        for s, st in counted:
+        for s, st in zip(shown, sts, strict=True):
             cols[st].append(s)
     elif gb == "priority":
         cols = {p: [] for p in PRIORITY_ORDER}
