@@ -41,8 +41,10 @@ def main() -> None:
     exe = Path(sys.executable).parent / "lean-spec"
     ls = [str(exe)] if exe.exists() else [sys.executable, "-m", "leanspec"]
     tools = {
-        "before": (a.project_before, ["env", f"PYTHONPATH={a.before_src}", *ls]),
-        "now": (a.project_now, ["env", f"PYTHONPATH={a.now_src}", *ls]),
+        # Absolute: each tool runs in its project folder, where a relative --now-src
+        # (say `src`) names nothing and Python would silently import the installed copy.
+        "before": (a.project_before, ["env", f"PYTHONPATH={os.path.abspath(a.before_src)}", *ls]),
+        "now": (a.project_now, ["env", f"PYTHONPATH={os.path.abspath(a.now_src)}", *ls]),
         "other": (a.project_other, [a.other]),
     }
     cmds = [

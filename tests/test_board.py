@@ -183,3 +183,77 @@ def test_mcp_cards_are_the_card_of_the_full_dict(fixture_project: Path) -> None:
     for s in _load(fixture_project):
         assert spec_card(s) == card(s.to_dict())
         assert tuple(spec_card(s)) == CARD_KEYS
+
+
+def test_plain_card_line_is_the_colourless_card() -> None:
+    """The text board renders cards without colours through one f-string
+    (``_plain_card_line``): the same line as ``_card`` with a colourless context."""
+    import argparse
+    import itertools
+
+    from leanspec.cli._app import Ctx
+    from leanspec.cli.cmd_insight import _card, _plain_card_line
+
+    class NotATty:
+        def isatty(self) -> bool:
+            return False
+
+    ctx = Ctx(argparse.Namespace(no_color=True), stdout=NotATty())  # type: ignore[arg-type]
+    assert not ctx.color
+    titles = ["Short", "x" * 19, "y" * 60, "z" * 61, "Café à la crème " * 5, "漢字のタイトル" * 4, "", "🚀 launch"]
+    numbers = [7, 123, 1234, None, True]
+    extras: list[dict] = [
+        {},
+        {"priority": "high", "assignee": "alice", "tags": ["a", "b", "c", "d", "e"]},
+        {"priority": None, "assignee": "", "tags": []},
+        {"blocked": True, "lease": {"holder": "bob"}},
+        {"priority": "low", "blocked": False, "lease": None, "tags": ["only"]},
+    ]
+    for w, title, n, extra, show in itertools.product((40, 60, 100, 200), titles, numbers, extras, (True, False)):
+        d = {"number": n, "title": title, **extra}
+        assert _plain_card_line(max(20, w - 40))(d, show) == _card(ctx, d, w, show_prio=show), (w, title, n, extra)
+
+
+@pytest.mark.parametrize("group_by", ["status", "priority", "tag", "parent"])
+def test_cards_marked_as_built_are_annotate_boards_marks(tmp_path: Path, group_by: str) -> None:
+    """The CLI's text board marks each card as it builds it (``claims.card_marker``):
+    the same marks as ``annotate_board`` on the finished board, with blocked specs,
+    missing and archived dependencies, a live and an expired lease, and one name held
+    by two specs (a copy in archived/: annotate_board takes the last of the listing)."""
+    import datetime as dt
+
+    from leanspec.insight.board import text_card
+    from leanspec.store.leases import Lease, LeaseStore
+    from leanspec.workflows import claims
+
+    root = new_project(tmp_path)
+    write_spec(root, 1, "base", {"status": "complete", "priority": "high", "tags": ["a"]})
+    write_spec(root, 2, "open-dep", {"status": "planned", "tags": ["a", "b"]})
+    write_spec(root, 3, "blocked", {"status": "planned", "priority": "high", "depends_on": ["002-open-dep"], "tags": ["b"]})
+    write_spec(root, 4, "free", {"status": "in-progress", "depends_on": ["001-base", "1"], "parent": "002-open-dep"})
+    write_spec(root, 5, "missing", {"status": "planned", "depends_on": ["099-nowhere", "./specs/002-open-dep/"]})
+    write_spec(root, 6, "twice", {"status": "planned", "depends_on": ["002-open-dep"]})
+    write_spec(root, 6, "twice", {"status": "archived", "depends_on": ["001-base"]}, archived=True)
+    write_spec(root, 7, "on-archived", {"status": "planned", "depends_on": ["006-twice", "  003-blocked  "]})
+    project = Project.open(root)
+    now = claims.claims_now_of(project)
+    store = LeaseStore.for_root(project.root)
+    store.dir.mkdir(parents=True, exist_ok=True)
+    for spec, minutes in (("003-blocked", 30), ("002-open-dep", -5)):
+        store.write(Lease(spec, "alice", now - dt.timedelta(minutes=60), now + dt.timedelta(minutes=minutes)))
+    specs = project.load(include_archived=True).specs
+    assert len({s.name for s in specs}) < len(specs)  # the duplicate name is there
+    r = claims.readiness(project, specs)
+    after = claims.annotate_board(build_board(specs, group_by=group_by, include_archived=True, card=text_card), r)
+    mark = claims.card_marker(r)
+
+    def card(s: object) -> dict:
+        d = text_card(s)  # type: ignore[arg-type]
+        mark(d, s)  # type: ignore[arg-type]
+        return d
+
+    built = build_board(specs, group_by=group_by, include_archived=True, card=card)
+    assert built == after
+    marked = [c for g in built["groups"] for c in g["specs"] if "blocked" in c or "lease" in c]
+    # (006-twice: the last of its name is the archived copy, whose dependency is done.)
+    assert {c["name"] for c in marked} >= {"003-blocked", "005-missing", "007-on-archived"}

@@ -84,6 +84,19 @@ class Ctx:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
 
+def resume_gc() -> None:
+    """Turn the cyclic GC back on after a whole-project command, with the objects it
+    allocated moved out of its view first (``gc.freeze``): they were counted while the
+    collector was off, so the first allocation after ``enable`` (printing the output)
+    would start a collection that walks all of them (~3.5 ms at 10,000 specs). Frozen
+    objects are still freed by reference counting when unreachable; only cyclic
+    garbage among them would stay (a CLI process ends right after)."""
+    import gc
+
+    gc.freeze()
+    gc.enable()
+
+
 def width() -> int:
     try:
         return max(40, os.get_terminal_size().columns)

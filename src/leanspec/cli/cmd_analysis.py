@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._app import Ctx, Outcome, Progress
+from ._app import Ctx, Outcome, Progress, resume_gc
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
@@ -16,104 +16,115 @@ SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "blue", "ok": "gr
 TEXT_LIMIT = 20  # default number of results printed as text
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
+# register() accepts only=COMMAND (cli._main passes it when the run's command is known):
+# just that sub-parser is built (argparse calls for the others cost ~1-2 ms per run).
+REGISTER_ONE = True
+
+
+def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None) -> None:
     # ------------------------------------------------------------------ search
-    p = sub.add_parser(
-        "search",
-        parents=[common],
-        help="search specs (AND/OR/NOT, phrases, field filters, fuzzy)",
-        description="Search specs with LeanSpec's query syntax (see --help-syntax). A malformed query is an error, never an empty result.",
-    )
-    p.add_argument("query", nargs="*", help="query words (joined with spaces)")
-    p.add_argument("-s", "--status", action="append", default=[], help="pre-filter by status (repeatable, comma-separated)")
-    p.add_argument("-t", "--tag", action="append", default=[], help="pre-filter by tag (all must match)")
-    p.add_argument("-p", "--priority", action="append", default=[], help="pre-filter by priority")
-    p.add_argument("-a", "--assignee", help="pre-filter by assignee")
-    p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE", help="pre-filter by a frontmatter field")
-    p.add_argument("-l", "--limit", type=int, help=f"at most N results (text default {TEXT_LIMIT}; --json default: all)")
-    p.add_argument("--archived", action="store_true", help="include archived specs")
-    p.add_argument("--help-syntax", action="store_true", help="explain the query syntax and exit")
-    p.set_defaults(func=cmd_search)
+    if only in (None, "search"):
+        p = sub.add_parser(
+            "search",
+            parents=[common],
+            help="search specs (AND/OR/NOT, phrases, field filters, fuzzy)",
+            description="Search specs with LeanSpec's query syntax (see --help-syntax). A malformed query is an error, never an empty result.",
+        )
+        p.add_argument("query", nargs="*", help="query words (joined with spaces)")
+        p.add_argument("-s", "--status", action="append", default=[], help="pre-filter by status (repeatable, comma-separated)")
+        p.add_argument("-t", "--tag", action="append", default=[], help="pre-filter by tag (all must match)")
+        p.add_argument("-p", "--priority", action="append", default=[], help="pre-filter by priority")
+        p.add_argument("-a", "--assignee", help="pre-filter by assignee")
+        p.add_argument("--field", action="append", default=[], metavar="KEY=VALUE", help="pre-filter by a frontmatter field")
+        p.add_argument("-l", "--limit", type=int, help=f"at most N results (text default {TEXT_LIMIT}; --json default: all)")
+        p.add_argument("--archived", action="store_true", help="include archived specs")
+        p.add_argument("--help-syntax", action="store_true", help="explain the query syntax and exit")
+        p.set_defaults(func=cmd_search)
 
     # ---------------------------------------------------------------- validate
-    p = sub.add_parser(
-        "validate",
-        parents=[common],
-        help="check specs: frontmatter, structure, size, corruption, sub-specs, completion",
-        description="Validate specs (all, or the ones named). Exit status 1 if any error (unless --warnings-only).",
-    )
-    p.add_argument("specs", nargs="*", help="spec references (default: every spec, archived included)")
-    p.add_argument("--max-lines", type=int, help="override validation.maxLines")
-    p.add_argument("--check-deps", action="store_true", help="also check body mentions of specs against depends_on")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument("--warnings-only", action="store_true", help="report errors but exit 0")
-    p.add_argument("--rule", action="append", default=[], metavar="NAME", help="only this rule (repeatable)")
-    p.add_argument("--format", choices=("default", "compact", "json"), default="default", help="output format")
-    p.add_argument("-v", "--verbose", action="store_true", help="show infos and suggestions")
-    p.set_defaults(func=cmd_validate)
+    if only in (None, "validate"):
+        p = sub.add_parser(
+            "validate",
+            parents=[common],
+            help="check specs: frontmatter, structure, size, corruption, sub-specs, completion",
+            description="Validate specs (all, or the ones named). Exit status 1 if any error (unless --warnings-only).",
+        )
+        p.add_argument("specs", nargs="*", help="spec references (default: every spec, archived included)")
+        p.add_argument("--max-lines", type=int, help="override validation.maxLines")
+        p.add_argument("--check-deps", action="store_true", help="also check body mentions of specs against depends_on")
+        p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+        p.add_argument("--warnings-only", action="store_true", help="report errors but exit 0")
+        p.add_argument("--rule", action="append", default=[], metavar="NAME", help="only this rule (repeatable)")
+        p.add_argument("--format", choices=("default", "compact", "json"), default="default", help="output format")
+        p.add_argument("-v", "--verbose", action="store_true", help="show infos and suggestions")
+        p.set_defaults(func=cmd_validate)
 
     # ------------------------------------------------------------------ tokens
-    p = sub.add_parser(
-        "tokens",
-        parents=[common],
-        help="count tokens (cl100k_base, offline)",
-        description="Count a spec's tokens (OpenAI cl100k_base, computed locally), or every spec's with --all.",
-    )
-    p.add_argument("spec", nargs="?", help="spec reference (omit with --all)")
-    p.add_argument("--all", action="store_true", help="every spec")
-    p.add_argument("--detailed", action="store_true", help="per-file breakdown")
-    p.add_argument("--include-sub-specs", action="store_true", help="count sub-spec .md files too")
-    p.add_argument("--archived", action="store_true", help="with --all: include archived specs")
-    p.add_argument("--sort-by", choices=("tokens", "lines", "name"), default="tokens", help="with --all: sort order")
-    p.set_defaults(func=cmd_tokens)
+    if only in (None, "tokens"):
+        p = sub.add_parser(
+            "tokens",
+            parents=[common],
+            help="count tokens (cl100k_base, offline)",
+            description="Count a spec's tokens (OpenAI cl100k_base, computed locally), or every spec's with --all.",
+        )
+        p.add_argument("spec", nargs="?", help="spec reference (omit with --all)")
+        p.add_argument("--all", action="store_true", help="every spec")
+        p.add_argument("--detailed", action="store_true", help="per-file breakdown")
+        p.add_argument("--include-sub-specs", action="store_true", help="count sub-spec .md files too")
+        p.add_argument("--archived", action="store_true", help="with --all: include archived specs")
+        p.add_argument("--sort-by", choices=("tokens", "lines", "name"), default="tokens", help="with --all: sort order")
+        p.set_defaults(func=cmd_tokens)
 
     # ----------------------------------------------------------------- analyze
-    p = sub.add_parser(
-        "analyze",
-        parents=[common],
-        help="a spec's size and structure, with split suggestions",
-        description="Show a spec's tokens, lines, sections (with body line ranges), code blocks, checklist and recommendations.",
-    )
-    p.add_argument("spec")
-    p.add_argument("-v", "--verbose", action="store_true", help="also list code blocks and every section level")
-    p.set_defaults(func=cmd_analyze)
+    if only in (None, "analyze"):
+        p = sub.add_parser(
+            "analyze",
+            parents=[common],
+            help="a spec's size and structure, with split suggestions",
+            description="Show a spec's tokens, lines, sections (with body line ranges), code blocks, checklist and recommendations.",
+        )
+        p.add_argument("spec")
+        p.add_argument("-v", "--verbose", action="store_true", help="also list code blocks and every section level")
+        p.set_defaults(func=cmd_analyze)
 
     # ------------------------------------------------------------------- split
-    # The shared options define -o/--output (text|json). LeanSpec's split also uses
-    # --output FILE:A-B, which clashed in 0.3.0. Here split gets its own copy of the
-    # shared options with --output re-assigned: -o stays the output format,
-    # --output/--to take FILE:A-B.
-    from . import common_options
+    if only in (None, "split"):
+        # The shared options define -o/--output (text|json). LeanSpec's split also uses
+        # --output FILE:A-B, which clashed in 0.3.0. Here split gets its own copy of the
+        # shared options with --output re-assigned: -o stays the output format,
+        # --output/--to take FILE:A-B.
+        from . import common_options
 
-    split_common = common_options()
-    p = sub.add_parser(
-        "split",
-        parents=[split_common],
-        conflict_handler="resolve",
-        help="move body line ranges into sub-spec files",
-        description="Move line ranges of a spec's body into sub-spec files (e.g. --to DESIGN.md:40-120). Line numbers count body lines after the frontmatter (see `analyze`).",
-    )
-    p.add_argument("spec")
-    p.add_argument("--to", "--output", dest="split_output", action="append", default=[], metavar="FILE:A-B", help="FILE:A-B or FILE:A-end (repeatable)")
-    p.add_argument("--update-refs", action="store_true", help="leave a link to the new file where the text was")
-    p.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
-    p.add_argument("--force", action="store_true", help="overwrite existing sub-spec files")
-    p.add_argument("--expected-hash", help="refuse unless the README's SHA-256 (or 12+ digit prefix) matches")
-    p.set_defaults(func=cmd_split)
+        split_common = common_options()
+        p = sub.add_parser(
+            "split",
+            parents=[split_common],
+            conflict_handler="resolve",
+            help="move body line ranges into sub-spec files",
+            description="Move line ranges of a spec's body into sub-spec files (e.g. --to DESIGN.md:40-120). Line numbers count body lines after the frontmatter (see `analyze`).",
+        )
+        p.add_argument("spec")
+        p.add_argument("--to", "--output", dest="split_output", action="append", default=[], metavar="FILE:A-B", help="FILE:A-B or FILE:A-end (repeatable)")
+        p.add_argument("--update-refs", action="store_true", help="leave a link to the new file where the text was")
+        p.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+        p.add_argument("--force", action="store_true", help="overwrite existing sub-spec files")
+        p.add_argument("--expected-hash", help="refuse unless the README's SHA-256 (or 12+ digit prefix) matches")
+        p.set_defaults(func=cmd_split)
 
     # ----------------------------------------------------------------- compact
-    p = sub.add_parser(
-        "compact",
-        parents=[common],
-        help="remove body line ranges from a spec",
-        description="Remove line ranges (body lines after the frontmatter) from a spec. Refuses to drop the title or open checklist items without --force.",
-    )
-    p.add_argument("spec")
-    p.add_argument("--remove", action="append", default=[], metavar="A-B", help="line range to remove (repeatable; A-end allowed)")
-    p.add_argument("--dry-run", action="store_true", help="show what would go, write nothing")
-    p.add_argument("--force", action="store_true", help="also remove the title or open checklist items")
-    p.add_argument("--expected-hash", help="refuse unless the README's SHA-256 (or 12+ digit prefix) matches")
-    p.set_defaults(func=cmd_compact)
+    if only in (None, "compact"):
+        p = sub.add_parser(
+            "compact",
+            parents=[common],
+            help="remove body line ranges from a spec",
+            description="Remove line ranges (body lines after the frontmatter) from a spec. Refuses to drop the title or open checklist items without --force.",
+        )
+        p.add_argument("spec")
+        p.add_argument("--remove", action="append", default=[], metavar="A-B", help="line range to remove (repeatable; A-end allowed)")
+        p.add_argument("--dry-run", action="store_true", help="show what would go, write nothing")
+        p.add_argument("--force", action="store_true", help="also remove the title or open checklist items")
+        p.add_argument("--expected-hash", help="refuse unless the README's SHA-256 (or 12+ digit prefix) matches")
+        p.set_defaults(func=cmd_compact)
 
 
 # ======================================================================== search
@@ -147,7 +158,7 @@ def cmd_search(ctx: Ctx, a: argparse.Namespace) -> Outcome:
         return _search(ctx, a)
     finally:
         if was:
-            gc.enable()
+            resume_gc()
 
 
 def _search(ctx: Ctx, a: argparse.Namespace) -> Outcome:

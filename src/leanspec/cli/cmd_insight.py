@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 
-from ._app import Ctx, Outcome, width
+from ._app import Ctx, Outcome, resume_gc, width
 from ._render import PRIORITY_COLOR, STATUS_COLOR, bar, pad, sparkline, status_icon, truncate
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
@@ -26,93 +26,103 @@ STATUS_LABEL = {
 }
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
+# register() accepts only=COMMAND (cli._main passes it when the run's command is known):
+# just that sub-parser is built (argparse calls for the others cost ~1-2 ms per run).
+REGISTER_ONE = True
+
+
+def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None) -> None:
     # ------------------------------------------------------------------- board
-    p = sub.add_parser(
-        "board",
-        parents=[common],
-        help="kanban board of specs (by status, priority, assignee, tag or parent)",
-        description="Show specs as a kanban board with a project summary. A malformed spec is reported, never fatal.",
-    )
-    p.add_argument(
-        "-g",
-        "--group-by",
-        default="status",
-        choices=("status", "priority", "assignee", "tag", "parent"),
-        help="column field (default: status)",
-    )
-    p.add_argument("--by-parent", action="store_true", help="same as --group-by parent")
-    p.add_argument(
-        "-s", "--status", action="append", default=[], help="only these statuses (repeatable, comma-separated)"
-    )
-    p.add_argument(
-        "-t", "--tag", action="append", default=[], help="only specs with this tag (repeatable; all must match)"
-    )
-    p.add_argument("-p", "--priority", action="append", default=[], help="only these priorities (repeatable)")
-    p.add_argument("-a", "--assignee", help="only specs assigned to this person")
-    p.add_argument("--archived", action="store_true", help="include archived specs (an Archived column)")
-    p.add_argument("--complete", action="store_true", help="list the Complete column's cards (collapsed by default)")
-    p.add_argument("--simple", action="store_true", help="columns only: no summary, no priority sub-groups")
-    p.add_argument("--completion-only", action="store_true", help="only the completion summary")
-    p.set_defaults(func=cmd_board)
+    if only in (None, "board"):
+        p = sub.add_parser(
+            "board",
+            parents=[common],
+            help="kanban board of specs (by status, priority, assignee, tag or parent)",
+            description="Show specs as a kanban board with a project summary. A malformed spec is reported, never fatal.",
+        )
+        p.add_argument(
+            "-g",
+            "--group-by",
+            default="status",
+            choices=("status", "priority", "assignee", "tag", "parent"),
+            help="column field (default: status)",
+        )
+        p.add_argument("--by-parent", action="store_true", help="same as --group-by parent")
+        p.add_argument(
+            "-s", "--status", action="append", default=[], help="only these statuses (repeatable, comma-separated)"
+        )
+        p.add_argument(
+            "-t", "--tag", action="append", default=[], help="only specs with this tag (repeatable; all must match)"
+        )
+        p.add_argument("-p", "--priority", action="append", default=[], help="only these priorities (repeatable)")
+        p.add_argument("-a", "--assignee", help="only specs assigned to this person")
+        p.add_argument("--archived", action="store_true", help="include archived specs (an Archived column)")
+        p.add_argument("--complete", action="store_true", help="list the Complete column's cards (collapsed by default)")
+        p.add_argument("--simple", action="store_true", help="columns only: no summary, no priority sub-groups")
+        p.add_argument("--completion-only", action="store_true", help="only the completion summary")
+        p.set_defaults(func=cmd_board)
 
     # ------------------------------------------------------------------- stats
-    p = sub.add_parser(
-        "stats",
-        parents=[common],
-        help="project statistics: counts, velocity, insights",
-        description="Project statistics: status and priority counts, what needs attention, velocity.",
-    )
-    p.add_argument("-t", "--tag", action="append", default=[], help="only specs with this tag (repeatable)")
-    p.add_argument("-a", "--assignee", help="only specs assigned to this person")
-    p.add_argument("--full", action="store_true", help="every section: distributions, tags, timeline, velocity detail")
-    p.add_argument("--detailed", action="store_true", help="same as --full (LeanSpec 0.3 name)")
-    p.add_argument("--timeline", action="store_true", help="only the 30-day activity timeline")
-    p.add_argument("--velocity", action="store_true", help="only the velocity detail")
-    p.set_defaults(func=cmd_stats)
+    if only in (None, "stats"):
+        p = sub.add_parser(
+            "stats",
+            parents=[common],
+            help="project statistics: counts, velocity, insights",
+            description="Project statistics: status and priority counts, what needs attention, velocity.",
+        )
+        p.add_argument("-t", "--tag", action="append", default=[], help="only specs with this tag (repeatable)")
+        p.add_argument("-a", "--assignee", help="only specs assigned to this person")
+        p.add_argument("--full", action="store_true", help="every section: distributions, tags, timeline, velocity detail")
+        p.add_argument("--detailed", action="store_true", help="same as --full (LeanSpec 0.3 name)")
+        p.add_argument("--timeline", action="store_true", help="only the 30-day activity timeline")
+        p.add_argument("--velocity", action="store_true", help="only the velocity detail")
+        p.set_defaults(func=cmd_stats)
 
     # -------------------------------------------------------------------- deps
-    p = sub.add_parser(
-        "deps",
-        parents=[common],
-        help="a spec's dependencies, dependents and impact",
-        description="Show what a spec depends on (upstream), what depends on it (downstream) and its impact radius.",
-    )
-    p.add_argument("spec")
-    p.add_argument("-D", "--depth", type=int, default=3, help="how many levels to follow (default 3)")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--upstream", action="store_true", help="only what this spec depends on")
-    g.add_argument("--downstream", action="store_true", help="only what depends on this spec")
-    g.add_argument("--impact", action="store_true", help="everything that transitively depends on this spec")
-    g.add_argument("--complete", action="store_true", help="both directions (the default)")
-    p.add_argument("--graph", action="store_true", help="draw the neighbourhood as a layered ASCII graph")
-    p.set_defaults(func=cmd_deps)
+    if only in (None, "deps"):
+        p = sub.add_parser(
+            "deps",
+            parents=[common],
+            help="a spec's dependencies, dependents and impact",
+            description="Show what a spec depends on (upstream), what depends on it (downstream) and its impact radius.",
+        )
+        p.add_argument("spec")
+        p.add_argument("-D", "--depth", type=int, default=3, help="how many levels to follow (default 3)")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--upstream", action="store_true", help="only what this spec depends on")
+        g.add_argument("--downstream", action="store_true", help="only what depends on this spec")
+        g.add_argument("--impact", action="store_true", help="everything that transitively depends on this spec")
+        g.add_argument("--complete", action="store_true", help="both directions (the default)")
+        p.add_argument("--graph", action="store_true", help="draw the neighbourhood as a layered ASCII graph")
+        p.set_defaults(func=cmd_deps)
 
     # ---------------------------------------------------------------- timeline
-    p = sub.add_parser(
-        "timeline",
-        parents=[common],
-        help="specs created vs completed per day (or month)",
-        description="Specs created and completed per day over the last N days (archived specs included).",
-    )
-    p.add_argument("--days", type=int, default=30, help="how many days back, today included (default 30)")
-    p.add_argument("-m", "--months", type=int, help="per calendar month over the last N months instead of days")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--by-tag", action="store_true", help="one series per tag")
-    g.add_argument("--by-assignee", action="store_true", help="one series per assignee")
-    p.set_defaults(func=cmd_timeline)
+    if only in (None, "timeline"):
+        p = sub.add_parser(
+            "timeline",
+            parents=[common],
+            help="specs created vs completed per day (or month)",
+            description="Specs created and completed per day over the last N days (archived specs included).",
+        )
+        p.add_argument("--days", type=int, default=30, help="how many days back, today included (default 30)")
+        p.add_argument("-m", "--months", type=int, help="per calendar month over the last N months instead of days")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--by-tag", action="store_true", help="one series per tag")
+        g.add_argument("--by-assignee", action="store_true", help="one series per assignee")
+        p.set_defaults(func=cmd_timeline)
 
     # ------------------------------------------------------------------- gantt
-    p = sub.add_parser(
-        "gantt",
-        parents=[common],
-        help="gantt chart of open specs over the next weeks",
-        description="Bars from each spec's created date to its due date, grouped by priority; overdue specs are marked.",
-    )
-    p.add_argument("--weeks", type=int, default=4, help="weeks to show from the start of this week (default 4)")
-    p.add_argument("--show-complete", action="store_true", help="include complete specs")
-    p.add_argument("--critical-path", action="store_true", help="show the longest dependency chain of open specs")
-    p.set_defaults(func=cmd_gantt)
+    if only in (None, "gantt"):
+        p = sub.add_parser(
+            "gantt",
+            parents=[common],
+            help="gantt chart of open specs over the next weeks",
+            description="Bars from each spec's created date to its due date, grouped by priority; overdue specs are marked.",
+        )
+        p.add_argument("--weeks", type=int, default=4, help="weeks to show from the start of this week (default 4)")
+        p.add_argument("--show-complete", action="store_true", help="include complete specs")
+        p.add_argument("--critical-path", action="store_true", help="show the longest dependency chain of open specs")
+        p.set_defaults(func=cmd_gantt)
 
 
 # ======================================================================= helpers
@@ -151,6 +161,39 @@ def _card(ctx: Ctx, d: dict[str, Any], w: int, *, show_prio: bool = True) -> str
     return f"    {ctx.c(_num(d), 'bold')}  {title}{prio}{who}{tags}{marks}"
 
 
+def _color_card_line(ctx: Ctx, w: int) -> Callable[[dict[str, Any], bool], str]:
+    def line(d: dict[str, Any], show_prio: bool) -> str:
+        return _card(ctx, d, w, show_prio=show_prio)
+
+    return line
+
+
+def _plain_card_line(tw: int) -> Callable[[dict[str, Any], bool], str]:
+    """``_card`` without colours (what ``ctx.c`` leaves of it), for thousands of cards:
+    the same text with one f-string per card instead of ten helper calls."""
+
+    def line(d: dict[str, Any], show_prio: bool) -> str:
+        n = d.get("number")
+        t = d["title"]
+        if len(t) > tw or not t.isascii():  # truncate() returns a short ASCII title as it is
+            t = truncate(t, tw)
+        out = f"    {n:03d}  {t}" if isinstance(n, int) else f"    {'   '}  {t}"
+        p = d.get("priority")
+        if show_prio and p:
+            out += f"  {p}"
+        if d.get("assignee"):
+            out += f"  @{d['assignee']}"
+        if d.get("tags"):
+            out += "  #" + " #".join(d["tags"][:4])
+        if d.get("blocked"):
+            out += "  [blocked]"
+        if d.get("lease"):
+            out += f"  [claimed: {d['lease']['holder']}]"
+        return out
+
+    return line
+
+
 def _summary_lines(ctx: Ctx, summary: dict[str, Any]) -> list[str]:
     total, done = summary["total"], summary["complete"]
     rate = summary["completion_rate"]
@@ -180,7 +223,7 @@ def _without_gc(fn: Any) -> Any:
             return fn(ctx, a)  # type: ignore[no-any-return]
         finally:
             if was:
-                gc.enable()
+                resume_gc()
 
     return run
 
@@ -200,11 +243,12 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     group_by = "parent" if a.by_parent else a.group_by
     # Asking for archived specs by status shows them (else the filter would empty the board).
     show_archived = a.archived or "archived" in [x.lower() for x in _csv(a.status)]
+    # Readiness (blocked/claim marks) of the same snapshot (every spec, archived
+    # included: what it would load itself), not a second pass over 10,000 files.
+    r = claims_api.readiness(ctx.project, everything)
     # Text shows a few fields per card: no full to_dict() (and its sub-spec lookups)
-    # for 10,000 specs unless JSON was asked for.
-    from ..insight.board import text_card
-
-    card = None if ctx.json else text_card
+    # for 10,000 specs unless JSON was asked for; each is marked as it is built.
+    card = None if ctx.json else _marked_text_card(claims_api.card_marker(r))
     # Text shows only the size of the complete column unless --complete (usually the
     # biggest one): no cards for it, nor for any column when only the summary prints.
     carded: Callable[[str], bool] | None = None
@@ -213,13 +257,14 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
             carded = _never
         elif not a.complete and (group_by or "status").strip().lower() == "status":
             carded = _not_complete
-    data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card, carded=carded)
-    from ..workflows.claims import annotate_board
+    from ..insight.stats import Digest
 
-    # Readiness of the same snapshot (every spec, archived included: what it would load
-    # itself), not a second pass over 10,000 files.
-    annotate_board(data, claims_api.readiness(ctx.project, everything))
+    dg = Digest(specs)  # one walk: the columns' statuses, the summary and the alerts
+    data = build_board(specs, group_by=group_by, include_archived=show_archived, card=card, carded=carded, digest=dg)
+    if ctx.json:
+        claims_api.annotate_board(data, r)
     w = width()
+    card_line = _plain_card_line(max(20, w - 40)) if not ctx.color else _color_card_line(ctx, w)
     lines: list[str] = []
     title = ctx.c("📋 Spec Kanban Board", "bold") + ctx.c(f"  — by {data['group_by']}", "gray")
     if a.completion_only:
@@ -227,7 +272,7 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     lines.append(title)
     if not a.simple:
         lines += _summary_lines(ctx, data["summary"])
-        alerts = _alerts(specs)
+        alerts = _alerts(dg)
         lines += [ctx.c(f"  ⚠ {x}", "yellow") for x in alerts]
     for g in data["groups"]:
         lines.append("")
@@ -246,15 +291,26 @@ def cmd_board(ctx: Ctx, a: argparse.Namespace) -> Outcome:
                     lines.append(
                         "  " + ctx.c("● ", PRIORITY_COLOR.get(cur or "", "gray")) + ctx.c(cur or "no priority", "dim")
                     )
-                lines.append(_card(ctx, d, w, show_prio=False))
+                lines.append(card_line(d, False))
         else:
             for d in g["specs"]:
                 extra = "  " + _st(ctx, d["status"], False) if data["group_by"] != "status" else ""
-                lines.append(_card(ctx, d, w) + extra)
+                lines.append(card_line(d, True) + extra)
     lines.append("")
     shown = data["total"]
     lines.append(ctx.c(f"Total: {shown} spec{'s' if shown != 1 else ''}", "gray"))
     return Outcome(data, lines, 0, warn)
+
+
+def _marked_text_card(mark: Callable[[dict[str, Any], Any], None]) -> Callable[[Any], dict[str, Any]]:
+    from ..insight.board import text_card
+
+    def card(s: Any) -> dict[str, Any]:
+        d = text_card(s)
+        mark(d, s)
+        return d
+
+    return card
 
 
 def _never(_name: str) -> bool:
@@ -279,10 +335,9 @@ def _group_header(ctx: Ctx, gb: str, g: dict[str, Any]) -> str:
     return ctx.c(f"{prefix}{n} ({c})", "bold")
 
 
-def _alerts(specs: list[Any]) -> list[str]:
-    from ..insight.stats import insights
-
-    return [i["message"] for i in insights(specs) if i["severity"] in ("error", "warning")]
+def _alerts(dg: Any) -> list[str]:
+    # Only the messages are shown: no cards for the insights (stale specs are many).
+    return [i["message"] for i in dg.insights(cards=False) if i["severity"] in ("error", "warning")]
 
 
 # ====================================================================== stats

@@ -23,6 +23,7 @@ DAY = 86400.0
 # Display order: most urgent first.
 PRIORITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low")
 _PRIO_RANK = {p: i for i, p in enumerate(PRIORITY_ORDER)}
+_NO_RANK = len(PRIORITY_ORDER)
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _fromiso = _dt.datetime.fromisoformat
@@ -108,7 +109,14 @@ def priority_rank(s: Spec) -> int:
 
 def card_key(s: Spec) -> tuple[int, int, str]:
     """Board/list card order: priority (critical first), then number, then name."""
-    return (priority_rank(s), s.number if s.number is not None else 10**9, s.name)
+    # priority_rank(s), inlined (boards sort thousands of cards): the stored spelling
+    # is usually already lower case.
+    p = s.priority
+    rank = _PRIO_RANK.get(p) if p is not None else None
+    if rank is None:
+        rank = _PRIO_RANK.get((p or "").lower(), _NO_RANK)
+    n = s.number
+    return (rank, n if n is not None else 10**9, s.name)
 
 
 class Facts(Value):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Sequence
+from itertools import compress
 
 from ..core.errors import InvalidInput
-from ..core.facts import PRIORITY_ORDER, card_key, effective_status
+from ..core.facts import PRIORITY_ORDER, card_key
 from ..core.model import Spec
-from .stats import overview, velocity
+from .stats import Digest
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def build_board(
     now: _dt.datetime | _dt.date | str | None = None,
     card: Callable[[Spec], dict[str, Any]] | None = None,
     carded: Callable[[str], bool] | None = None,
+    digest: Digest | None = None,
 ) -> dict[str, Any]:
     """``{group_by, total, groups[{name, count, specs}], summary}``.
 
@@ -49,6 +51,8 @@ def build_board(
     sub-spec lookups and copies of 10,000 full dicts). A group for which
     ``carded(name)`` is false keeps its count but gets no cards (``specs`` is empty):
     for a caller that shows only its size (the text board's hidden complete column).
+    ``digest`` is ``stats.Digest(specs, now=now)`` when the caller has one (the CLI
+    shows its insights too): one walk over the specs serves columns and summary.
     """
     gb = (group_by or "status").strip().lower()
     if gb == "by-parent":
@@ -57,19 +61,24 @@ def build_board(
         raise InvalidInput(f"invalid group-by {group_by!r}: use one of {', '.join(GROUP_BYS)}")
     # Archived by folder or status, or by a status that only counts as archived (say
     # "Archived"): the status columns have no place for it unless archived ones are shown.
-    counted = [(s, effective_status(s)) for s in specs]
-    if not include_archived:
-        counted = [x for x in counted if x[1] != "archived"]
-    shown = [s for s, _st in counted]
+    dg = digest if digest is not None else Digest(specs, now=now)
+    statuses = dg.statuses  # effective_status(spec), position by position
+    if len(statuses) != len(specs):
+        raise ValueError("digest of other specs")
+    if include_archived:
+        shown, sts = list(specs), statuses
+    else:
+        keep = [st != "archived" for st in statuses]
+        shown, sts = list(compress(specs, keep)), list(compress(statuses, keep))
     cols: dict[str, list[Spec]] = {}
     extra: dict[str, dict[str, Any]] = {}
     if gb == "status":
-        used = {st for _s, st in counted}
+        used = set(sts)
         names = (["draft"] if "draft" in used else []) + ["planned", "in-progress", "complete"]
         if include_archived:
             names.append("archived")
         cols = {n: [] for n in names}
-        for s, st in counted:
+        for s, st in zip(shown, sts, strict=True):
             cols[st].append(s)
     elif gb == "priority":
         cols = {p: [] for p in PRIORITY_ORDER}
@@ -127,8 +136,8 @@ def build_board(
             continue
         items.sort(key=card_key)
         groups.append({"name": name, "count": len(items), **extra.get(name, {}), "specs": [make(s) for s in items]})
-    ov = overview(specs)
-    vel = velocity(specs, now=now)
+    ov = dg.overview()
+    vel = dg.velocity()
     return {
         "group_by": gb,
         "total": len(shown),  # specs on the board (a spec on two tag columns counts once)

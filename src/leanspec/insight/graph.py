@@ -37,15 +37,14 @@ class Resolver:
 
     def __init__(self, specs: Sequence[Spec]) -> None:
         self.specs = list(specs)
-        self.by_name: dict[str, Spec] = {}
-        dup: set[str] = set()
-        for s in self.specs:
-            if s.name in self.by_name:
-                dup.add(s.name)
-            else:
-                self.by_name[s.name] = s
-        for n in dup:  # same folder name twice (e.g. in archived/ too): not a fast path
-            del self.by_name[n]
+        self.by_name: dict[str, Spec] = {s.name: s for s in self.specs}
+        if len(self.by_name) != len(self.specs):
+            seen: set[str] = set()
+            dup: set[str] = set()
+            for s in self.specs:
+                (dup if s.name in seen else seen).add(s.name)
+            for n in dup:  # same folder name twice (e.g. in archived/ too): not a fast path
+                del self.by_name[n]
         self._entries: list[refs.Entry] | None = None
         self._spec_of: dict[int, Spec] = {}
         self._cache: dict[str, tuple[Spec | None, str | None]] = {}
@@ -64,6 +63,11 @@ class Resolver:
     def get(self, ref: str, *, suggestions: bool = True) -> Spec:
         """The spec a reference names; raises SpecNotFound / AmbiguousSpec (with
         "did you mean" suggestions unless ``suggestions=False``)."""
+        hit = self.by_name.get(ref) if type(ref) is str else None
+        # A folder name as it is (the common depends_on entry): normalize_ref would
+        # return it unchanged (ASCII is NFC; a name has no "/"), so skip it.
+        if hit is not None and ref.isascii() and "\\" not in ref and ref.strip() == ref:
+            return hit
         r = refs.normalize_ref(str(ref))
         last = r.rsplit("/", 1)[-1]
         hit = self.by_name.get(last)

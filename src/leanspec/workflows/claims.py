@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ..core.errors import Blocked, Conflict, InvalidInput, LeanSpecError, NothingReady
 from ..core.facts import card_key
@@ -97,13 +97,15 @@ class Readiness:
         got = self._deps.get(s.name)
         if got is None:
             got = []
+            get = self.resolver.get
             for ref in s.depends_on:
                 try:
-                    t = self.resolver.get(ref, suggestions=False)
+                    t = get(ref, suggestions=False)
                 except LeanSpecError:
                     got.append({"name": ref, "status": "missing", "done": False})
                     continue
-                got.append({"name": t.name, "status": t.status, "done": t.status in DONE or t.archived})
+                st = t.status
+                got.append({"name": t.name, "status": st, "done": st in DONE or t.archived})
             self._deps[s.name] = got
         return got
 
@@ -149,19 +151,59 @@ def annotate_board(board: dict[str, Any], r: Readiness) -> dict[str, Any]:
     true`` and ``open_dependencies`` on a card with open dependencies, ``lease`` on a
     claimed one. Other cards are left as they are."""
     by_name = {s.name: s for s in r.specs}
+    live = r.lease if r.leases else None  # no lease files: no lease to look up per card
+    open_deps = r.open_deps
     for g in board.get("groups", []):
         for card in g.get("specs", []):
             name = card.get("name") if isinstance(card, dict) else None
             s = by_name.get(name) if isinstance(name, str) else None
             if s is None:
                 continue
-            if s.depends_on and r.is_blocked(s):
-                card["blocked"] = True
-                card["open_dependencies"] = r.open_deps(s)
-            lease = r.lease(s.name)
-            if lease is not None:
-                card["lease"] = lease.to_dict(r.now)
+            # r.is_blocked(s), with the open dependencies it computes kept for the card
+            if s.depends_on and s.status not in DONE and not s.archived:
+                open_ = open_deps(s)
+                if open_:
+                    card["blocked"] = True
+                    card["open_dependencies"] = open_
+            if live is not None:
+                lease = live(s.name)
+                if lease is not None:
+                    card["lease"] = lease.to_dict(r.now)
     return board
+
+
+def card_marker(r: Readiness) -> Callable[[dict[str, Any], Spec], None]:
+    """``mark(card, spec)``: ``annotate_board``'s marks for one card, for a caller that
+    marks each card as it builds it from its spec (the CLI's text board: no second pass
+    over the cards, no name map of the whole listing). The same marks: the spec is
+    looked up by name in the readiness' listing, as ``annotate_board`` does."""
+    unique = r.resolver.by_name  # every name held by exactly one spec of the listing
+    last: dict[str, Spec] = {}
+    live = r.lease if r.leases else None
+    open_deps = r.open_deps
+    now = r.now
+
+    def mark(card: dict[str, Any], spec: Spec) -> None:
+        name = spec.name
+        s = unique.get(name)
+        if s is None:
+            # A name on two specs (annotate_board takes the last one) or none.
+            if not last:
+                last.update((x.name, x) for x in r.specs)
+            s = last.get(name)
+            if s is None:
+                return
+        if s.depends_on and s.status not in DONE and not s.archived:
+            open_ = open_deps(s)
+            if open_:
+                card["blocked"] = True
+                card["open_dependencies"] = open_
+        if live is not None:
+            lease = live(name)
+            if lease is not None:
+                card["lease"] = lease.to_dict(now)
+
+    return mark
 
 
 # ====================================================================== results
