@@ -185,3 +185,22 @@ def test_cli_view_update_create_clear(tmp_path: Path) -> None:
     assert "priority: high" in (root / "specs" / f"{num:03d}-brand-new-thing" / "README.md").read_text()
     cli("cache", "clear")
     assert not (root / NAMES).exists()
+
+
+def test_a_full_listing_records_the_names_for_later_lookups(
+    fixture_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`list` after a `create` lists the changed folder once; the `view` that follows
+    finds its names recorded instead of listing the folder again."""
+    specs = fixture_project / "specs"
+    settle(fixture_project)
+    truth = sorted(os.listdir(specs))
+    fresh_store(fixture_project).entries()  # a full listing (the walk)
+    fn = names.for_specs_dir(str(specs), str(fixture_project / ".lean-spec" / "cache"))
+    assert sorted(fn.names("", os.stat(specs)) or []) == truth
+    archived = specs / "archived"
+    if archived.is_dir():
+        assert sorted(fn.names("archived/", os.stat(archived)) or []) == sorted(os.listdir(archived))
+    listed = spy_listdir(monkeypatch, specs)
+    assert fresh_store(fixture_project).get("147").number == 147
+    assert listed == []

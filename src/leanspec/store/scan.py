@@ -8,10 +8,11 @@ container still has the stamp it had then. Reads folder names only; never a file
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..core import refs
@@ -39,6 +40,19 @@ class Scanner:
         # wall clock decides when a container's stamp may be kept).
         self.clock_dir = clock_dir
         self._names: FolderNames | None = None
+        # Set while a create runs: the names it looks up are stale once its folder is
+        # renamed into place, so writing them out would only cost time.
+        self.defer_names_save = False
+
+    @contextlib.contextmanager
+    def names_save_deferred(self) -> Iterator[None]:
+        """While a create runs, lookups keep what they learn in memory only (see
+        ``defer_names_save``)."""
+        was, self.defer_names_save = self.defer_names_save, True
+        try:
+            yield
+        finally:
+            self.defer_names_save = was
 
     def folder_names(self) -> FolderNames | None:
         """The persisted container names (store/names.py); None without a cache folder."""
@@ -90,9 +104,14 @@ class Scanner:
         # a container changed after this has a ctime the stamp rule does not trust.
         probe = self.probe() if want is None else None
         containers: list[tuple[Path, str, bool, str | None]] = []
-        self.walk(self.specs_dir, "", False, None, out, 0, want, containers, watch)
+        # A full listing also records each container's names for later lookups
+        # (store/names.py), so `view 42` after a `list` does not list the folder again.
+        rec = self.folder_names() if want is None and fsutil.cache_enabled() else None
+        self.walk(self.specs_dir, "", False, None, out, 0, want, containers, watch, rec)
         out.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
         self.remember_containers(containers, out if want is None else None, probe)
+        if rec is not None:
+            rec.save()
         return out
 
     def walk(
@@ -106,13 +125,19 @@ class Scanner:
         want: Callable[[str, int], bool] | None = None,
         containers: list[tuple[Path, str, bool, str | None]] | None = None,
         watch: Callable[[str], bool] | None = None,
+        rec: FolderNames | None = None,
     ) -> None:
         if watch is not None:
             watch(str(d))  # before listing: a change after this is an event
         try:
+            if rec is not None:
+                rec.probe()  # the clock before the stat, the stat before the listing
+                st = os.stat(d)
             it = list(os.scandir(d))
         except OSError:
             return
+        if rec is not None:
+            rec.record(rel, st, [de.name for de in it])
         if containers is not None:
             containers.append((d, rel, archived, group))
         # `d / name` without re-parsing the name (PurePath's own fast child constructor
@@ -129,7 +154,7 @@ class Scanner:
             if name.startswith(".") or is_tmp(name) or not de.is_dir():
                 continue
             if depth == 0 and name == "archived" and not archived:
-                self.walk(child(name), f"{rel}{name}/", True, None, out, depth + 1, want, containers, watch)
+                self.walk(child(name), f"{rel}{name}/", True, None, out, depth + 1, want, containers, watch, rec)
                 continue
             parsed = parse(name)
             if parsed is not None:
@@ -146,7 +171,7 @@ class Scanner:
             elif depth < 3:
                 # Any other folder is a group folder (TS custom patterns).
                 g = f"{group}/{name}" if group else name
-                self.walk(child(name), f"{rel}{name}/", archived, g, out, depth + 1, want, containers, watch)
+                self.walk(child(name), f"{rel}{name}/", archived, g, out, depth + 1, want, containers, watch, rec)
 
     # Spec folders sit directly in the specs dir, in archived/ or in group folders
     # ("containers"); adding, removing or renaming one changes its container's mtime
@@ -325,7 +350,7 @@ class Scanner:
         out.sort(key=lambda e: (e.number if e.number is not None else 10**9, e.rel))
         self.remember_containers(containers, None)
         fn = self._names
-        if fn is not None:
+        if fn is not None and not self.defer_names_save:
             fn.save()
         return out
 

@@ -494,7 +494,7 @@ class Store:
         raw_vars = self.config.raw.get("variables")
         variables = {str(k): str(v) for k, v in raw_vars.items()} if isinstance(raw_vars, dict) else {}
         self.specs_dir.mkdir(parents=True, exist_ok=True)
-        with self.transaction():
+        with self.transaction(), self.scanner.names_save_deferred():
             self._cleanup_temps(self.specs_dir)
             # Under the lock: every folder is seen. Only a create with links needs the
             # entries themselves; the number needs just the names.
