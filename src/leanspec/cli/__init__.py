@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, keep_alive: list[Any] | None = None) -> int:
+    """Run one command; the exit code. ``keep_alive``: a list that receives what the
+    command built, for a caller about to leave with ``os._exit`` (see ``run``)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args in (["--version"], ["-V"]):  # fast path: no parser, no imports
         from .. import __version__
@@ -23,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pathlib_without_urllib()
     from ._main import main as _main
 
-    return _main(args)
+    return _main(args, keep_alive=keep_alive)
 
 
 def pathlib_without_urllib() -> None:
@@ -64,4 +66,27 @@ def common_options() -> Any:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The console script: run the command, flush, and leave at once.
+
+    A normal interpreter exit frees every object the command built (a 10,000-spec
+    listing: ~5 ms) and tears the modules down (~2 ms) before the process ends. A
+    command has nothing left to clean up when it returns: the store wrote, fsynced and
+    closed its files, caches went through temp file + rename, and no command leaves an
+    ``atexit`` hook of ours. So the output is flushed and the process leaves with
+    ``os._exit``, the objects still referenced (``kept``) and never freed one by one.
+    An exception that escapes ``main`` (``--traceback``) takes the normal way out."""
+    import os
+
+    kept: list[Any] = []
+    code = main(keep_alive=kept)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or 0  # `lean-spec list | head`: the reader left, not an error
+    except OSError:
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except OSError:
+        pass
+    os._exit(code)

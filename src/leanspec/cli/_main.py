@@ -258,7 +258,9 @@ def _error(ctx: Ctx | None, exc: Any) -> int:
     return code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, keep_alive: list[Any] | None = None) -> int:
+    """One command: parse, run, render, map errors to exit codes. ``keep_alive``
+    receives the command's context and result (``cli.run`` leaves without freeing them)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _CURRENT_ARGV[:] = argv
     parser = build_parser(argv)
@@ -270,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ctx = Ctx(args)
         out = args.func(ctx, args)
+        if keep_alive is not None:
+            keep_alive.append((ctx, out))
         _emit(ctx, out)
         return out.code
     except KeyboardInterrupt:
@@ -293,7 +297,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print("".join(traceback.format_exception(exc)), file=sys.stderr)
         return _error(ctx, exc)
-
-
-def run() -> None:
-    sys.exit(main())

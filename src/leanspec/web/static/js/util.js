@@ -187,14 +187,21 @@ export function multiSelect(label, { onChange, format = (v) => v, id } = {}) {
 }
 
 // Specs that could not be loaded (malformed frontmatter...): a badge that opens the list.
+// Whether the list is open outlives the badge on the same page: a live refresh redraws
+// the toolbar, and a list the user just opened must not close under their click.
+let problemsOpenOn = null; // the page (path) where the list is open
 export function problemsBadge(problems) {
   if (!problems || !problems.length) return null;
-  const panel = h("div", { class: "problems-panel", id: "problems-panel", hidden: true },
+  const open = problemsOpenOn === location.pathname;
+  const panel = h("div", { class: "problems-panel", id: "problems-panel", hidden: !open },
     h("strong", {}, t("These spec files could not be read and are not shown:")),
     h("ul", {}, problems.map((p) => h("li", {}, h("code", {}, p.path), " — ", h("span", { class: "muted" }, p.code), ": ", p.reason))));
-  const btn = h("button", { type: "button", class: "btn small problems-btn", id: "problems-btn", "aria-expanded": "false", onclick: () => {
-    panel.hidden = !panel.hidden;
-    btn.setAttribute("aria-expanded", String(!panel.hidden));
+  const btn = h("button", { type: "button", class: "btn small problems-btn", id: "problems-btn", "aria-expanded": String(open), onclick: () => {
+    const opening = panel.hidden;
+    problemsOpenOn = opening ? location.pathname : null;
+    // The panel on screen may be a newer one (a refresh drew the toolbar again since).
+    for (const p of new Set([panel, document.getElementById("problems-panel")])) if (p) p.hidden = !opening;
+    btn.setAttribute("aria-expanded", String(opening));
   } }, "⚠ ", problems.length === 1 ? t("1 problem") : t("{n} problems", { n: problems.length }));
   return { btn, panel };
 }
