@@ -5,6 +5,7 @@ a closed stdout pipe."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -349,3 +350,29 @@ def test_list_into_closed_pipe_exits_zero(fixture_project: Path) -> None:
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("155-atomic-spec-file-operations")
     assert "Traceback" not in p.stderr
+
+
+def test_the_whole_output_arrives_before_the_fast_exit(tmp_path: Path) -> None:
+    """`cli.run` leaves with os._exit after flushing: a long listing into a pipe and
+    into a file is complete, and stderr (an error) is not lost either."""
+    from conftest import REPO
+
+    root = tmp_path / "c600"
+    subprocess.run([sys.executable, str(REPO / "bench" / "gen.py"), "--n", "600", "--out", str(root)], check=True)
+    env = {**os.environ, "NO_COLOR": "1"}
+    p = subprocess.run(
+        [sys.executable, "-m", "leanspec", "-C", str(root), "list", "--archived", "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert p.returncode == 0, p.stderr
+    assert len(json.loads(p.stdout)["specs"]) == p.stdout.count('"content_hash"') >= 600
+    out = tmp_path / "list.txt"
+    with out.open("w") as f:
+        p = subprocess.run([sys.executable, "-m", "leanspec", "-C", str(root), "list"], stdout=f, env=env, timeout=120)
+    assert p.returncode == 0
+    lines = out.read_text().splitlines()
+    assert lines[-1].endswith("specs") and len(lines) == int(lines[-1].split()[0]) + 1
+    p = subprocess.run(
+        [sys.executable, "-m", "leanspec", "-C", str(root), "view", "99999"], capture_output=True, text=True, env=env
+    )
+    assert p.returncode == 3 and "spec not found" in p.stderr
