@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO
+from fsclock import CoarseClock
 from leanspec.store import cache, cachefile, fsutil, scan
 from leanspec.store.store import Store
 
@@ -295,36 +296,6 @@ def test_listing_after_create_is_persisted_and_adopted(corpus: Path) -> None:
     assert adopted, "the listing made right after the create was not persisted"
     assert any(p.endswith("fresh-folder/README.md") for p in paths)
     assert listing(corpus) == listing(corpus, no_cache=True)
-
-
-class CoarseClock:
-    """A file system whose clock ticks only when the test says so: every stat reports
-    mtime and ctime as the tick in which the test first saw that (inode, real ctime),
-    i.e. a change gets the current tick, an unchanged inode keeps its own. The worst
-    case of a coarse timestamp granularity."""
-
-    def __init__(self) -> None:
-        self.tick = 10**18
-        self.seen: dict[tuple[int, int, int], int] = {}
-
-    def advance(self) -> None:
-        self.tick += 2 * fsutil.WALL_RACY_NS
-
-    def wrap(self, st: os.stat_result) -> Any:
-        t = self.seen.setdefault((st.st_dev, st.st_ino, st.st_ctime_ns), self.tick)
-        fields = {k: getattr(st, k) for k in dir(st) if k.startswith("st_")}
-        fields.update(st_mtime_ns=t, st_ctime_ns=t, st_mtime=t / 1e9, st_ctime=t / 1e9)
-        return SimpleNamespace(**fields)
-
-    def now(self, st: os.stat_result) -> Any:
-        self.seen[(st.st_dev, st.st_ino, st.st_ctime_ns)] = self.tick
-        return self.wrap(st)
-
-    def os_module(self) -> Any:
-        ns = SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
-        ns.stat = lambda p, *a, **k: self.wrap(os.stat(p, *a, **k))
-        ns.fstat = lambda fd: self.now(os.fstat(fd))  # only the clock probe, just touched
-        return ns
 
 
 def test_folder_created_in_the_listings_tick_is_never_missed(

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from fsclock import CoarseClock
 from leanspec.store import fsutil, names, scan
 from leanspec.store.store import Store
-from test_cache_delta import CoarseClock
 
 NAMES = Path(".lean-spec/cache") / names.NAMES_FILE
 
