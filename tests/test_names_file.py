@@ -204,3 +204,27 @@ def test_a_full_listing_records_the_names_for_later_lookups(
     listed = spy_listdir(monkeypatch, specs)
     assert fresh_store(fixture_project).get("147").number == 147
     assert listed == []
+
+
+def test_a_planted_names_file_costs_at_most_its_size(fixture_project: Path) -> None:
+    """A names file committed to a hostile repository (with the right specs path, even)
+    is not decoded unless its stamp matches: millions of tiny names cost their bytes,
+    not a Python string each."""
+    import tracemalloc
+
+    specs = str(fixture_project / "specs")
+    cache_dir = fixture_project / ".lean-spec" / "cache"
+    cache_dir.mkdir(parents=True)
+    joined = b"\n".join([b"x"] * 3_000_000)  # 6 MB: as strings, ~170 MB
+    header = b"%d %d %d %d %d\n" % (0, 1, 2, 3, len(joined))
+    (cache_dir / names.NAMES_FILE).write_bytes(names.MAGIC + os.fsencode(specs) + b"\n" + header + joined)
+    names.forget_all()
+    fn = names.for_specs_dir(specs, str(cache_dir))
+    tracemalloc.start()
+    try:
+        assert fn.names("", os.stat(specs)) is None  # the planted stamp does not match
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * len(joined), peak
+    assert fresh_store(fixture_project).get("147").number == 147

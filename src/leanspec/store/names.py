@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 NAMES_FILE = "names"
 MAGIC = b"LEANSPEC-NAMES 1\n"
-MAX_BYTES = 64 * 1024 * 1024  # ~1 million folder names; a bigger file is ignored
+MAX_BYTES = 16 * 1024 * 1024  # ~500,000 folder names; a bigger file is ignored
 PROBE_TTL_NS = 1_000_000_000
 
 Stamp = tuple[int, int, int]  # (mtime_ns, ino, ctime_ns) of a container folder
@@ -54,13 +54,16 @@ class FolderNames:
         self.specs_dir = specs_dir
         self.cache_dir = cache_dir
         self.path = os.path.join(cache_dir, NAMES_FILE)
-        self.entries: dict[str, tuple[Stamp, list[str]]] | None = None  # None: not read yet
+        # rel -> (stamp, names): names as a list once used, as the file's raw bytes until
+        # then (a planted file costs at most its size: nothing is decoded before its
+        # stamp matches). None: not read yet.
+        self.entries: dict[str, tuple[Stamp, Any]] | None = None
         self.dirty = False
         self._probe: tuple[int, int] | None = None
         self._probed_at: int | None = None  # wall clock of the last probe
 
     # ------------------------------------------------------------------ reading
-    def _load(self) -> dict[str, tuple[Stamp, list[str]]]:
+    def _load(self) -> dict[str, tuple[Stamp, Any]]:
         if self.entries is not None:
             return self.entries
         self.entries = {}
@@ -82,10 +85,15 @@ class FolderNames:
     def names(self, rel: str, st: os.stat_result) -> list[str] | None:
         """The names recorded for container ``rel`` if ``st`` (its stat now) is the stamp
         they were recorded with; else None (list the folder)."""
-        hit = self._load().get(rel)
+        entries = self._load()
+        hit = entries.get(rel)
         if hit is None or hit[0] != stamp_of(st):
             return None
-        return hit[1]
+        got = hit[1]
+        if isinstance(got, bytes):
+            got = os.fsdecode(got).split("\n") if got else []
+            entries[rel] = (hit[0], got)
+        return got  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ recording
     def probe(self) -> tuple[int, int] | None:
@@ -122,14 +130,14 @@ class FolderNames:
         parts = [MAGIC, os.fsencode(self.specs_dir) + b"\n"]
         for rel, (stamp, names) in list(self.entries.items()):  # a snapshot: servers record from several threads
             r = os.fsencode(rel)
-            joined = b"\n".join(map(os.fsencode, names))
+            joined = names if isinstance(names, bytes) else b"\n".join(map(os.fsencode, names))
             parts.append(b"%d %d %d %d %d\n" % (len(r), stamp[0], stamp[1], stamp[2], len(joined)))
             parts.append(r)
             parts.append(joined)
         fsutil.write_cache_file(self.path, *parts)
 
 
-def _parse(data: bytes, specs_dir: bytes) -> dict[str, tuple[Stamp, list[str]]]:
+def _parse(data: bytes, specs_dir: bytes) -> dict[str, tuple[Stamp, Any]]:
     if not data.startswith(MAGIC):
         raise ValueError("not a names file")
     at = len(MAGIC)
@@ -137,7 +145,7 @@ def _parse(data: bytes, specs_dir: bytes) -> dict[str, tuple[Stamp, list[str]]]:
     if data[at:nl] != specs_dir:
         raise ValueError("another specs folder")  # a copied or moved project: list again
     at = nl + 1
-    out: dict[str, tuple[Stamp, list[str]]] = {}
+    out: dict[str, tuple[Stamp, Any]] = {}
     fsdecode = os.fsdecode
     while at < len(data):
         nl = data.index(b"\n", at)
@@ -149,7 +157,7 @@ def _parse(data: bytes, specs_dir: bytes) -> dict[str, tuple[Stamp, list[str]]]:
         at += lr
         joined = data[at : at + ln]
         at += ln
-        out[rel] = ((mt, ino, ct), fsdecode(joined).split("\n") if joined else [])
+        out[rel] = ((mt, ino, ct), joined)  # decoded by names() once the stamp matches
     return out
 
 
