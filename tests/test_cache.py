@@ -22,7 +22,7 @@ from conftest import cli_inprocess, cli_subprocess
 from leanspec.insight.board import build_board
 from leanspec.insight.search import search
 from leanspec.project import Project, UpdateOps
-from leanspec.store import cache
+from leanspec.store import cache, cachefile
 
 CACHE_REL = Path(".lean-spec/cache/specs.pickle")
 
@@ -266,18 +266,18 @@ def test_damaged_cache_is_ignored_and_rebuilt(
         cf.write_bytes(b"\x80\x05garbage" * 50)
     elif damage == "foreign-version":
         hdr = (999, (3, 0), "0.0.0", "README.md")
-        cf.write_bytes(cache.MAGIC + pickle.dumps((hdr, {}, {})))
+        cf.write_bytes(cachefile.base_magic() + pickle.dumps((hdr, {}, {})))
     elif damage == "foreign-magic":
-        cf.write_bytes(b"SOMETHING-ELSE\n" + good[len(cache.MAGIC) :])
+        cf.write_bytes(b"SOMETHING-ELSE\n" + good[len(cachefile.base_magic()) :])
     elif damage == "wrong-shape":
-        cf.write_bytes(cache.MAGIC + pickle.dumps([1, 2, 3]))
+        cf.write_bytes(cachefile.base_magic() + pickle.dumps([1, 2, 3]))
     elif damage == "planted-code":
 
         class Evil:
             def __reduce__(self) -> Any:
                 return (os.system, (f"touch {marker}",))
 
-        cf.write_bytes(cache.MAGIC + pickle.dumps(Evil()))
+        cf.write_bytes(cachefile.base_magic() + pickle.dumps(Evil()))
     state = cache.status(Project.open(root).store)["state"]
     assert state in ("corrupt", "foreign")
     assert_same(root, monkeypatch, fresh_process=True)
@@ -505,3 +505,41 @@ def test_text_listing_builds_no_dicts_and_damaged_columns_fall_back(
     damaged = [s for s in specs if s.path in rels[:2]]
     assert len(damaged) == 2 and all(isinstance(s, cache.CachedSpec) and s._meta_blob is None for s in damaged)
     assert_same(fixture_project, monkeypatch, fresh_process=True)
+
+
+def test_a_cache_file_from_a_repository_is_foreign_before_unpickling(
+    fixture_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cache files committed to a repository carry someone else's key (or none): they are
+    foreign at their first line, so a large planted pickle costs a read, never its
+    unpickling (memory), and nothing in it is used."""
+    import tracemalloc
+
+    from leanspec.store import fsutil
+
+    root = fixture_project
+    truth = assert_same(root, monkeypatch)
+    cf = root / CACHE_REL
+    mine = fsutil.cache_key()
+    assert mine.startswith(b"KEY ") and cf.read_bytes().startswith(cachefile.MAGIC + mine)
+    other = b"KEY " + b"0" * 32 + b"\n"
+    # Another user's base (valid otherwise) and a 20 MB pickle bomb as their delta.
+    cf.write_bytes(cf.read_bytes().replace(mine, other, 1))
+    bomb = pickle.dumps(list(range(4_000_000)))
+    (cf.parent / cachefile.DELTA_FILE).write_bytes(cachefile.DELTA_MAGIC + other + bomb)
+    plain = cf.parent / "planted-plain"  # a file written before keys existed, or by hand
+    plain.write_bytes(cachefile.MAGIC + bomb)
+    store = Project.open(root).store
+    for path in (str(cf), str(plain)):
+        c = cachefile.MetaCache(path, store.config.default_file)
+        tracemalloc.start()
+        try:
+            c.load()
+            _now, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert c.status == "foreign" and c.files == {}
+        assert peak < 2 * len(bomb) + 40_000_000 // 10, peak  # the bytes read, not 4 million ints
+    assert cache.status(store)["state"] == "foreign"
+    assert assert_same(root, monkeypatch, fresh_process=True) == truth
+    assert cache.status(Project.open(root).store)["state"] == "loaded"  # rebuilt with my key

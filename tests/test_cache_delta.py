@@ -172,7 +172,7 @@ def test_damaged_or_foreign_delta_is_ignored(corpus: Path, damage: str, tmp_path
     truth = assert_same_as_no_cache(corpus)
     delta = corpus / DELTA
     good = delta.read_bytes()
-    header, base_id, files, rm_files, dirs, rm_dirs, has_listing, lst = pickle.loads(good[len(cache.DELTA_MAGIC) :])
+    header, base_id, files, rm_files, dirs, rm_dirs, has_listing, lst = pickle.loads(good[len(cachefile.delta_magic()) :])
     rel = next(iter(files))
     # A record poisoned to say something else about the README, under its real stat key:
     # if such a delta were applied, the listing would show the lie.
@@ -182,17 +182,17 @@ def test_damaged_or_foreign_delta_is_ignored(corpus: Path, damage: str, tmp_path
     marker = tmp_path / "pwned"
 
     def dump(*payload: Any) -> bytes:
-        return cache.DELTA_MAGIC + pickle.dumps(payload)
+        return cachefile.delta_magic() + pickle.dumps(payload)
 
     if damage == "truncated":
         delta.write_bytes(good[: len(good) // 2])
     elif damage == "garbage":
-        delta.write_bytes(cache.DELTA_MAGIC + os.urandom(200))
+        delta.write_bytes(cachefile.delta_magic() + os.urandom(200))
     elif damage == "other-base":
         files = {**files, rel: tuple(poisoned)}
         delta.write_bytes(dump(header, "0" * 16, files, rm_files, dirs, rm_dirs, has_listing, lst))
     elif damage == "planted-code":
-        delta.write_bytes(cache.DELTA_MAGIC + pickle.dumps(Evil(marker)))
+        delta.write_bytes(cachefile.delta_magic() + pickle.dumps(Evil(marker)))
     elif damage == "planted-record":
         files = {**files, rel: (*files[rel][:6], Evil(marker), *files[rel][7:])}
         delta.write_bytes(dump(header, base_id, files, rm_files, dirs, rm_dirs, has_listing, lst))
@@ -366,9 +366,9 @@ def test_base_listing_is_a_blob_read_only_when_needed(corpus: Path, monkeypatch:
     assert c.delta_status == "loaded" and c.base_listing is cachefile.UNREAD
     assert any(name.endswith("listed-in-the-delta") for _ci, name, _n in c.listing[3])
     # Damage the base's listing blob (same base id): no listing, and a scan gives the truth.
-    header, files, dirs, _blob, base_id = pickle.loads((corpus / BASE).read_bytes()[len(cache.MAGIC) :])
+    header, files, dirs, _blob, base_id = pickle.loads((corpus / BASE).read_bytes()[len(cachefile.base_magic()) :])
     (corpus / DELTA).unlink()
-    (corpus / BASE).write_bytes(cache.MAGIC + pickle.dumps((header, files, dirs, b"\x80\x05garbage", base_id)))
+    (corpus / BASE).write_bytes(cachefile.base_magic() + pickle.dumps((header, files, dirs, b"\x80\x05garbage", base_id)))
     c = cache.MetaCache(cache.cache_path(store), store.config.default_file)
     c.load()
     assert c.status == "loaded" and c.listing is None

@@ -108,7 +108,7 @@ def test_a_damaged_or_foreign_names_file_is_ignored(fixture_project: Path, damag
     if damage == "torn":
         path.write_bytes(data[: len(data) // 2])
     elif damage == "garbage":
-        path.write_bytes(names.MAGIC + b"\x00\xff" * 50)
+        path.write_bytes(names.file_magic() + b"\x00\xff" * 50)
     elif damage == "other-project":
         path.write_bytes(data.replace(os.fsencode(str(fixture_project / "specs")), b"/elsewhere/specs", 1))
     else:
@@ -217,7 +217,7 @@ def test_a_planted_names_file_costs_at_most_its_size(fixture_project: Path) -> N
     cache_dir.mkdir(parents=True)
     joined = b"\n".join([b"x"] * 3_000_000)  # 6 MB: as strings, ~170 MB
     header = b"%d %d %d %d %d\n" % (0, 1, 2, 3, len(joined))
-    (cache_dir / names.NAMES_FILE).write_bytes(names.MAGIC + os.fsencode(specs) + b"\n" + header + joined)
+    (cache_dir / names.NAMES_FILE).write_bytes(names.file_magic() + os.fsencode(specs) + b"\n" + header + joined)
     names.forget_all()
     fn = names.for_specs_dir(specs, str(cache_dir))
     tracemalloc.start()

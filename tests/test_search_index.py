@@ -323,7 +323,7 @@ def index_step(root: Path, rnd: random.Random) -> str:
         f.write_bytes(data[: rnd.randint(0, max(0, len(data) - 1))])
     elif op == "garbage":
         f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_bytes(searchindex.MAGIC + os.urandom(rnd.randint(0, 400)))
+        f.write_bytes(searchindex.file_magic() + os.urandom(rnd.randint(0, 400)))
     elif op == "delete" and f.exists():
         f.unlink()
     elif op == "empty":
@@ -450,7 +450,7 @@ def test_planted_index_cannot_run_code(gen_project: Path, tmp_path: Path) -> Non
     for blob in (header, evil):
         f = gen_project / IDX
         f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_bytes(searchindex.MAGIC + len(blob).to_bytes(8, "little") + blob)
+        f.write_bytes(searchindex.file_magic() + len(blob).to_bytes(8, "little") + blob)
         seg, _key = searchindex.Segment.load(str(f))
         assert seg is None
         specs, idx = load(gen_project)

@@ -93,6 +93,14 @@ def enabled() -> bool:
     return os.environ.get("LEANSPEC_NO_CACHE", "").strip() not in ("1", "true", "yes", "on")
 
 
+def file_magic() -> bytes:
+    """MAGIC and this user's cache key (``fsutil.cache_key``): an index file planted in a
+    repository is foreign before its header is read."""
+    from ..store.fsutil import cache_key
+
+    return MAGIC + cache_key()
+
+
 class _NoGlobals(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         raise pickle.UnpicklingError(f"forbidden in search index: {module}.{name}")
@@ -321,7 +329,7 @@ class Segment:
             ),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
-        return [MAGIC, _LEN.pack(len(header), zlib.crc32(header)), header, *parts]
+        return [file_magic(), _LEN.pack(len(header), zlib.crc32(header)), header, *parts]
 
     def _crc(self, c: int) -> int:
         a, b = self.off[c], self.off[c + 1]
@@ -347,16 +355,17 @@ class Segment:
             with open(path, "rb") as f:
                 st = os.fstat(f.fileno())
                 key = (st.st_size, st.st_mtime_ns, st.st_ino)
-                if st.st_size < len(MAGIC) + _LEN.size:
+                magic = file_magic()
+                if st.st_size < len(magic) + _LEN.size:
                     return None, key
                 buf: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
             return None, None
         try:
             mv = memoryview(buf)
-            if bytes(mv[: len(MAGIC)]) != MAGIC:
+            if bytes(mv[: len(magic)]) != magic:
                 return None, key
-            p = len(MAGIC)
+            p = len(magic)
             hlen, hcrc = _LEN.unpack(mv[p : p + _LEN.size])
             p += _LEN.size
             if p + hlen > len(mv) or zlib.crc32(mv[p : p + hlen]) != hcrc:

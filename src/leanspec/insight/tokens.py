@@ -174,7 +174,9 @@ MAX_ENTRIES = 500_000  # ~18 MB; beyond it only this run's entries are kept
 
 
 def _magic() -> bytes:
-    return f"LEANSPEC-TOKENS {FORMAT} {ENCODING} {_RANKS_SHA256[:16]}\n".encode()
+    from ..store.fsutil import cache_key  # this user's key: a planted file is foreign
+
+    return f"LEANSPEC-TOKENS {FORMAT} {ENCODING} {_RANKS_SHA256[:16]}\n".encode() + cache_key()
 
 
 def enabled() -> bool:

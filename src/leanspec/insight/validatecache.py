@@ -37,7 +37,9 @@ def _magic() -> bytes:
     from .. import __version__
 
     # Rule code changes between releases change results: the version is part of the key.
-    return f"LEANSPEC-VALIDATE {FORMAT} {__version__} py{sys.version_info[0]}.{sys.version_info[1]}\n".encode()
+    from ..store.fsutil import cache_key  # this user's key: a planted file is foreign
+
+    return f"LEANSPEC-VALIDATE {FORMAT} {__version__} py{sys.version_info[0]}.{sys.version_info[1]}\n".encode() + cache_key()
 
 
 def enabled() -> bool:

@@ -17,7 +17,7 @@ import sys
 
 from ..core import confine
 from .cachedspec import SafeUnpickler, meta_keys, unpickle_blob
-from .fsutil import CACHE_DIR, cache_enabled, read_only, write_cache_file
+from .fsutil import CACHE_DIR, cache_enabled, cache_key, read_only, write_cache_file
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
@@ -50,6 +50,16 @@ DIR_FIELDS = 5  # a folder record's length (MetaCache.dirs)
 _NO_DELTA: tuple[Any, ...] = ({}, frozenset(), {}, frozenset(), False)
 UNREAD: Any = ("the base's listing, replaced by the delta's and never unpickled",)
 MAX_CACHE_BYTES = 512 * 1024 * 1024
+
+
+def base_magic() -> bytes:
+    """The base file's first bytes: MAGIC and this user's key (``fsutil.cache_key``): a
+    base planted in a repository is foreign before anything in it is unpickled."""
+    return MAGIC + cache_key()
+
+
+def delta_magic() -> bytes:
+    return DELTA_MAGIC + cache_key()
 
 
 def enabled() -> bool:
@@ -115,7 +125,8 @@ class MetaCache:
             self.status = "missing"
             return
         self.loaded_stat = (st.st_size, st.st_mtime_ns, st.st_ino)
-        if not data.startswith(MAGIC):
+        magic = base_magic()
+        if not data.startswith(magic):
             self.status = "foreign"
             return
         # Unpickling 10,000 small dicts would trigger the cyclic GC dozens of times
@@ -124,7 +135,7 @@ class MetaCache:
         gc.disable()
         try:
             buf = io.BytesIO(data)  # shares data's buffer (no 10 MB copy to skip MAGIC)
-            buf.seek(len(MAGIC))
+            buf.seek(len(magic))
             payload = SafeUnpickler(buf).load()
             header, files, dirs, listing_blob, base_id = payload
             if tuple(header) != _header(self.default_file):
@@ -175,10 +186,11 @@ class MetaCache:
             return None
         dstat = (st.st_size, st.st_mtime_ns, st.st_ino)
         try:
-            if len(data) > MAX_DELTA_BYTES or not data.startswith(DELTA_MAGIC):
+            dmagic = delta_magic()
+            if len(data) > MAX_DELTA_BYTES or not data.startswith(dmagic):
                 raise ValueError("not a delta")
             buf = io.BytesIO(data)
-            buf.seek(len(DELTA_MAGIC))
+            buf.seek(len(dmagic))
             header, base_id, files, rm_files, dirs, rm_dirs, has_listing, listing = SafeUnpickler(buf).load()
             if tuple(header) != _header(self.default_file):
                 raise ValueError("foreign")
@@ -233,7 +245,7 @@ class MetaCache:
                 blob = pickle.dumps((_header(self.default_file), self.base_id, *delta), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:
                 return False
-            if not write_cache_file(self.delta_path, DELTA_MAGIC, blob):
+            if not write_cache_file(self.delta_path, delta_magic(), blob):
                 return False
             self.delta = delta[:5]
             self.delta_stat = _stat3(self.delta_path)
@@ -250,7 +262,7 @@ class MetaCache:
             )
         except Exception:  # exotic YAML values: run without a cache rather than fail
             return False
-        if not write_cache_file(self.path, MAGIC, blob):
+        if not write_cache_file(self.path, base_magic(), blob):
             return False
         # The old delta names the old base, so it no longer applies; remove it so nobody
         # reads it for nothing (a crash before this line leaves it: still harmless).

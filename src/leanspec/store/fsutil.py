@@ -313,3 +313,44 @@ def write_cache_file(path: str, *parts: bytes) -> bool:
             os.unlink(tmp)
         return False
     return True
+
+
+# A cache file in a cloned repository was written by whoever pushed it. Every cache
+# file's header carries this user's key (a random token kept outside any project, in
+# the user's cache folder), so a file planted in a repository is "foreign" before a
+# byte of it is unpickled or decoded: it costs a read of its magic, not its parsing.
+_cache_keys: dict[str, bytes] = {}  # key file path -> key (HOME can change in a process: tests)
+
+
+def cache_key() -> bytes:
+    """``b"KEY <32 hex>\\n"``, this user's cache key (created on first use, mode 0600,
+    in ``$XDG_CACHE_HOME/leanspec/`` or ``~/.cache/leanspec/``); ``b""`` where none can
+    be kept (no home, read-only home): caches then work as without a key."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    d = os.path.join(base, "leanspec")
+    path = os.path.join(d, "cache-key")
+    got = _cache_keys.get(path)
+    if got is not None:
+        return got
+    key = b""
+    try:
+        if os.path.isabs(base):
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except FileNotFoundError:
+                os.makedirs(d, mode=0o700, exist_ok=True)
+                try:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+                    with open(fd, "wb") as f:  # not-a-spec-file: the user's cache key
+                        f.write(os.urandom(16).hex().encode())
+                except FileExistsError:
+                    pass  # another process made it first: read theirs
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with open(fd, "rb") as f:
+                token = f.read(64).strip()
+            if len(token) == 32 and all(c in b"0123456789abcdef" for c in token):
+                key = b"KEY " + token + b"\n"
+    except (OSError, ValueError):
+        key = b""
+    _cache_keys[path] = key
+    return key

@@ -39,7 +39,12 @@ MAGIC = b"LEANSPEC-NAMES 1\n"
 MAX_BYTES = 16 * 1024 * 1024  # ~500,000 folder names; a bigger file is ignored
 PROBE_TTL_NS = 1_000_000_000
 
-Stamp = tuple[int, int, int]  # (mtime_ns, ino, ctime_ns) of a container folder
+Stamp = tuple[int, int, int]
+
+
+def file_magic() -> bytes:
+    """MAGIC and this user's cache key (``fsutil.cache_key``)."""
+    return MAGIC + fsutil.cache_key()  # (mtime_ns, ino, ctime_ns) of a container folder
 
 
 def stamp_of(st: os.stat_result) -> Stamp:
@@ -127,7 +132,7 @@ class FolderNames:
         self.dirty = False
         if fsutil.read_only(self.cache_dir):
             return
-        parts = [MAGIC, os.fsencode(self.specs_dir) + b"\n"]
+        parts = [file_magic(), os.fsencode(self.specs_dir) + b"\n"]
         for rel, (stamp, names) in list(self.entries.items()):  # a snapshot: servers record from several threads
             r = os.fsencode(rel)
             joined = names if isinstance(names, bytes) else b"\n".join(map(os.fsencode, names))
@@ -138,9 +143,10 @@ class FolderNames:
 
 
 def _parse(data: bytes, specs_dir: bytes) -> dict[str, tuple[Stamp, Any]]:
-    if not data.startswith(MAGIC):
-        raise ValueError("not a names file")
-    at = len(MAGIC)
+    magic = file_magic()
+    if not data.startswith(magic):
+        raise ValueError("not a names file (or not this user's: fsutil.cache_key)")
+    at = len(magic)
     nl = data.index(b"\n", at)
     if data[at:nl] != specs_dir:
         raise ValueError("another specs folder")  # a copied or moved project: list again
