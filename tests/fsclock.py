@@ -33,6 +33,12 @@ class CoarseClock:
         self.seen[(st.st_dev, st.st_ino, st.st_ctime_ns)] = self.tick
         return self.wrap(st)
 
+    def install(self, monkeypatch: Any, *modules: Any) -> None:
+        """Let ``modules`` (and fsutil, whose probe reads the clock) see this clock."""
+        fake = self.os_module()
+        for m in (*modules, fsutil):
+            monkeypatch.setattr(m, "os", fake)
+
     def os_module(self) -> Any:
         ns = SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
         ns.stat = lambda p, *a, **k: self.wrap(os.stat(p, *a, **k))

@@ -302,9 +302,7 @@ def test_folder_created_in_the_listings_tick_is_never_missed(
     fixture_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = CoarseClock()
-    fake_os = clock.os_module()
-    monkeypatch.setattr(scan, "os", fake_os)
-    monkeypatch.setattr(fsutil, "os", fake_os)
+    clock.install(monkeypatch, scan)
     specs = fixture_project / "specs"
 
     def truth() -> list[str]:

@@ -495,7 +495,7 @@ class Store:
         variables = {str(k): str(v) for k, v in raw_vars.items()} if isinstance(raw_vars, dict) else {}
         self.specs_dir.mkdir(parents=True, exist_ok=True)
         with self.transaction(), self.scanner.names_save_deferred():
-            self._cleanup_temps(self.specs_dir)
+            # (The transaction swept killed writers' temp folders when it took the lock.)
             # Under the lock: every folder is seen. Only a create with links needs the
             # entries themselves; the number needs just the names.
             entries = self.entries() if (depends_on or parent) else None

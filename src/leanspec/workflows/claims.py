@@ -159,17 +159,22 @@ def annotate_board(board: dict[str, Any], r: Readiness) -> dict[str, Any]:
             s = by_name.get(name) if isinstance(name, str) else None
             if s is None:
                 continue
-            # r.is_blocked(s), with the open dependencies it computes kept for the card
-            if s.depends_on and s.status not in DONE and not s.archived:
-                open_ = open_deps(s)
-                if open_:
-                    card["blocked"] = True
-                    card["open_dependencies"] = open_
-            if live is not None:
-                lease = live(s.name)
-                if lease is not None:
-                    card["lease"] = lease.to_dict(r.now)
+            _mark_card(card, s, open_deps, live, r.now)
     return board
+
+
+def _mark_card(card: dict[str, Any], s: Spec, open_deps: Any, live: Any, now: Any) -> None:
+    """The marks of one card: ``r.is_blocked(s)`` with the open dependencies it computes
+    kept for the card, and the live lease (``live`` None: there are no lease files)."""
+    if s.depends_on and s.status not in DONE and not s.archived:
+        open_ = open_deps(s)
+        if open_:
+            card["blocked"] = True
+            card["open_dependencies"] = open_
+    if live is not None:
+        lease = live(s.name)
+        if lease is not None:
+            card["lease"] = lease.to_dict(now)
 
 
 def card_marker(r: Readiness) -> Callable[[dict[str, Any], Spec], None]:
@@ -193,15 +198,7 @@ def card_marker(r: Readiness) -> Callable[[dict[str, Any], Spec], None]:
             s = last.get(name)
             if s is None:
                 return
-        if s.depends_on and s.status not in DONE and not s.archived:
-            open_ = open_deps(s)
-            if open_:
-                card["blocked"] = True
-                card["open_dependencies"] = open_
-        if live is not None:
-            lease = live(name)
-            if lease is not None:
-                card["lease"] = lease.to_dict(now)
+        _mark_card(card, s, open_deps, live, now)
 
     return mark
 
