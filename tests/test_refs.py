@@ -153,3 +153,25 @@ def test_slugify_refuses(bad: str) -> None:
 
 def test_title_from_slug() -> None:
     assert refs.title_from_slug("api-gateway") == "Api Gateway"
+
+
+def test_parse_dir_name_reads_folder_names_as_the_spec_dir_pattern_does() -> None:
+    """parse_dir_name replaces SPEC_DIR on the listing path (no ``re`` import there):
+    the same answer on random names built from the characters that matter (ASCII and
+    other decimal digits, '-', newlines, superscript digits that are not decimal)."""
+    import random
+    import re
+
+    from leanspec.core.refs import parse_dir_name
+
+    pattern = re.compile(r"^(?:(\d{8})-)?(\d{2,})-(.+)$")
+    alphabet = ["0", "1", "7", "9", "-", "-", "a", "Z", "\n", "\u0663", "\u00b2", " ", "."]
+    rnd = random.Random(15)
+    names = ["20240101-12-x", "20240101-x", "12345678-ab", "123456789-ab", "12-", "1-ab", "12-ab\n", "12-a\nb"]
+    for _ in range(100_000):
+        name = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14)))
+        names.append(("20231231-" + name) if rnd.random() < 0.3 else name)
+    for name in names:
+        m = pattern.match(name)
+        want = (int(m.group(2)), m.group(3)) if m else None
+        assert parse_dir_name(name) == want, repr(name)

@@ -86,3 +86,49 @@ def test_pathlib_still_makes_uris_after_the_start_up_shortcut() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["file:///a%20b/%C3%BC", "a%20b", "h"]
+
+
+def test_pathlib_globs_and_matches_after_the_re_stand_in(tmp_path: Path) -> None:
+    """pathlib and fnmatch are imported with a stand-in ``re`` (cli.pathlib_without_urllib);
+    their pattern methods still work and load the real module on first use."""
+    code = (
+        "import sys, os\n"
+        "from leanspec.cli import pathlib_without_urllib\n"
+        "pathlib_without_urllib()\n"
+        "assert 're' not in sys.modules and 'enum' not in sys.modules, sorted(sys.modules)\n"
+        "import pathlib, fnmatch\n"
+        "d = sys.argv[1]\n"
+        "for n in ('a.md', 'b.txt', 'C.MD'): open(os.path.join(d, n), 'w').close()\n"
+        "print(sorted(p.name for p in pathlib.Path(d).glob('*.md')))\n"
+        "print(pathlib.PurePosixPath('x/y.md').match('*.md'), fnmatch.fnmatch('q.txt', '*.md'))\n"
+        "import re\n"
+        "print(fnmatch.re.compile is re.compile, 'enum' in sys.modules)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["['a.md']", "True False", "True True"]
+
+
+def test_core_datetimes_are_the_datetime_module_classes() -> None:
+    import datetime
+
+    from leanspec.core import datetimes
+
+    for name in ("date", "datetime", "time", "timedelta", "timezone"):
+        assert getattr(datetimes, name) is getattr(datetime, name)
+    assert datetimes.UTC is datetime.UTC
+
+
+def test_cache_unpickler_reads_dates_and_refuses_every_other_global() -> None:
+    import datetime
+    import io
+    import pickle
+
+    from leanspec.core.pickling import PROTOCOL, DataUnpickler, UnpicklingError, dumps
+
+    value = {"created": datetime.date(2025, 1, 2), "at": datetime.datetime(2025, 1, 2, 3, 4, tzinfo=datetime.UTC)}
+    assert DataUnpickler(io.BytesIO(dumps(value, protocol=PROTOCOL))).load() == value
+    assert dumps(value, protocol=PROTOCOL) == pickle.dumps(value, protocol=PROTOCOL)
+    for planted in (pickle.dumps(print), pickle.dumps(Path("x")), b"cos\nsystem\n(S'true'\ntR."):
+        with pytest.raises(UnpicklingError, match="forbidden in cache"):
+            DataUnpickler(io.BytesIO(planted)).load()

@@ -4,6 +4,7 @@ the parser and the error funnel live in ``cli._main``."""
 from __future__ import annotations
 
 import sys
+from types import ModuleType as _ModuleType
 
 # Not `from typing import ...`: typing imports re, ~5 ms that `--version` does not need.
 # (mypy treats any `TYPE_CHECKING` name as true.)
@@ -29,12 +30,18 @@ def main(argv: Sequence[str] | None = None, *, keep_alive: list[Any] | None = No
 
 
 def pathlib_without_urllib() -> None:
-    """Import pathlib without urllib.parse (and ipaddress, which it imports): ~1.5 ms
-    of every command, for a function only ``Path.as_uri()`` calls. pathlib (3.11, 3.12)
-    binds ``urllib.parse.quote_from_bytes`` at import; it gets a stand-in that imports
-    the real module on first call. The stand-in module is removed from ``sys.modules``
-    at once, so ``import urllib.parse`` anywhere later loads the real one."""
-    if "pathlib" in sys.modules or "urllib.parse" in sys.modules:
+    """Import pathlib without paying, at import, for what only a few of its methods use:
+
+    * ``urllib.parse`` (and ``ipaddress``, ~1.5 ms): pathlib (3.11, 3.12) binds
+      ``urllib.parse.quote_from_bytes`` at import for ``Path.as_uri()`` alone. It gets a
+      stand-in function that imports the real module on its first call.
+    * ``re`` (and ``enum``, ~5 ms): pathlib and fnmatch bind the ``re`` module at import
+      and use it only in ``glob``/``match``. They get a stand-in module that imports the
+      real ``re`` on first attribute access and from then on is its copy.
+
+    Both stand-ins leave ``sys.modules`` at once, so ``import re`` or ``import
+    urllib.parse`` anywhere later loads the real module."""
+    if "pathlib" in sys.modules:
         return
     import types
 
@@ -43,14 +50,36 @@ def pathlib_without_urllib() -> None:
 
         return urllib.parse.quote_from_bytes(*args, **kwargs)
 
-    stand_in = types.ModuleType("urllib.parse")
-    stand_in.quote_from_bytes = quote_from_bytes  # type: ignore[attr-defined]
-    sys.modules["urllib.parse"] = stand_in
+    stand_ins: dict[str, types.ModuleType] = {}
+    if "urllib.parse" not in sys.modules:
+        url = types.ModuleType("urllib.parse")
+        url.quote_from_bytes = quote_from_bytes  # type: ignore[attr-defined]
+        stand_ins["urllib.parse"] = url
+    if "re" not in sys.modules:
+        stand_ins["re"] = LazyModule("re")
+    sys.modules.update(stand_ins)
     try:
         import pathlib  # noqa: F401
     finally:
-        if sys.modules.get("urllib.parse") is stand_in:
-            del sys.modules["urllib.parse"]
+        for name, mod in stand_ins.items():
+            if sys.modules.get(name) is mod:
+                del sys.modules[name]
+
+
+class LazyModule(_ModuleType):
+    """A module that is the real module ``name`` from its first attribute access on.
+
+    Only for modules bound at import and used inside functions (pathlib's and fnmatch's
+    ``re``): nothing may test its identity against the real module."""
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]  # used while still standing in: load the real one
+        real = importlib.import_module(self.__name__)
+        self.__dict__.update(real.__dict__)
+        return getattr(real, attr)
 
 
 def build_parser() -> Any:

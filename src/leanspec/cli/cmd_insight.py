@@ -7,8 +7,8 @@ Each command loads the specs once, calls a pure engine (leanspec.board, .stats,
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 
+from ..core import datetimes as _dt
 from ._app import Ctx, Outcome, resume_gc, width
 from ._render import PRIORITY_COLOR, STATUS_COLOR, bar, pad, sparkline, status_icon, truncate
 

@@ -4,15 +4,14 @@ checklist toggles. Pure functions, string in, string out; line endings preserved
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from .errors import InvalidInput, NoMatch
-from .lazyre import LazyRe
+from .lazyre import MULTILINE, LazyRe
 from .model import STATUS_EMOJI
 from .values import Value
 
-_HEADER = LazyRe(r"^>\s+\*\*Status\*\*:.*$", re.M)
+_HEADER = LazyRe(r"^>\s+\*\*Status\*\*:.*$", MULTILINE)
 _ASSIGNEE = LazyRe(r"^>\s+\*\*(Assignee|Reviewer)\*\*:.*$")
 _HEADING = LazyRe(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _TASK = LazyRe(r"^(\s*(?:[-*+]|\d+[.)])\s+\[)([ xX])(\]\s?)(.*)$")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import datetime as _dt
+from . import datetimes as _dt
 
 
 def utc_now() -> _dt.datetime:

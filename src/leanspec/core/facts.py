@@ -7,14 +7,14 @@ records it per spec, and by stats, board and timeline, which read it back
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
-
+from . import datetimes as _dt
+from .lazyre import LazyRe
 from .model import STATUSES, Spec
 from .values import Value
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import re  # noqa: F401
     from typing import Any
 
 UTC = _dt.UTC
@@ -25,7 +25,7 @@ PRIORITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low")
 _PRIO_RANK = {p: i for i, p in enumerate(PRIORITY_ORDER)}
 _NO_RANK = len(PRIORITY_ORDER)
 
-_FRACTION = re.compile(r"(\.\d{6})\d+")
+_FRACTION = LazyRe(r"(\.\d{6})\d+")
 _fromiso = _dt.datetime.fromisoformat
 
 

@@ -9,10 +9,9 @@ line endings). The body is kept byte for byte. Pure: text in, text out.
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 import sys
 
+from . import datetimes as _dt
 from . import yamlsubset
 from .errors import MalformedSpec
 from .lazyre import LazyRe
@@ -20,6 +19,7 @@ from .values import Value
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import re  # noqa: F401
     from typing import Any
 
 # PyYAML is imported on first use (10-13 ms): warm reads come from the metadata cache
@@ -403,6 +403,8 @@ class _Style:
             if s.startswith("- ") and not seen_list:
                 st.list_indent = line[: len(line) - len(s)]
                 seen_list = True
+            import re
+
             m = re.match(r"^[\w-]+:\s+(['\"]?)(\d{4}-\d{2}-\d{2}[^'\"]*)\1\s*$", line)
             if m:
                 if m.group(1):
@@ -466,6 +468,8 @@ def _quote(s: str, q: str) -> str:
 
 
 def _old_quote(line: str) -> str | None:
+    import re
+
     m = re.match(r"^[^:]+:\s+(['\"])", line)
     return m.group(1) if m else None
 

@@ -7,12 +7,27 @@ or rare paths, and compiling them all at import cost ~1-2 ms per process. A
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable, Iterator
     from typing import Any
+
+# ``re`` itself is imported on the first compile, not here: ``import re`` pulls in
+# ``enum`` (~5 ms per process), and a warm ``list``/``board``/``search`` compiles
+# nothing. Flags are the ``re`` constants' values, which are part of its API.
+IGNORECASE = 2
+MULTILINE = 8
+DOTALL = 16
+VERBOSE = 64
+
+
+def compiled(src: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile``, for code that wants a pattern now without importing ``re`` at
+    module level (``re`` caches compiled patterns itself)."""
+    import re
+
+    return re.compile(src, flags)
 
 
 class LazyRe:
@@ -27,6 +42,8 @@ class LazyRe:
     def pattern(self) -> re.Pattern[str]:
         pat = self._pat
         if pat is None:
+            import re
+
             pat = self._pat = re.compile(self._src, self._flags)
         return pat
 

@@ -6,14 +6,13 @@ return, so the three front ends can never disagree about a spec.
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
-
-from .lazyre import LazyRe
+from . import datetimes as _dt
+from .lazyre import MULTILINE, LazyRe, compiled
 from .values import Value
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 STATUSES: tuple[str, ...] = ("draft", "planned", "in-progress", "complete", "archived")
@@ -53,7 +52,7 @@ KNOWN_FIELDS = frozenset(
     }
 )
 
-_CHECKBOX = LazyRe(r"^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s", re.M)
+_CHECKBOX = LazyRe(r"^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s", MULTILINE)
 
 
 def jsonable(value: Any) -> Any:
@@ -103,7 +102,7 @@ _fast_re: dict[str, re.Pattern[str]] = {}
 def _rx(src: str) -> re.Pattern[str]:
     pat = _fast_re.get(src)
     if pat is None:
-        pat = _fast_re[src] = re.compile(src)
+        pat = _fast_re[src] = compiled(src)
     return pat
 
 

@@ -19,11 +19,12 @@ thousands of random frontmatters.
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
+from . import datetimes as _dt
+from .lazyre import VERBOSE, compiled
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 
@@ -70,8 +71,8 @@ _SOURCES = {
 def _re(name: str) -> re.Pattern[str]:
     pat = _RE.get(name)
     if pat is None:
-        flags = re.X if name in ("float", "int", "timestamp_resolver", "timestamp") else 0
-        pat = _RE[name] = re.compile(_SOURCES[name], flags)
+        flags = VERBOSE if name in ("float", "int", "timestamp_resolver", "timestamp") else 0
+        pat = _RE[name] = compiled(_SOURCES[name], flags)
     return pat
 
 

@@ -6,10 +6,10 @@ them. Cards are ordered by priority (critical first), then spec number.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable, Sequence
 from itertools import compress
 
+from ..core import datetimes as _dt
 from ..core.errors import InvalidInput
 from ..core.facts import PRIORITY_ORDER, card_key
 from ..core.model import Spec

@@ -16,9 +16,9 @@ returned an empty result instead, which reads as "nothing matches".
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 
+from ..core import datetimes as _dt
 from ..core.errors import SearchSyntaxError
 from ..core.model import PRIORITIES, STATUSES
 

@@ -49,20 +49,21 @@ from __future__ import annotations
 import _thread  # the locks without importing threading (~1 ms per process)
 import array
 import bisect
-import datetime as _dt
 import gc
 import io
 import itertools
 import mmap
 import operator
 import os
-import pickle
 import struct
 import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from ..core import datetimes as _dt
+from ..core.pickling import PROTOCOL, DataUnpickler, dumps
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
@@ -101,9 +102,9 @@ def file_magic() -> bytes:
     return MAGIC + cache_key()
 
 
-class _NoGlobals(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"forbidden in search index: {module}.{name}")
+class _NoGlobals(DataUnpickler):
+    ALLOWED: dict[tuple[str, str], Any] = {}
+    what = "search index"
 
 
 def _header_id() -> tuple[Any, ...]:
@@ -311,7 +312,7 @@ class Segment:
 
         parts = [raw(self.off), raw(self.pdoc), raw(self.pcnt), raw(self.prank)]
         crcs = array.array(_U32, (self._crc(c) for c in range(len(self.vocab))))
-        header = pickle.dumps(
+        header = dumps(
             (
                 _header_id(),
                 self.docs,
@@ -327,7 +328,7 @@ class Segment:
                 [len(p) for p in parts],
                 crcs.tobytes(),
             ),
-            protocol=pickle.HIGHEST_PROTOCOL,
+            protocol=PROTOCOL,
         )
         return [file_magic(), _LEN.pack(len(header), zlib.crc32(header)), header, *parts]
 

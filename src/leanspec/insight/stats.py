@@ -9,10 +9,10 @@ because most real projects have a mix of both.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections import Counter
 from collections.abc import Sequence
 
+from ..core import datetimes as _dt
 from ..core.facts import (
     DAY,
     PRIORITY_ORDER,

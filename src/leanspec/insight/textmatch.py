@@ -6,11 +6,11 @@ index (``searchindex``) shares, so both paths find exactly the same hits.
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import re
 from collections.abc import Iterable
 
+from ..core import datetimes as _dt
 from ..core.model import Spec
 from .budget import current as current_budget
 from .query import And, FieldFilter, Node, Not, Or, Term

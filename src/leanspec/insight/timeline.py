@@ -8,10 +8,10 @@ else its ``completed`` date) — the same facts ``stats.velocity`` uses.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
+from ..core import datetimes as _dt
 from ..core.errors import InvalidInput
 from ..core.facts import PRIORITY_ORDER, as_now, card_key, completed_us, date_of_us, effective_status, spec_facts
 from ..core.model import Spec

@@ -7,7 +7,6 @@ chooses which run and caches their results.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import os
 import re
@@ -15,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core import datetimes as _dt
 from ..core.errors import LeanSpecError
 from ..core.model import PRIORITIES, STATUSES, Spec
 from ..store.specfile import read_spec_file as _read  # the store owns spec file reads

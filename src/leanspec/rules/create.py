@@ -7,9 +7,9 @@ template files, and writes the result all-or-nothing (see ``Store.create``).
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 
+from ..core import datetimes as _dt
 from ..core import refs, templates
 from ..core.clock import iso_ms
 from ..core.frontmatter import Document

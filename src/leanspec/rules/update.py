@@ -11,10 +11,10 @@ tested without a disk.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable, Sequence
 
 from ..core import body as bodyops
+from ..core import datetimes as _dt
 from ..core.clock import iso_ms
 from ..core.config import Config
 from ..core.errors import InvalidInput, LeanSpecError, RelationshipError

@@ -65,12 +65,12 @@ this module (it is the only code that reads spec files).
 from __future__ import annotations
 
 import os
-import pickle
 import time
 
 from ..core import confine
 from ..core.digest import sha256_hex
 from ..core.model import Spec, checklist_counts, first_h1
+from ..core.pickling import PROTOCOL, dumps
 from .cachedspec import BODY_SLOT, MAX_READ, CachedSpec, body_of, columns, meta_keys
 from .cachefile import (
     CACHE_FILE,
@@ -353,13 +353,13 @@ class Session:
         spec._session = self
         try:
             meta = spec.to_dict()
-            fm_blob = pickle.dumps(parsed.frontmatter, protocol=pickle.HIGHEST_PROTOCOL)
+            fm_blob = dumps(parsed.frontmatter, protocol=PROTOCOL)
             cols = columns(spec)
             if tuple(meta) != meta_keys():
                 return parsed  # unreachable: to_dict() has one shape
             meta["sub_specs"] = None  # filled per listing (the folder has its own key)
             # The values only (META_KEYS order): half the bytes of the dict.
-            meta_blob = pickle.dumps(tuple(meta.values()), protocol=pickle.HIGHEST_PROTOCOL)
+            meta_blob = dumps(tuple(meta.values()), protocol=PROTOCOL)
         except Exception:  # e.g. a recursive YAML anchor: the caller meets it as without a cache
             return parsed
         spec._cols = cols

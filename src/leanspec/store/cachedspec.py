@@ -8,11 +8,11 @@ unpickler every cache blob and file goes through: a planted cache cannot run cod
 from __future__ import annotations
 
 import io
-import pickle
 import sys
 
 from ..core.digest import sha256_hex
 from ..core.model import Spec, checklist_counts, dumps_compact, first_h1
+from ..core.pickling import DataUnpickler, UnpicklingError
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
@@ -311,21 +311,8 @@ def body_of(text: str) -> str:
         start = nl + 1
 
 
-class SafeUnpickler(pickle.Unpickler):
+class SafeUnpickler(DataUnpickler):
     """Only plain data and dates: a cache file someone planted cannot run code."""
-
-    SAFE = {
-        ("datetime", "date"),
-        ("datetime", "datetime"),
-        ("datetime", "timezone"),
-        ("datetime", "timedelta"),
-        ("datetime", "time"),
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.SAFE:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"forbidden in cache: {module}.{name}")
 
 
 def _fresh_frontmatter(spec: CachedSpec) -> dict[str, Any]:
@@ -339,5 +326,5 @@ def _fresh_frontmatter(spec: CachedSpec) -> dict[str, Any]:
 
 def unpickle_blob(blob: bytes | None) -> Any:
     if not isinstance(blob, bytes):
-        raise pickle.UnpicklingError("no frontmatter blob")
+        raise UnpicklingError("no frontmatter blob")
     return SafeUnpickler(io.BytesIO(blob)).load()

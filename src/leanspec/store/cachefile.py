@@ -12,10 +12,10 @@ import contextlib
 import gc
 import io
 import os
-import pickle
 import sys
 
 from ..core import confine
+from ..core.pickling import PROTOCOL, dumps
 from .cachedspec import SafeUnpickler, meta_keys, unpickle_blob
 from .fsutil import CACHE_DIR, cache_enabled, cache_key, read_only, write_cache_file
 
@@ -242,7 +242,7 @@ class MetaCache:
         delta = self._next_delta()
         if delta is not None:
             try:
-                blob = pickle.dumps((_header(self.default_file), self.base_id, *delta), protocol=pickle.HIGHEST_PROTOCOL)
+                blob = dumps((_header(self.default_file), self.base_id, *delta), protocol=PROTOCOL)
             except Exception:
                 return False
             if not write_cache_file(self.delta_path, delta_magic(), blob):
@@ -255,10 +255,10 @@ class MetaCache:
         base_id = os.urandom(8).hex()
         try:
             listing = self.listing
-            listing_blob = None if listing is None else pickle.dumps(listing, protocol=pickle.HIGHEST_PROTOCOL)
-            blob = pickle.dumps(
+            listing_blob = None if listing is None else dumps(listing, protocol=PROTOCOL)
+            blob = dumps(
                 (_header(self.default_file), self.files, self.dirs, listing_blob, base_id),
-                protocol=pickle.HIGHEST_PROTOCOL,
+                protocol=PROTOCOL,
             )
         except Exception:  # exotic YAML values: run without a cache rather than fail
             return False

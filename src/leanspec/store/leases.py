@@ -21,11 +21,11 @@ writes it, always under ``claims.lock``.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..core import datetimes as _dt
 from ..core.config import CONFIG_DIR
 from ..core.errors import InvalidInput
 from ..core.values import Value

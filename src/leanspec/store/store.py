@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import _thread
 import contextlib
-import datetime as _dt
 import os
 import stat
 import sys
@@ -20,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..core import confine, refs, untrusted
+from ..core import datetimes as _dt
 from ..core.clock import iso_ms, utc_now
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
 from ..core.errors import (

@@ -4,12 +4,12 @@ Project façade or a pure insight module."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from typing import Any
 
 from starlette.responses import Response
 
+from ..core import datetimes as _dt
 from ..core.errors import InvalidInput, LeanSpecError
 from ..core.model import STATUSES, Spec
 from ..workflows import claims as claims_api

@@ -18,12 +18,12 @@ Only missing fields are filled unless ``force``; every write goes through
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core import datetimes as _dt
 from ..core.errors import LeanSpecError
 from ..core.model import STATUSES
 from ..core.refs import SPEC_DIR

@@ -22,11 +22,11 @@ Readiness (docs/claims.md): a spec is *ready* when it is ``planned`` (or
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 
+from ..core import datetimes as _dt
 from ..core.errors import Blocked, Conflict, InvalidInput, LeanSpecError, NothingReady
 from ..core.facts import card_key
 from ..core.model import Spec

@@ -3,8 +3,9 @@ the store like any user project (so the demo itself exercises the real write pat
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field, replace
+
+from ..core import datetimes as _dt
 
 
 @dataclass(frozen=True)

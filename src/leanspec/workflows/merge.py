@@ -20,7 +20,6 @@ Registered by ``install_merge_driver`` (``lean-spec init --git-merge`` or
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import shlex
 import shutil
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core import body as bodyops
+from ..core import datetimes as _dt
 from ..core.errors import LeanSpecError
 from ..core.frontmatter import Document, same_value
 from . import gitutil
