@@ -188,14 +188,16 @@ def first_h1(body: str) -> str | None:
         return _first_h1_lines(body)
     # Each "# " line at column 0, in order; the fence lines before it toggle the fence
     # as in the line-by-line version (one toggle per fence line).
-    fences = _rx(r"```|~~~")
-    in_fence = False
-    pos = 0  # fence lines before pos are counted
     if body.startswith("# "):
         start = 0
     else:
         nl = body.find("\n# ")
         start = nl + 1 if nl >= 0 else -1
+    if start < 0:
+        return None  # no "# " line: nothing to find (and no pattern to compile)
+    fences = _rx(r"```|~~~")
+    in_fence = False
+    pos = 0  # fence lines before pos are counted
     while start >= 0:
         for m in fences.finditer(body, pos, start):
             if _fence_line(body, m.start()):

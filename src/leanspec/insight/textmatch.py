@@ -7,16 +7,17 @@ index (``searchindex``) shares, so both paths find exactly the same hits.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable
 
 from ..core import datetimes as _dt
+from ..core.lazyre import LazyRe
 from ..core.model import Spec
 from .budget import current as current_budget
 from .query import And, FieldFilter, Node, Not, Or, Term
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 SNIPPET_RADIUS = 80
@@ -28,7 +29,7 @@ SNIPPET_RADIUS = 80
 MAX_BODY_CHARS = 1 << 20
 _MEMO_MAX = 50_000  # fuzzy verdicts remembered per term and search (bounded memory)
 _TICK = 4095  # check the request's budget every 4,096 words or 256 lines
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = LazyRe(r"\w+")  # str patterns are Unicode-aware
 
 
 # ====================================================================== matching
@@ -64,6 +65,8 @@ def find_all(hay_lower: str, needle: str) -> list[tuple[int, int]]:
 
 @functools.lru_cache(maxsize=64)
 def _phrase_re(phrase: str) -> re.Pattern[str]:
+    import re
+
     return re.compile(r"\s+".join(re.escape(w) for w in phrase.split()), re.IGNORECASE)
 
 

@@ -23,12 +23,12 @@ Readiness (docs/claims.md): a spec is *ready* when it is ``planned`` (or
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 
 from ..core import datetimes as _dt
 from ..core.errors import Blocked, Conflict, InvalidInput, LeanSpecError, NothingReady
 from ..core.facts import card_key
+from ..core.lazyre import LazyRe
 from ..core.model import Spec
 from ..core.values import Value
 from ..store.leases import Lease, LeaseStore, claims_now, iso
@@ -49,7 +49,7 @@ SEEN_PREFIX = "refs/leanspec/remotes/"  # local copies of a remote's claim refs
 MAX_ATTEMPTS = 20  # remote claims: lost races before giving up (each loss = one spec taken by another clone)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_DURATION = LazyRe(r"(\d+(?:\.\d+)?)([smhdw])")
 
 
 def parse_duration(text: str | float | int) -> float:
@@ -57,6 +57,8 @@ def parse_duration(text: str | float | int) -> float:
     if isinstance(text, int | float):
         secs = float(text)
     else:
+        import re
+
         t = str(text).strip().lower().replace(" ", "")
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
             secs = float(t)
@@ -290,7 +292,7 @@ class Claims:
         self.store = store
         self.leases = LeaseStore.for_root(store.root)
         r = remote if remote is not None else (configured_remote(store) if use_config else None)
-        if r is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", r):
+        if r is not None and not LazyRe(r"[A-Za-z0-9][A-Za-z0-9._/-]*").fullmatch(r):
             raise InvalidInput(f"invalid remote name {r!r}: name a configured git remote (git remote -v)")
         self.remote = r or None
 
