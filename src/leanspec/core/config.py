@@ -275,7 +275,8 @@ def read_config_file(root: Path) -> tuple[dict[str, Any], str | None]:
             data_b = confine.read_file(str(p), str(base), os.path.realpath(root), 1 << 20)[0]
             if len(data_b) > 1 << 20:
                 raise ConfigError(f"{p}: config file too large")
-            text = data_b.decode("utf-8-sig")
+            # "utf-8-sig" without its codec module (~0.15 ms): one leading BOM dropped.
+            text = data_b.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
         except IsADirectoryError:
             continue
         except OSError as exc:
