@@ -6,7 +6,6 @@ Each command loads the specs once, calls a pure engine (leanspec.board, .stats,
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 
 from ._app import Ctx, Outcome, resume_gc, width
@@ -14,6 +13,7 @@ from ._render import PRIORITY_COLOR, STATUS_COLOR, bar, pad, sparkline, status_i
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable
     from typing import Any
 
