@@ -255,12 +255,21 @@ class Recorder:
             action = self.options.get(name)
             if action is not None and len(name) > 2:
                 return action, name, value
+        if " " in tok:  # an argument ("- [ ] item"), unless it starts like an option
+            if tok[1] == "-":
+                prefix = tok.split("=", 1)[0]
+                if not any(o.startswith(prefix) for o in self.options):
+                    return None
+            elif not any(o == tok[:2] or o.startswith(tok) for o in self.options):
+                return None
         raise Unsure(tok)  # abbreviation, bundled flags, -xVALUE, negative number, --, ...
 
     def take(self, ns: Namespace, action: Action, args: list[str], seen: set[Action], seen_non_default: set[Action]) -> None:
         """argparse's ``take_action`` (with ``_get_values`` and the action's ``__call__``)."""
         if action.kind in ("help", "version"):
             raise Unsure("help/version")
+        if "--" in args:  # `--opt=--`: argparse drops the '--' from the values
+            raise Unsure("--")
         seen.add(action)
         value: Any
         if not args and action.nargs == "?":
@@ -516,4 +525,3 @@ def _parse(argv: Sequence[str]) -> Namespace:
             if default is not None and isinstance(default, str) and action.dest in d and d[action.dest] is default:
                 d[action.dest] = root.convert(action, default)
     return ns
-
