@@ -20,6 +20,8 @@ last, a sub-parser's namespace copied over the root's).
 
 from __future__ import annotations
 
+import sys
+
 from .commands import COMMANDS, add_common_options, declare_root, register_commands
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
@@ -454,6 +456,8 @@ def _ambiguous_at(parser: Recorder, tok: str) -> bool:
 def parse(argv: Sequence[str]) -> Namespace | None:
     """argparse's namespace for ``argv`` (``build_parser().parse_args(argv)``), or None
     when that is not certain (then argparse decides: help, errors, ...)."""
+    if sys.version_info[:2] != (3, 11):  # the argparse it follows; others differ in details
+        return None
     try:
         return _parse(argv)
     except Unsure:
