@@ -28,6 +28,8 @@ BANNED = {
     "shutil",
     "urllib.parse",
     "ipaddress",  # pathlib imports them for as_uri() only (cli.pathlib_without_urllib)
+    "argparse",
+    "gettext",  # the usual command lines are parsed without argparse (cli.quickparse)
 }
 
 PROBE = (

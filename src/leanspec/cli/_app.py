@@ -7,7 +7,6 @@ Commands never print JSON or exit themselves; ``cli.main`` renders the outcome, 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -16,6 +15,7 @@ from ..core.values import Value
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 
 if TYPE_CHECKING:
+    import argparse
     from typing import Any, TextIO
 
     from ..project import Project

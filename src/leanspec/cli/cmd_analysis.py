@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
 from ._app import Ctx, Outcome, Progress, resume_gc
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
 SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "blue", "ok": "green"}
@@ -93,9 +92,9 @@ def register(sub: Any, common: argparse.ArgumentParser, only: str | None = None)
         # --output FILE:A-B, which clashed in 0.3.0. Here split gets its own copy of the
         # shared options with --output re-assigned: -o stays the output format,
         # --output/--to take FILE:A-B.
-        from . import common_options
+        from .commands import private_common
 
-        split_common = common_options()
+        split_common = private_common(common)
         p = sub.add_parser(
             "split",
             parents=[split_common],

@@ -6,14 +6,13 @@ Each command loads the specs once, calls a pure engine (leanspec.board, .stats,
 
 from __future__ import annotations
 
-import argparse
-
 from ..core import datetimes as _dt
 from ._app import Ctx, Outcome, resume_gc, width
 from ._render import PRIORITY_COLOR, STATUS_COLOR, bar, pad, sparkline, status_icon, truncate
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable
     from typing import Any
 

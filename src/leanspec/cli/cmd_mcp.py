@@ -6,10 +6,13 @@ never pay for it.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from ._app import Ctx, Outcome
+
+TYPE_CHECKING = False  # argparse only for annotations: the quick parser never imports it
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

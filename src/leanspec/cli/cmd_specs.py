@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from ._render import spec_line, status_icon
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
 # register() accepts only=COMMAND (cli._main passes it when the run's command is known).

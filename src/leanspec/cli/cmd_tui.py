@@ -6,21 +6,24 @@ command pays for it.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import Any
 
 from ._app import Ctx, Outcome, open_projects
 
+TYPE_CHECKING = False  # argparse only for annotations: the quick parser never imports it
+if TYPE_CHECKING:
+    import argparse
+
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     # Like `ui`, the TUI can hold several projects (the switcher, key p): a private copy
     # of the common options with --project repeatable.
-    from ._main import common_options
+    from .commands import private_common, suppress
 
     p = sub.add_parser(
         "tui",
-        parents=[common_options()],
+        parents=[private_common(common)],
         conflict_handler="resolve",
         help="open the terminal UI (board, list, spec pages; live)",
         description="Browse and edit the specs in the terminal: a board by status, a sortable and filterable "
@@ -33,7 +36,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         dest="project",
         action="append",
         metavar="DIR",
-        default=argparse.SUPPRESS,
+        default=suppress(),
         help="project to open; repeat to switch between several with p (default: search upward)",
     )
     p.add_argument("--view", choices=("board", "list"), default="board", help="first view (default board)")

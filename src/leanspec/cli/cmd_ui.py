@@ -6,7 +6,6 @@ The web stack (starlette, uvicorn, watchfiles, markdown-it) is imported only ins
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import threading
@@ -14,16 +13,20 @@ from typing import Any
 
 from ._app import Ctx, Outcome, open_projects
 
+TYPE_CHECKING = False  # argparse only for annotations: the quick parser never imports it
+if TYPE_CHECKING:
+    import argparse
+
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     # The shared parent defines -C/--project as one folder; `ui` serves several, so it
     # takes a private copy of the common options and redefines --project as repeatable
     # (resolving the conflict on the shared parent would change every other command).
-    from ._main import common_options
+    from .commands import private_common, suppress
 
     p = sub.add_parser(
         "ui",
-        parents=[common_options()],
+        parents=[private_common(common)],
         conflict_handler="resolve",
         help="open the web UI (board, specs, dependency graph, stats)",
         description="Serve the web UI and JSON API on http://127.0.0.1:3000/ and open it in the browser. "
@@ -35,7 +38,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         dest="project",
         action="append",
         metavar="DIR",
-        default=argparse.SUPPRESS,
+        default=suppress(),
         help="project to serve; repeat to serve several (default: search upward from the current folder)",
     )
     p.add_argument("-p", "--port", type=int, default=3000, help="port (default 3000; 0 picks a free one)")
