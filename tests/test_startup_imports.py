@@ -74,6 +74,19 @@ def test_hot_commands_skip_costly_modules(fixture_project: Path, argv: tuple[str
     assert not (mods & BANNED), f"`{argv[0]}` imported {sorted(mods & BANNED)}"
 
 
+# A warm scan (list, board, a plain search) compiles no regex, reads no date through
+# the datetime module, unpickles through _pickle and hashes few enough bytes for the
+# built-in SHA-256: ``re`` and ``enum`` alone are ~5 ms per process (issue 15).
+SCAN_BANNED = {"re", "enum", "datetime", "pickle", "hashlib", "locale"}
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the quick parser (no argparse, so no re) follows 3.11")
+@pytest.mark.parametrize("argv", [("list",), ("board",), ("search", "json"), ("search", "cache", "atomic")], ids=" ".join)
+def test_warm_scans_need_no_regex_engine(fixture_project: Path, argv: tuple[str, ...]) -> None:
+    mods = imported(fixture_project, *argv)
+    assert not (mods & (BANNED | SCAN_BANNED)), f"`{' '.join(argv)}` imported {sorted(mods & (BANNED | SCAN_BANNED))}"
+
+
 def test_pathlib_still_makes_uris_after_the_start_up_shortcut() -> None:
     code = (
         "import sys\n"
