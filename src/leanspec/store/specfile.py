@@ -12,7 +12,6 @@ from pathlib import Path
 from ..core import confine
 from ..core.digest import sha256_hex
 from ..core.errors import FileNotFoundInSpec, InvalidInput, MalformedSpec
-from ..core.frontmatter import Document
 from ..core.model import Spec
 from ..core.refs import Entry
 from . import fsutil
@@ -57,6 +56,8 @@ def parse_spec(e: Entry, rel: str, data: bytes, size: int, mtime: float, sub_spe
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedSpec(f"{rel}: not UTF-8 text (binary file?)", details={"path": rel}) from None
+    from ..core.frontmatter import Document  # parsing only: a warm listing reads the cache
+
     doc = Document.parse(text, path=rel, has_nul=b"\x00" in data)
     if doc.has_frontmatter:
         check_loaded(doc.data, rel)

@@ -31,7 +31,6 @@ from ..core.errors import (
     ProjectNotFound,
     WriteFailed,
 )
-from ..core.frontmatter import Document
 from ..core.model import ListResult, LoadProblem, Spec, WriteResult
 from ..core.refs import Entry
 from . import fsutil, specfile
@@ -42,6 +41,7 @@ TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per pr
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..core.frontmatter import Document
     from ..rules.update import UpdateOps
 
 LOCK_NAME = "write.lock"
@@ -395,6 +395,8 @@ class Store:
             text = current.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedSpec(f"{self.rel(path)}: not UTF-8 text (binary file?)") from None
+        from ..core.frontmatter import Document
+
         return path, current, Document.parse(text, path=self.rel(path))
 
     def _check_hash(self, path: Path, current: bytes, expected_hash: str | None) -> None:
@@ -628,6 +630,8 @@ class Store:
                 self._check_hash(target, current, expected_hash)
             data = text.encode("utf-8")
             if filename is None:
+                from ..core.frontmatter import Document
+
                 doc = Document.parse(text, path=self.rel(target))
                 st = doc.data.get("status")
                 if st is not None:
