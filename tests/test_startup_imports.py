@@ -35,7 +35,6 @@ BANNED = {
 PROBE = (
     "import sys\n"
     "from leanspec.cli import main\n"
-    "import io, contextlib\n"  # after the run would be too late to matter; these are cheap
     "rc = main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
     "print('MODULES=' + repr(sorted(sys.modules)), file=sys.stderr)\n"
@@ -77,7 +76,7 @@ def test_hot_commands_skip_costly_modules(fixture_project: Path, argv: tuple[str
 # A warm scan (list, board, a plain search) compiles no regex, reads no date through
 # the datetime module, unpickles through _pickle and hashes few enough bytes for the
 # built-in SHA-256: ``re`` and ``enum`` alone are ~5 ms per process (issue 15).
-SCAN_BANNED = {"re", "enum", "datetime", "pickle", "hashlib", "locale"}
+SCAN_BANNED = {"re", "enum", "datetime", "pickle", "hashlib", "locale", "contextlib"}
 
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the quick parser (no argparse, so no re) follows 3.11")
@@ -147,3 +146,34 @@ def test_cache_unpickler_reads_dates_and_refuses_every_other_global() -> None:
     for planted in (pickle.dumps(print), pickle.dumps(Path("x")), b"cos\nsystem\n(S'true'\ntR."):
         with pytest.raises(UnpicklingError, match="forbidden in cache"):
             DataUnpickler(io.BytesIO(planted)).load()
+
+
+def test_lazy_contextmanager_is_contextlibs_own_on_first_call() -> None:
+    code = (
+        "import sys\n"
+        "from leanspec.core.ctxmanager import contextmanager\n"
+        "log = []\n"
+        "@contextmanager\n"
+        "def held(name):\n"
+        "    log.append('enter ' + name)\n"
+        "    try:\n"
+        "        yield name.upper()\n"
+        "    finally:\n"
+        "        log.append('exit ' + name)\n"
+        "assert 'contextlib' not in sys.modules\n"
+        "with held('a') as v:\n"
+        "    log.append(v)\n"
+        "try:\n"
+        "    with held('b'):\n"
+        "        raise KeyError('k')\n"
+        "except KeyError as exc:\n"
+        "    log.append('raised ' + str(exc))\n"
+        "import contextlib\n"
+        "log.append(type(held('c')).__name__)\n"
+        "print(log, held.__name__)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == (
+        "['enter a', 'A', 'exit a', 'enter b', 'exit b', \"raised 'k'\", '_GeneratorContextManager'] held"
+    )

@@ -12,10 +12,8 @@ started with ``anyio.to_thread`` / ``run_in_threadpool`` inherit it. Without one
 from __future__ import annotations
 
 import _thread  # threading.Lock without importing threading (~0.5 ms)
-import contextlib
 import contextvars
 import time
-from collections.abc import Iterator
 
 from ..core.errors import Cancelled, SearchBudgetExceeded
 
@@ -79,19 +77,33 @@ def current() -> Budget | None:
     return _current.get()
 
 
-@contextlib.contextmanager
-def activate(budget: Budget) -> Iterator[Budget]:
+class Activation:
+    """``with activate(budget):`` — a class rather than a ``@contextmanager`` generator,
+    so a search does not import ``contextlib`` (~0.6 ms per process). Exit always
+    unregisters and restores, and never swallows an exception (as the generator's
+    ``try/finally`` did)."""
+
+    __slots__ = ("budget", "_token")
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+
+    def __enter__(self) -> Budget:
+        self._token = _current.set(self.budget)
+        with _live_lock:
+            _live.add(self.budget)
+        return self.budget
+
+    def __exit__(self, *exc: object) -> None:
+        with _live_lock:
+            _live.discard(self.budget)
+        _current.reset(self._token)
+
+
+def activate(budget: Budget) -> Activation:
     """Make ``budget`` the one in force (for this context and the threads it starts)
     and register it, so ``cancel_all`` reaches it."""
-    token = _current.set(budget)
-    with _live_lock:
-        _live.add(budget)
-    try:
-        yield budget
-    finally:
-        with _live_lock:
-            _live.discard(budget)
-        _current.reset(token)
+    return Activation(budget)
 
 
 def cancel_all(reason: str = "the server is stopping") -> None:

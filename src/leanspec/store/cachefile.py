@@ -8,7 +8,6 @@ read path that validates every record against the files.
 from __future__ import annotations
 
 import _thread  # threading.Lock without importing threading (~0.5 ms)
-import contextlib
 import gc
 import io
 import os
@@ -236,6 +235,8 @@ class MetaCache:
         """Write atomically; any OS error (read-only project, full disk) is ignored. A few
         changed records go to the delta file (the base stays as it is); more, or
         changes not announced by ``mark()``, make a new base."""
+        import contextlib
+
         d = os.path.dirname(self.path)
         if read_only(d):
             return False

@@ -7,7 +7,6 @@ fsync the directory (docs/reliability.md lists the sources).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -16,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..core import confine
+from ..core.ctxmanager import contextmanager
 from ..core.errors import Busy, WriteFailed
 
 TMP_MARK = ".lstmp-"  # every temp name contains this; loaders skip such names
@@ -57,6 +57,8 @@ def atomic_write(path: Path, data: bytes, *, folder: str, base: str | None = Non
     symlinked target inside is replaced at its real path (the link stays a link); one
     leading out is refused. The file's permission bits are kept.
     """
+    import contextlib
+
     try:
         target = Path(confine.check_write_target(str(path), folder, base))
     except OSError as exc:  # ENAMETOOLONG, a symlink out of the project, ...
@@ -142,6 +144,8 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
             return False
 
     def _unlock(fd: int) -> None:
+        import contextlib
+
         with contextlib.suppress(OSError):
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 
@@ -159,10 +163,12 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
+@contextmanager
 def file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
     """An exclusive advisory lock (flock). The kernel releases it when the holder dies,
     so a ``kill -9`` never leaves a stale lock; the lock file itself stays (harmless)."""
+    import contextlib
+
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -299,6 +305,8 @@ def write_cache_file(path: str, *parts: bytes) -> bool:
     folder ignores itself in git. No fsync: a cache lost to a power cut is only a slower
     next run, never a wrong one (every entry is validated against the files). Any OS
     error (read-only project, full disk) gives False and leaves no temp file."""
+    import contextlib
+
     d = os.path.dirname(path)
     tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:

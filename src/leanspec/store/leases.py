@@ -20,13 +20,13 @@ writes it, always under ``claims.lock``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..core import datetimes as _dt
 from ..core.config import CONFIG_DIR
+from ..core.ctxmanager import contextmanager
 from ..core.errors import InvalidInput
 from ..core.values import Value
 from . import fsutil
@@ -215,7 +215,7 @@ class LeaseStore:
     def lock_path(self) -> Path:
         return self.state / LOCK_NAME
 
-    @contextlib.contextmanager
+    @contextmanager
     def lock(self, timeout: float) -> Iterator[None]:
         """The claims lock: held by every claim, renewal and release across the
         checkout and all worktrees of the clone (flock; released if the holder dies)."""

@@ -8,7 +8,6 @@ container still has the stamp it had then. Reads folder names only; never a file
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -16,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..core import refs
+from ..core.ctxmanager import contextmanager
 from ..core.refs import Entry
 from . import fsutil
 from .names import FolderNames, for_specs_dir
@@ -44,7 +44,7 @@ class Scanner:
         # renamed into place, so writing them out would only cost time.
         self.defer_names_save = False
 
-    @contextlib.contextmanager
+    @contextmanager
     def names_save_deferred(self) -> Iterator[None]:
         """While a create runs, lookups keep what they learn in memory only (see
         ``defer_names_save``)."""

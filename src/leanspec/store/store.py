@@ -10,7 +10,6 @@ noticing.
 from __future__ import annotations
 
 import _thread
-import contextlib
 import os
 import stat
 import sys
@@ -22,6 +21,7 @@ from ..core import confine, refs, untrusted
 from ..core import datetimes as _dt
 from ..core.clock import iso_ms, utc_now
 from ..core.config import CONFIG_DIR, Config, find_root, load_config
+from ..core.ctxmanager import contextmanager
 from ..core.errors import (
     ConfigError,
     FileNotFoundInSpec,
@@ -303,13 +303,15 @@ class Store:
     def lock_path(self) -> Path:
         return self.root / CONFIG_DIR / LOCK_NAME
 
-    @contextlib.contextmanager
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         """The project-wide write lock. Everything that writes runs inside it.
 
         Re-entrant within one thread (a write may call another write); other threads
         and processes wait, because each flock() is on its own open file description.
         """
+        import contextlib
+
         key = str(self.lock_path)
         held = _held_locks()
         if held.get(key):
@@ -348,6 +350,8 @@ class Store:
         """Remove temp files and half-built folders left by killed writers. Safe only
         under the lock: every live writer holds it while its temp files exist.
         Returns the first folder's names as listed (temp names included), or None."""
+        import contextlib
+
         first: list[str] | None = None
         for i, d in enumerate(dirs):
             try:
@@ -471,6 +475,8 @@ class Store:
     ) -> WriteResult:
         """Create a spec all-or-nothing: the number is allocated under the project lock and
         the folder is built hidden, then renamed into place."""
+        import contextlib
+
         from ..core.guards import duplicate_slug_error
         from ..rules import update as update_rules
 
