@@ -36,18 +36,18 @@ PROBE = (
     "print(repr(list(sys.modules)), file=sys.stderr)\n"
 )
 IMPORTS = (
-    "import importlib, sys\n"
+    "import sys\n"
     "from leanspec.cli import pathlib_without_urllib\n"
     "pathlib_without_urllib()\n"
     "for m in sys.argv[1].split(','):\n"
-    "    importlib.import_module(m)\n"
+    "    __import__(m)\n"
 )
 PROFILE = (
     "import sys, io, contextlib, importlib, cProfile, pstats\n"
     "from leanspec.cli import pathlib_without_urllib, main\n"
     "pathlib_without_urllib()\n"
     "for m in sys.argv[1].split(','):\n"
-    "    importlib.import_module(m)\n"
+    "    __import__(m)\n"
     "pr = cProfile.Profile()\n"
     "with contextlib.redirect_stdout(io.StringIO()):\n"
     "    pr.enable(); main(sys.argv[2:]); pr.disable()\n"
@@ -98,13 +98,15 @@ def main() -> None:
     print(f"| the command's work and exit | {med['+ command'] - med['+ imports']:.1f} |")
     print(f"| total | {med['+ command']:.1f} |\n")
 
+    _, err = run([py, "-X", "importtime", "-c", "pass"])
+    startup = {x.split("|")[-1].strip() for x in err.splitlines() if x.startswith("import time:")}
     selfs: dict[str, list[int]] = {}
     for _ in range(5):
         _, err = run([py, "-X", "importtime", "-c", IMPORTS, joined])
         for line in err.splitlines():
             if line.startswith("import time:") and "|" in line:
                 parts = line[len("import time:") :].split("|")
-                if parts[0].strip().isdigit():
+                if parts[0].strip().isdigit() and parts[2].strip() not in startup:
                     selfs.setdefault(parts[2].strip(), []).append(int(parts[0]))
     top = sorted(((statistics.median(v), k) for k, v in selfs.items()), reverse=True)[:15]
     print("Costliest imports (self µs, `-X importtime`, median of 5; the tool's overhead inflates them):\n")

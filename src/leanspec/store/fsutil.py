@@ -150,9 +150,11 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 
 else:
-    import fcntl
+    # fcntl is imported by the first lock, not by every (read-only) command.
 
     def _try_lock(fd: int) -> bool:
+        import fcntl
+
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
@@ -160,6 +162,8 @@ else:
             return False
 
     def _unlock(fd: int) -> None:
+        import fcntl
+
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
