@@ -276,6 +276,30 @@ def test_unknown_declarations_make_a_command_unsupported() -> None:
     assert vars(ok.parse(["1", "2", "-v", "-v", "--k"])) == {"n": [1, 2], "v": 2, "k": [1]}
 
 
+@pytest.mark.parametrize("argv", [[], ["a"], ["a", "b"], ["c"]])
+def test_empty_star_positional_with_choices_as_this_pythons_argparse(argv: list[str]) -> None:
+    """3.11 checks the [] of an empty nargs='*' positional against its choices (an
+    error); 3.12 and 3.13 do not. The quick parser answers as the running argparse."""
+    import argparse
+
+    real = argparse.ArgumentParser(prog="x")
+    real.add_argument("words", nargs="*", choices=["a", "b"])
+    quick = Recorder("x")
+    quick.add_argument("words", nargs="*", choices=["a", "b"])
+    try:
+        got: dict[str, Any] | None = vars(quick.parse(argv))
+    except Unsure:
+        got = None
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            want: dict[str, Any] | None = vars(real.parse_args(argv))
+        except SystemExit:
+            want = None
+    assert got == want
+    if argv == []:
+        assert (want is None) == (sys.version_info[:2] == (3, 11))
+
+
 def test_parse_imports_nothing() -> None:
     """The quick parser brings no module of its own: no argparse, re, typing, enum."""
     code = (
