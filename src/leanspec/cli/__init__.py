@@ -35,9 +35,12 @@ def pathlib_without_urllib() -> None:
     * ``urllib.parse`` (and ``ipaddress``, ~1.5 ms): pathlib (3.11, 3.12) binds
       ``urllib.parse.quote_from_bytes`` at import for ``Path.as_uri()`` alone. It gets a
       stand-in function that imports the real module on its first call.
-    * ``re`` (and ``enum``, ~5 ms): pathlib and fnmatch bind the ``re`` module at import
-      and use it only in ``glob``/``match``. They get a stand-in module that imports the
-      real ``re`` on first attribute access and from then on is its copy.
+    * ``re`` (and ``enum``, ~5 ms): pathlib and fnmatch (and glob, 3.13) bind the ``re``
+      module at import and use it only in ``glob``/``match``. They get a stand-in module
+      that imports the real ``re`` on first attribute access and from then on is its
+      copy. Two calls happen at import and are answered without ``re``: 3.12's pathlib
+      runs ``fnmatch.translate('_')`` (``re.escape('_')``), 3.13's glob compiles two
+      patterns (``re.compile``: compiled on their first use, ``RePending``).
 
     Both stand-ins leave ``sys.modules`` at once, so ``import re`` or ``import
     urllib.parse`` anywhere later loads the real module."""
@@ -51,12 +54,14 @@ def pathlib_without_urllib() -> None:
         return urllib.parse.quote_from_bytes(*args, **kwargs)
 
     stand_ins: dict[str, types.ModuleType] = {}
+    at_import: dict[str, Any] = {"escape": re_escape, "compile": RePending}
     if "urllib.parse" not in sys.modules:
         url = types.ModuleType("urllib.parse")
         url.quote_from_bytes = quote_from_bytes  # type: ignore[attr-defined]
         stand_ins["urllib.parse"] = url
     if "re" not in sys.modules:
         stand_ins["re"] = LazyModule("re")
+        stand_ins["re"].__dict__.update(at_import)
     sys.modules.update(stand_ins)
     try:
         import pathlib  # noqa: F401
@@ -64,6 +69,39 @@ def pathlib_without_urllib() -> None:
         for name, mod in stand_ins.items():
             if sys.modules.get(name) is mod:
                 del sys.modules[name]
+        if "re" in stand_ins:  # after the import, every attribute is the real module's
+            d = stand_ins["re"].__dict__
+            for attr, value in at_import.items():
+                if d.get(attr) is value:
+                    del d[attr]
+
+
+def re_escape(pattern: Any) -> Any:
+    """``re.escape``; letters, digits and ``_`` (never escaped) without importing ``re``."""
+    if isinstance(pattern, str) and (pattern == "_" or pattern.replace("_", "").isalnum()):
+        return pattern
+    import re
+
+    return re.escape(pattern)
+
+
+class RePending:
+    """``re.compile(...)`` run while pathlib is imported (3.13's ``glob.magic_check``):
+    the pattern is compiled on the first use of one of its attributes."""
+
+    __slots__ = ("args", "kwargs", "compiled")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+        self.kwargs = kwargs
+        self.compiled: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self.compiled is None:
+            import re
+
+            self.compiled = re.compile(*self.args, **self.kwargs)
+        return getattr(self.compiled, attr)
 
 
 class LazyModule(_ModuleType):

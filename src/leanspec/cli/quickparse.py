@@ -12,10 +12,21 @@ start with ``-``, a declaration the recorder does not know, ... The caller then 
 argparse (``cli.fullparse``), which stays the authority. tests/test_cli_quickparse.py
 compares the two on many generated command lines of every command.
 
-The parsing below follows ``argparse.ArgumentParser._parse_known_args`` of Python 3.11
-step by step (option/argument pattern, positionals consumed greedily up to each option,
-defaults, required arguments, mutually exclusive groups, string defaults converted
-last, a sub-parser's namespace copied over the root's).
+The parsing below follows ``argparse.ArgumentParser._parse_known_args`` step by step
+(option/argument pattern, positionals consumed greedily up to each option, defaults,
+required arguments, mutually exclusive groups, string defaults converted last, a
+sub-parser's namespace copied over the root's), as the argparse of the versions in
+``SUPPORTED`` does it; on any other version ``parse`` answers None (argparse decides).
+
+What differs between those versions, for what this parser answers (diffs of
+``argparse.py``; everything else it answers is the same code in all of them):
+
+- 3.12: an empty ``nargs='*'`` positional whose default is None is no longer checked
+  against ``choices`` (3.11 checks ``[]``: an error unless ``[]`` is a choice).
+- 3.13: the ``deprecated=`` keyword (add_argument, add_parser): unknown to the recorder,
+  so such a declaration makes its command go to argparse; ``--`` is no longer dropped
+  from an option's values (``--opt=--``: never answered here); bundled short options
+  (never answered here); usage errors raised as ``ArgumentError`` (never answered here).
 """
 
 from __future__ import annotations
@@ -28,6 +39,15 @@ TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per pr
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
+
+# The argparse versions this parser follows, each checked against it by
+# tests/test_cli_quickparse.py. Bug-fix releases change argparse's parsing too (3.12.7,
+# 3.12.8, 3.13.1 reworked '--', positionals after options, ...), so 3.12 and 3.13 are
+# listed by release: add one only after running that test under it. Any other version
+# (3.14+, or a release not listed) parses with argparse.
+SUPPORTED = sys.version_info[:2] == (3, 11) or sys.version_info[:3] in ((3, 12, 1), (3, 13, 0))
+# 3.11 checks an empty nargs='*' positional's [] against its choices; 3.12+ does not.
+_CHECK_EMPTY_STAR = sys.version_info[:2] == (3, 11)
 
 SUPPRESS = "==SUPPRESS=="  # argparse.SUPPRESS, compared by value here
 _INF = 1 << 30
@@ -282,10 +302,15 @@ class Recorder:
                 value = self.convert(action, value)
                 self.check(action, value)
         elif not args and action.nargs == "*" and not action.option_strings:
-            value = action.default if action.default is not None else args
-            if isinstance(value, str) and value == SUPPRESS:
-                raise Unsure("suppressed value")
-            self.check(action, value)
+            if action.default is not None:
+                value = action.default
+                if isinstance(value, str) and value == SUPPRESS:
+                    raise Unsure("suppressed value")
+                self.check(action, value)
+            else:
+                value = args
+                if _CHECK_EMPTY_STAR:
+                    self.check(action, value)
         elif len(args) == 1 and action.nargs in (None, "?") and action.max == 1:
             value = self.convert(action, args[0])
             self.check(action, value)
@@ -456,7 +481,7 @@ def _ambiguous_at(parser: Recorder, tok: str) -> bool:
 def parse(argv: Sequence[str]) -> Namespace | None:
     """argparse's namespace for ``argv`` (``build_parser().parse_args(argv)``), or None
     when that is not certain (then argparse decides: help, errors, ...)."""
-    if sys.version_info[:2] != (3, 11):  # the argparse it follows; others differ in details
+    if not SUPPORTED:  # an argparse it has not been checked against
         return None
     try:
         return _parse(argv)

@@ -38,6 +38,7 @@ from .budget import current as current_budget
 from .query import FIELDS, And, FieldFilter, Node, Not, Or, Term, parse_query
 from .textmatch import (
     Doc,
+    FuzzyMemos,
     Hits,
     doc_of,
     evaluate,
@@ -236,7 +237,7 @@ def _search_exact(
 ) -> dict[str, Any]:
     """The reference implementation: every body read and scanned."""
     ranked: list[tuple[float, str, int, Spec, Doc, Hits]] = []
-    memos: dict[Term, dict[str, bool]] = {}
+    memos: dict[Term, dict[str, bool]] = FuzzyMemos()
     budget = current_budget()
     capped: list[str] = []
     for spec in eligible:
@@ -462,7 +463,7 @@ def _search_indexed(
         shown = sorted(ranked)[:limit]
     if names_only:
         return _with_capped({"query": query, "total": len(ranked), "names": [specs[i].name for _neg, _name, i, _t in shown]}, capped)
-    exact_memos: dict[Term, dict[str, bool]] = {}
+    exact_memos: dict[Term, dict[str, bool]] = FuzzyMemos()
     out = []
     budget = current_budget()
     for neg, _name, i, total in shown:
@@ -568,7 +569,7 @@ def _rank(
     # (-score, name, position, total): sorted as tuples, that is the exact path's
     # stable sort by (-score, name) of specs in listing order.
     ranked: list[tuple[float, str, int, int]] = []
-    exact_memos: dict[Term, dict[str, bool]] = {}
+    exact_memos: dict[Term, dict[str, bool]] = FuzzyMemos()
     weights = FIELD_WEIGHTS
     ftexts = {f: field(f).texts for f in _TEXT_FIELDS}
     budget = current_budget()

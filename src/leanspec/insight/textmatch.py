@@ -32,6 +32,18 @@ _TICK = 4095  # check the request's budget every 4,096 words or 256 lines
 _WORD = LazyRe(r"\w+")  # str patterns are Unicode-aware
 
 
+class FuzzyMemos(dict):  # type: ignore[type-arg]  # Term -> {word: verdict}
+    """The fuzzy verdicts of one search, per term (``evaluate``'s ``memos``). ``words``
+    keeps one string per distinct word, shared by every term's memo: a query with 40
+    fuzzy terms stores each word once, not 40 times (~60 bytes a word)."""
+
+    __slots__ = ("words",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: dict[str, str] = {}
+
+
 # ====================================================================== matching
 def levenshtein(a: str, b: str, limit: int) -> int:
     """Edit distance, giving up (returning limit+1) once it must exceed ``limit``."""
@@ -220,7 +232,7 @@ def _content_find(doc: Doc, needle: str, hits: Hits) -> bool:
     return True
 
 
-def _match_term(doc: Doc, term: Term, hits: Hits, fuzzy_memo: dict[str, bool] | None = None) -> bool:
+def _match_term(doc: Doc, term: Term, hits: Hits, fuzzy_memo: dict[str, bool] | None = None, words: dict[str, str] | None = None) -> bool:
     found = False
     for fname, text in doc.fields.items():
         if not text:
@@ -244,7 +256,7 @@ def _match_term(doc: Doc, term: Term, hits: Hits, fuzzy_memo: dict[str, bool] | 
             budget.tick()
         if not line:
             continue
-        spans = _fuzzy_spans(line, term, fuzzy_memo) if term.fuzzy is not None else _term_spans(line, term)
+        spans = _fuzzy_spans(line, term, fuzzy_memo, words) if term.fuzzy is not None else _term_spans(line, term)
         if spans:
             if budget is not None:
                 budget.spend(len(spans))
@@ -253,9 +265,10 @@ def _match_term(doc: Doc, term: Term, hits: Hits, fuzzy_memo: dict[str, bool] | 
     return found
 
 
-def _fuzzy_spans(hay: str, term: Term, memo: dict[str, bool] | None) -> list[tuple[int, int]]:
+def _fuzzy_spans(hay: str, term: Term, memo: dict[str, bool] | None, words: dict[str, str] | None = None) -> list[tuple[int, int]]:
     """Fuzzy hits in ``hay``, remembering each word's verdict for the search (up to
-    ``_MEMO_MAX`` words per term), under the request's budget."""
+    ``_MEMO_MAX`` words per term; ``words``: one shared string per word), under the
+    request's budget."""
     out = []
     dist = term.fuzzy
     assert dist is not None
@@ -271,6 +284,8 @@ def _fuzzy_spans(hay: str, term: Term, memo: dict[str, bool] | None) -> list[tup
         if ok is None:
             ok = levenshtein(w, text, dist) <= dist
             if len(memo) < _MEMO_MAX:
+                if words is not None:
+                    w = words.setdefault(w, w)
                 memo[w] = ok
         if ok:
             out.append((m.start(), m.end()))
@@ -315,7 +330,7 @@ def evaluate(node: Node, doc: Doc, hits: Hits, memos: dict[Term, dict[str, bool]
         memo = None
         if node.fuzzy is not None and memos is not None:
             memo = memos.setdefault(node, {})
-        return _match_term(doc, node, hits, memo)
+        return _match_term(doc, node, hits, memo, getattr(memos, "words", None))
     if isinstance(node, FieldFilter):
         return match_field(doc, node, hits)
     if isinstance(node, Not):
