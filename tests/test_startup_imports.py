@@ -84,7 +84,7 @@ def test_hot_commands_skip_costly_modules(fixture_project: Path, argv: tuple[str
 SCAN_BANNED = {"re", "enum", "datetime", "pickle", "hashlib", "locale", "contextlib"}
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="the quick parser (no argparse, so no re) follows 3.11")
+@pytest.mark.skipif(not quickparse.SUPPORTED, reason="argparse (and so re) parses every command line on this Python")
 @pytest.mark.parametrize("argv", [("list",), ("board",), ("search", "json"), ("search", "cache", "atomic")], ids=" ".join)
 def test_warm_scans_need_no_regex_engine(fixture_project: Path, argv: tuple[str, ...]) -> None:
     mods = imported(fixture_project, *argv)
