@@ -235,8 +235,6 @@ class MetaCache:
         """Write atomically; any OS error (read-only project, full disk) is ignored. A few
         changed records go to the delta file (the base stays as it is); more, or
         changes not announced by ``mark()``, make a new base."""
-        import contextlib
-
         d = os.path.dirname(self.path)
         if read_only(d):
             return False
@@ -267,8 +265,10 @@ class MetaCache:
             return False
         # The old delta names the old base, so it no longer applies; remove it so nobody
         # reads it for nothing (a crash before this line leaves it: still harmless).
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(self.delta_path)  # not-a-spec-file: the cache's own delta
+        except OSError:
+            pass
         self.loaded_stat = _stat3(self.path)
         self.base_id, self.base_n, self.base_listing = base_id, len(self.files), self.listing
         self.delta, self.delta_stat, self.delta_status, self.snap = _NO_DELTA, None, "missing", None

@@ -57,8 +57,6 @@ def atomic_write(path: Path, data: bytes, *, folder: str, base: str | None = Non
     symlinked target inside is replaced at its real path (the link stays a link); one
     leading out is refused. The file's permission bits are kept.
     """
-    import contextlib
-
     try:
         target = Path(confine.check_write_target(str(path), folder, base))
     except OSError as exc:  # ENAMETOOLONG, a symlink out of the project, ...
@@ -98,12 +96,16 @@ def atomic_write(path: Path, data: bytes, *, folder: str, base: str | None = Non
             os.close(fd)
         os.replace(tmp, target)
     except OSError as exc:
-        with contextlib.suppress(OSError):
+        try:
             tmp.unlink()
+        except OSError:
+            pass
         raise _os_error(exc, path) from None
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:
             tmp.unlink()
+        except OSError:
+            pass
         raise
     fsync_dir(directory)
 
@@ -144,10 +146,10 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
             return False
 
     def _unlock(fd: int) -> None:
-        import contextlib
-
-        with contextlib.suppress(OSError):
+        try:
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            pass
 
 else:
     # fcntl is imported by the first lock, not by every (read-only) command.
@@ -171,8 +173,6 @@ else:
 def file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
     """An exclusive advisory lock (flock). The kernel releases it when the holder dies,
     so a ``kill -9`` never leaves a stale lock; the lock file itself stays (harmless)."""
-    import contextlib
-
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -184,8 +184,10 @@ def file_lock(lock_path: Path, timeout: float) -> Iterator[None]:
         except OSError as exc:
             if exc.errno != errno.ELOOP or not os.path.islink(lock_path):
                 raise
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.unlink(lock_path)
+            except FileNotFoundError:
+                pass
             fd = os.open(lock_path, flags, 0o644)
     except OSError as exc:
         raise WriteFailed(f"cannot open lock file {lock_path}: {exc.strerror}", details={"path": str(lock_path)}) from None
@@ -309,8 +311,6 @@ def write_cache_file(path: str, *parts: bytes) -> bool:
     folder ignores itself in git. No fsync: a cache lost to a power cut is only a slower
     next run, never a wrong one (every entry is validated against the files). Any OS
     error (read-only project, full disk) gives False and leaves no temp file."""
-    import contextlib
-
     d = os.path.dirname(path)
     tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
@@ -321,8 +321,10 @@ def write_cache_file(path: str, *parts: bytes) -> bool:
                 f.write(part)
         os.replace(tmp, path)  # not-a-spec-file: atomic cache update
     except OSError:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         return False
     return True
 

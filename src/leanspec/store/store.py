@@ -310,8 +310,6 @@ class Store:
         Re-entrant within one thread (a write may call another write); other threads
         and processes wait, because each flock() is on its own open file description.
         """
-        import contextlib
-
         key = str(self.lock_path)
         held = _held_locks()
         if held.get(key):
@@ -332,8 +330,10 @@ class Store:
         gi = cfg_dir / ".gitignore"
         if not os.path.lexists(gi):  # lexists: a (dangling) symlink is left alone
             # The lock file and the cache are local state; keep them out of git.
-            with contextlib.suppress(LeanSpecError, OSError):
+            try:
                 fsutil.atomic_write(gi, b"*.lock\ncache/\n", folder=str(cfg_dir))
+            except (LeanSpecError, OSError):
+                pass
         with fsutil.file_lock(self.lock_path, self.config.lock_timeout):
             held[key] = 1
             # A writer killed mid-create leaves a hidden temp folder in specs/; the next
@@ -350,8 +350,6 @@ class Store:
         """Remove temp files and half-built folders left by killed writers. Safe only
         under the lock: every live writer holds it while its temp files exist.
         Returns the first folder's names as listed (temp names included), or None."""
-        import contextlib
-
         first: list[str] | None = None
         for i, d in enumerate(dirs):
             try:
@@ -370,11 +368,13 @@ class Store:
             for name in names:
                 if fsutil.is_tmp(name):
                     path = os.path.join(d, name)
-                    with contextlib.suppress(OSError):
+                    try:
                         if stat.S_ISDIR(os.lstat(path).st_mode):
                             fsutil.rmtree(path)
                         else:
                             os.unlink(path)
+                    except OSError:
+                        pass
         return first
 
     def write_doc(self, e: Entry, doc: Document, expected: dict[str, Any]) -> bytes:
@@ -475,8 +475,6 @@ class Store:
     ) -> WriteResult:
         """Create a spec all-or-nothing: the number is allocated under the project lock and
         the folder is built hidden, then renamed into place."""
-        import contextlib
-
         from ..core.guards import duplicate_slug_error
         from ..rules import update as update_rules
 
@@ -536,12 +534,16 @@ class Store:
                 fsutil.fsync_dir(tmp)
                 fsutil.rename_noreplace(tmp, final)
             except OSError as exc:
-                with contextlib.suppress(OSError):
+                try:
                     fsutil.rmtree(tmp)
+                except OSError:
+                    pass
                 raise WriteFailed(f"cannot create {self.rel(final)}: {exc.strerror or exc}") from None
             except BaseException:
-                with contextlib.suppress(OSError):
+                try:
                     fsutil.rmtree(tmp)
+                except OSError:
+                    pass
                 raise
             fsutil.fsync_dir(self.specs_dir)
             e = Entry(folder, number, final, folder, False, None)
