@@ -446,3 +446,20 @@ def test_views_graph_zoom_shortcuts_filters_grouping_search_language(
     page.wait_for_selector(".card")
     assert page.locator("h1").first.inner_text() == "看板"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
+
+
+def test_a_live_change_keeps_the_graph_view_the_user_chose(page: Any, served: Server, fixture_project: Path) -> None:
+    """The graph redraws on every live change; it used to fit the graph again each time,
+    throwing away the user's zoom (and, flakily, the zoom a test had just set)."""
+    from leanspec.project import Project
+
+    open_live(page, served.url + "/graph", ".gnode")
+    page.wait_for_function("document.querySelector('#graph').dataset.zoom")  # the first view is set
+    page.click("#zoom-in")
+    page.click("#zoom-in")
+    zoom = page.get_attribute("#graph", "data-zoom")
+    before = page.text_content(".page-head .sub")
+    Project.open(fixture_project).link("152", ["150"])  # one more dependency: a redraw
+    page.wait_for_function("t => document.querySelector('.page-head .sub').textContent !== t", arg=before)
+    page.wait_for_timeout(100)  # the redraw's view is applied on the next animation frame
+    assert page.get_attribute("#graph", "data-zoom") == zoom

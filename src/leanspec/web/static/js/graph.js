@@ -20,6 +20,7 @@ export async function mount(view, { app, ref: focusRef, params }) {
     isolated: params.get("isolated") !== "0",
     archived: params.get("archived") === "1",
     data: null,
+    viewed: false, // the first drawing chose the view; later ones keep it
   };
   const title = h("h1", {}, focusRef ? t("Dependencies") : t("Dependency graph"));
   const sub = h("span", { class: "sub" });
@@ -50,6 +51,7 @@ export async function mount(view, { app, ref: focusRef, params }) {
   // The drawing lives in one <g> whose transform is translate(tx,ty) scale(k).
   const vp = { k: 1, tx: 0, ty: 0, width: 0, height: 0, g: null, paint: null };
   function setView(k, tx, ty) {
+    state.viewed = true; // a view chosen (by the user or the first drawing) is kept
     vp.k = Math.min(3, Math.max(0.05, k));
     const room = wrap.getBoundingClientRect();
     // keep some of the drawing on screen
@@ -320,8 +322,10 @@ export async function mount(view, { app, ref: focusRef, params }) {
         : d.critical_path && d.critical_path.length > 1 ? h("span", { id: "critical-path" }, t("Critical path: {path}", { path: d.critical_path.map((n) => n.split("-")[0]).join(" → ") })) : null,
     ]);
     // Start readable: fit when the whole graph stays legible, otherwise actual size at
-    // the focused spec (or the top left); Fit and the wheel are always there.
+    // the focused spec (or the top left); Fit and the wheel are always there. A redraw
+    // (a live change, a toggle) keeps the view the user chose.
     requestAnimationFrame(() => {
+      if (state.viewed) { setView(vp.k, vp.tx, vp.ty); return; }
       const room = wrap.getBoundingClientRect();
       const k = Math.min(1, (room.width - 16) / width, (room.height - 16) / height);
       const p = d.focus ? xy.get(d.focus) : null;
