@@ -36,15 +36,17 @@ PROBE = (
     "print(repr(list(sys.modules)), file=sys.stderr)\n"
 )
 IMPORTS = (
-    "import sys\n"
-    "from leanspec.cli import pathlib_without_urllib\n"
+    "import sys, gc\n"
+    "from leanspec.cli import pathlib_without_urllib, ONE_SHOT_GC_THRESHOLD\n"
+    "gc.set_threshold(ONE_SHOT_GC_THRESHOLD, *gc.get_threshold()[1:])  # as cli.run does\n"
     "pathlib_without_urllib()\n"
     "for m in sys.argv[1].split(','):\n"
     "    __import__(m)\n"
 )
 PROFILE = (
-    "import sys, io, contextlib, importlib, cProfile, pstats\n"
-    "from leanspec.cli import pathlib_without_urllib, main\n"
+    "import sys, io, contextlib, cProfile, pstats, gc\n"
+    "from leanspec.cli import pathlib_without_urllib, main, ONE_SHOT_GC_THRESHOLD\n"
+    "gc.set_threshold(ONE_SHOT_GC_THRESHOLD, *gc.get_threshold()[1:])\n"
     "pathlib_without_urllib()\n"
     "for m in sys.argv[1].split(','):\n"
     "    __import__(m)\n"

@@ -41,9 +41,11 @@ def pathlib_without_urllib() -> None:
       copy. Two calls happen at import and are answered without ``re``: 3.12's pathlib
       runs ``fnmatch.translate('_')`` (``re.escape('_')``), 3.13's glob compiles two
       patterns (``re.compile``: compiled on their first use, ``RePending``).
+    * ``ntpath`` and ``warnings`` (~0.4 ms): bound for ``PureWindowsPath`` and two
+      deprecation warnings; stand-in modules as for ``re``.
 
-    Both stand-ins leave ``sys.modules`` at once, so ``import re`` or ``import
-    urllib.parse`` anywhere later loads the real module."""
+    The stand-ins leave ``sys.modules`` at once, so ``import re`` (or any of the others)
+    anywhere later loads the real module."""
     if "pathlib" in sys.modules:
         return
     import types
@@ -62,6 +64,9 @@ def pathlib_without_urllib() -> None:
     if "re" not in sys.modules:
         stand_ins["re"] = LazyModule("re")
         stand_ins["re"].__dict__.update(at_import)
+    for name in ("ntpath", "warnings"):
+        if name not in sys.modules:  # (on Windows ntpath is os.path: loaded already)
+            stand_ins[name] = LazyModule(name)
     sys.modules.update(stand_ins)
     try:
         import pathlib  # noqa: F401
