@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from leanspec.core import model
 
 FIXTURE = Path("/work/shared/fixtures/leanspec-dec2025")
@@ -58,7 +60,9 @@ def _body(rng: random.Random) -> str:
     return rng.choice(["\n", "\n", "\n", "\r\n"]).join(lines) + rng.choice(["", "\n", " "])
 
 
-def test_fast_scans_equal_line_scans() -> None:
+def test_fast_scans_equal_line_scans(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The whole-body paths only: no budget of line-by-line scans first (model._line_scan).
+    monkeypatch.setattr(model, "_line_scan_left", [0])
     bodies = [p.read_text(encoding="utf-8") for p in FIXTURE.rglob("*.md")] if FIXTURE.is_dir() else []
     rng = random.Random(3)
     bodies += [_body(rng) for _ in range(20000)]
@@ -128,3 +132,15 @@ def test_document_split_as_before() -> None:
             continue
         assert old != "not closed", text
         assert (doc.open_line, doc.fm_lines, doc.close_line, doc.body, doc.close_newline) == old, text
+
+
+def test_box_mark_reads_lines_as_the_checkbox_pattern() -> None:
+    """The line-by-line scan (the first bodies of a process, no ``re``) reads each line's
+    task mark with string steps: the same as ``_CHECKBOX.match(line + " ")``."""
+    pieces = [" ", "\t", "-", "*", "+", "1", "\u0663", "2", ".", ")", "[", "]", "x", "X", "a", "\u3000", "\x1c", "\x85"]
+    pieces += ["[ ]", "[x]", "- [ ] ", "1. [X]", "10) [x]"]
+    rng = random.Random(15)
+    for _ in range(100_000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        m = model._CHECKBOX.match(line + " ")
+        assert model.box_mark(line) == (m.group(1) if m else None), repr(line)

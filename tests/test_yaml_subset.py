@@ -374,3 +374,20 @@ def test_plain_scalar_check_matches_pyyaml() -> None:
         out = emit_scalar(s)
         if out == s:
             assert yaml.load(f"k: {out}", Loader=LOADER) == {"k": s}
+
+
+def test_key_check_without_regex_matches_the_key_pattern() -> None:
+    """``_check_key`` tests key text with string steps (no ``re`` after a write): the same
+    verdict as ``_SOURCES["key"]`` on random keys."""
+    import random
+    import re
+
+    from leanspec.core import yamlsubset as y
+
+    pattern = re.compile(y._SOURCES["key"])
+    alphabet = [*"aZ_-09Az", "é", "\u0663", " ", ".", "\n", "\t"]
+    rnd = random.Random(15)
+    for _ in range(50_000):
+        key = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6)))
+        expected = pattern.fullmatch(key) is not None
+        assert bool(key and key[0] in y._KEY_FIRST and key.strip(y._KEY_CHARS) == "") == expected, repr(key)
