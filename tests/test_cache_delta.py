@@ -289,6 +289,9 @@ def test_listing_after_create_is_persisted_and_adopted(corpus: Path) -> None:
     listing(corpus)
     run(corpus, "create", "fresh-folder")
     created = time.time_ns()
+    # A stamp is settled once the file system's clock is CLOCK_GUARD_NS past it (not 2 s
+    # later): a list within the guard may not keep it (a fast machine gets there).
+    time.sleep(2 * fsutil.CLOCK_GUARD_NS / 1e9)
     after = listing(corpus)  # scans once (the specs folder changed), persists
     assert any(s["name"].endswith("fresh-folder") for s in after["specs"])
     paths, adopted = _fresh_listing(corpus)
@@ -357,6 +360,7 @@ def test_base_listing_is_a_blob_read_only_when_needed(corpus: Path, monkeypatch:
     means the base's is never unpickled; a damaged blob means no listing (a scan)."""
     listing(corpus)
     run(corpus, "create", "listed-in-the-delta")
+    time.sleep(2 * fsutil.CLOCK_GUARD_NS / 1e9)  # past the guard: this listing is kept
     listing(corpus)
     store = Store(corpus)
     c = cache.MetaCache(cache.cache_path(store), store.config.default_file)

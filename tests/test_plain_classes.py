@@ -241,7 +241,10 @@ def test_slots_are_the_dataclass_slots(name: str) -> None:
     assert hasattr(p, "__dict__") == hasattr(o, "__dict__")
     assert hasattr(p, "__weakref__") == hasattr(o, "__weakref__")
     if "__slots__" in orig.__dict__:
-        assert tuple(plain.__slots__) == tuple(orig.__slots__)
+        # Entry keeps its folder in "_dir" (a Path, or the path string until a Path is
+        # asked for) behind the read-only property "dir": the same fields otherwise.
+        renamed = {"_dir": "dir"} if name == "Entry" else {}
+        assert tuple(renamed.get(x, x) for x in plain.__slots__) == tuple(orig.__slots__)
         with pytest.raises(AttributeError):
             p.not_a_field = 1
 
@@ -333,3 +336,20 @@ def test_start_up_modules_do_not_import_dataclasses() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"imported at start-up: {out.stdout.strip()}"
+
+
+def test_entry_with_a_path_string_is_the_entry_with_its_path() -> None:
+    """A listing hands Entry its folder's path string; ``dir`` is then the Path made from
+    it (made once), and the entry equals, hashes, pickles and reprs as the Path one."""
+    import pickle
+
+    from leanspec.core.refs import Entry
+
+    p = Path("/p/specs/012-x")
+    a, b = Entry("012-x", 12, str(p), "012-x", False, None), Entry("012-x", 12, p, "012-x", False, None)
+    assert a.dir_str == b.dir_str == str(p)
+    assert a == b and hash(a) == hash(b) and repr(a) == repr(b)
+    assert a.dir == p and a.dir is a.dir
+    assert pickle.loads(pickle.dumps(Entry("012-x", 12, str(p), "012-x", False, None))) == b
+    with pytest.raises(AttributeError):
+        a.dir = p  # type: ignore[misc]

@@ -34,24 +34,44 @@ class Entry(Value):
     equality and hash (of the field tuple), pickling; assigning or deleting a field
     raises AttributeError (as FrozenInstanceError, its subclass, did)."""
 
-    __slots__ = ("name", "number", "dir", "rel", "archived", "group")
+    # ``dir`` is kept as given: a Path, or the folder's path string (a listing builds
+    # thousands of entries and most never need a Path: ``dir_str`` serves the cache).
+    # The Path is made on first use of ``dir`` and kept; fields, equality, hash, repr
+    # and pickling see the Path either way.
+    __slots__ = ("name", "number", "_dir", "rel", "archived", "group")
     __match_args__ = ("name", "number", "dir", "rel", "archived", "group")
     _FIELDS = __match_args__
 
     name: str
     number: int | None
-    dir: Path
+    _dir: Path | str
     rel: str  # folder path relative to the specs dir, forward slashes
     archived: bool
     group: str | None
 
-    def __init__(self, name: str, number: int | None, dir: Path, rel: str, archived: bool, group: str | None) -> None:
+    def __init__(
+        self, name: str, number: int | None, dir: Path | str, rel: str, archived: bool, group: str | None
+    ) -> None:
         _set(self, "name", name)
         _set(self, "number", number)
-        _set(self, "dir", dir)
+        _set(self, "_dir", dir)
         _set(self, "rel", rel)
         _set(self, "archived", archived)
         _set(self, "group", group)
+
+    @property
+    def dir(self) -> Path:
+        d = self._dir
+        if d.__class__ is str:
+            d = Path(d)
+            _set(self, "_dir", d)
+        return d  # type: ignore[return-value]
+
+    @property
+    def dir_str(self) -> str:
+        """``str(self.dir)``, without making the Path."""
+        d = self._dir
+        return d if d.__class__ is str else str(d)  # type: ignore[return-value]
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"cannot assign to field {name!r}")

@@ -185,7 +185,7 @@ class Session:
         self._probe_at = -PROBE_TTL_NS - 1  # wall clock when it was taken
 
     def load(self, e: Entry) -> Spec:
-        dpath = str(e.dir)
+        dpath = e.dir_str
         if not dpath.startswith(self.root_prefix):
             if self.journal is not None:
                 self.untrusted.add(dpath)
@@ -259,7 +259,7 @@ class Session:
         return now
 
     def sub_specs_of(self, e: Entry) -> list[str]:
-        dpath = str(e.dir)
+        dpath = e.dir_str
         return self._sub_specs(e, dpath, dpath[self.root_len :])
 
     def _sub_specs(self, e: Entry, dpath: str, rel_dir: str) -> list[str]:
@@ -297,14 +297,15 @@ class Session:
         the record whose stat key still matches but which was verified too early; if
         the bytes hash as it says, it is reused (verified again now), not re-parsed."""
         self.misses += 1
-        path = f"{e.dir}/{self.default_file}"
+        dpath = e.dir_str
+        path = f"{dpath}/{self.default_file}"
         # stat BEFORE reading: if the file changes while we read, the recorded key is
         # the old one and the next load sees a mismatch (never new key + old bytes).
         try:
-            dst = os.stat(e.dir)
+            dst = os.stat(dpath)
             # The containment rule (confine.open_read): a README or spec folder that is
             # a symlink out of the project is the store's load problem, never read.
-            fd = confine.open_read(path, str(e.dir), self.store.spec_base())
+            fd = confine.open_read(path, dpath, self.store.spec_base())
             try:
                 st = os.fstat(fd)
                 verified = self.verified_ns(st.st_dev)
@@ -401,7 +402,7 @@ class Session:
         c = self.cache
         self.finished = True
         n = self.root_len
-        live_dirs = {str(e.dir)[n:] for e in entries}
+        live_dirs = {e.dir_str[n:] for e in entries}
         live = {f"{d}/{self.default_file}" for d in live_dirs}
         with c.lock:
             new_listing = listing is not _KEEP and listing != c.listing

@@ -140,14 +140,13 @@ class Scanner:
             rec.record(rel, st, [de.name for de in it])
         if containers is not None:
             containers.append((d, rel, archived, group))
-        # `d / name` without re-parsing the name (PurePath's own fast child constructor
-        # where it exists): Path(de.path) per folder was a third of a 10,000-spec scan.
-        child = getattr(d, "_make_child_relpath", d.__truediv__)
+        # An entry keeps scandir's path string (Entry makes the Path only if asked):
+        # a Path per folder was a third of a 10,000-spec scan. Checked once per folder
+        # listed: the string must be the one `str(d / name)` gives.
+        child = d.__truediv__
         parse = refs.parse_dir_name
         is_tmp = fsutil.is_tmp
-        # CPython's PurePath caches its string in the `_str` slot; checked once per
-        # folder listed (the first child's formatted string must equal scandir's).
-        fast_str = any("_str" in getattr(k, "__slots__", ()) for k in type(d).__mro__)
+        fast_str = True
         checked = False
         for de in it:
             name = de.name
@@ -159,15 +158,10 @@ class Scanner:
             parsed = parse(name)
             if parsed is not None:
                 if want is None or want(name, parsed[0]):
-                    p = child(name)
-                    if fast_str and not checked:
+                    if not checked:
                         checked = True
                         fast_str = str(child(name)) == de.path
-                    elif fast_str:
-                        # scandir already built the path string: hand it to the Path so
-                        # str() does not format it again (the cache keys by it).
-                        p._str = de.path  # type: ignore[attr-defined,union-attr]
-                    out.append(Entry(name, parsed[0], p, f"{rel}{name}", archived, group))
+                    out.append(Entry(name, parsed[0], de.path if fast_str else child(name), f"{rel}{name}", archived, group))
             elif depth < 3:
                 # Any other folder is a group folder (TS custom patterns).
                 g = f"{group}/{name}" if group else name
@@ -261,19 +255,14 @@ class Scanner:
                     return None
             out: list[Entry] = []
             append = out.append
-            children = [getattr(d, "_make_child_relpath", d.__truediv__) for d in paths]
+            # Each entry gets its folder's path string (Entry makes the Path if asked).
             strs = [str(d) + os.sep for d in paths]
-            # As in walk: hand each Path its string (CPython caches it in `_str`).
-            fast_str = any("_str" in getattr(k, "__slots__", ()) for k in type(self.specs_dir).__mro__)
             for ci, name, number in ents:
                 rel, archived, group = conts[ci]
-                p = children[ci](name)
-                if fast_str:
-                    p._str = strs[ci] + name  # type: ignore[attr-defined,union-attr]
-                append(Entry(name, number, p, rel + name, archived, group))
+                append(Entry(name, number, strs[ci] + name, rel + name, archived, group))
         except (OSError, TypeError, ValueError, IndexError):
             return None
-        if out and fast_str and str(self.specs_dir.joinpath(out[0].rel)) != str(out[0].dir):
+        if out and str(self.specs_dir.joinpath(out[0].rel)) != out[0].dir_str:
             return None
         containers = [(d, rel, archived, group) for d, (rel, archived, group) in zip(paths, conts, strict=True)]
         self.memo = (containers, [tuple(x) for x in stamps], list(out))

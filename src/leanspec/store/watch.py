@@ -418,7 +418,7 @@ class WarmState:
         sess.untrusted = always
         self.reloaded = 0
         for e in entries:
-            d = str(e.dir)
+            d = e.dir_str
             # Kept when its container was watched all along and reported no create,
             # delete or rename of this name, and the folder itself had no events: the
             # same folder, unchanged (its watch is still in place).
