@@ -543,3 +543,42 @@ def test_a_cache_file_from_a_repository_is_foreign_before_unpickling(
     assert cache.status(store)["state"] == "foreign"
     assert assert_same(root, monkeypatch, fresh_process=True) == truth
     assert cache.status(Project.open(root).store)["state"] == "loaded"  # rebuilt with my key
+
+
+def test_processes_starting_together_agree_on_the_new_cache_key(tmp_path: Path) -> None:
+    """The first processes of a fresh user (a CI machine, three agents at once) race to
+    create the cache key: every one must read the same full key, never a created but
+    still empty file (it then ran keyless and wrote cache files the others refused)."""
+    import subprocess
+    import sys
+
+    code = "import sys; from leanspec.store import fsutil; sys.stdout.write(fsutil.cache_key().decode())"
+    for round_ in range(8):
+        home = tmp_path / f"xdg{round_}"
+        env = {**os.environ, "XDG_CACHE_HOME": str(home)}
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True) for _ in range(6)
+        ]
+        keys = {p.communicate(timeout=60)[0] for p in procs}
+        on_disk = (home / "leanspec" / "cache-key").read_text()
+        assert keys == {f"KEY {on_disk}\n"} and len(on_disk) == 32, keys
+        assert sorted(x.name for x in (home / "leanspec").iterdir()) == ["cache-key"]  # no temp file left
+    # The race made wide: the first process dawdles between creating the key and
+    # writing it (its urandom sleeps); the second reads meanwhile. Both end with one key.
+    home = tmp_path / "slow"
+    env = {**os.environ, "XDG_CACHE_HOME": str(home)}
+    slow = (
+        "import os, sys, time\n"
+        "real = os.urandom\n"
+        "os.urandom = lambda n: (time.sleep(0.6), real(n))[1]\n"
+        "from leanspec.store import fsutil\n"
+        "sys.stdout.write(fsutil.cache_key().decode())\n"
+    )
+    first = subprocess.Popen([sys.executable, "-c", slow], env=env, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (home / "leanspec").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    k1 = first.communicate(timeout=60)[0]
+    assert k1 == second.stdout and k1.startswith("KEY ") and len(k1) == 37, (k1, second.stdout)

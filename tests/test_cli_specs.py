@@ -376,3 +376,65 @@ def test_the_whole_output_arrives_before_the_fast_exit(tmp_path: Path) -> None:
         [sys.executable, "-m", "leanspec", "-C", str(root), "view", "99999"], capture_output=True, text=True, env=env
     )
     assert p.returncode == 3 and "spec not found" in p.stderr
+
+
+def test_list_json_joined_from_the_cache_is_the_encoded_listing(tmp_path: Path) -> None:
+    """`list --json` (piped) joins each spec's JSON: from the cache record's encoded
+    halves around the sub-spec list, or encoded per spec without a cache. The bytes
+    must equal one encoding of the whole listing (what it printed before), with odd
+    values: quotes, backslashes, a tab, non-ASCII, nested custom fields, floats, a
+    malformed spec (a problem in the output), and a sub-spec file added behind the
+    cache's back."""
+    from conftest import REPO, run_on_tty
+
+    root = tmp_path / "p"
+    subprocess.run([sys.executable, str(REPO / "bench" / "gen.py"), "--n", "40", "--out", str(root)], check=True)
+    odd = root / "specs" / "041-odd"
+    odd.mkdir()
+    (odd / "README.md").write_text(
+        "---\n"
+        "status: planned\n"
+        "created: '2025-01-02'\n"
+        "title: 'a \"quoted\" \\\\ back\\tslash ü 漢字'\n"
+        'owner: "tab\\there \\u00e9"\n'
+        "tags: [x, 'y z']\n"
+        "meta:\n  ratio: 0.1\n  big: 12345678901234567890\n  flag: true\n  none: ~\n  list: [1, 2.5, b]\n"
+        "---\n\n# Odd\n\n- [x] done\n- [ ] open\n",
+        encoding="utf-8",
+    )
+    bad = root / "specs" / "042-bad"
+    bad.mkdir()
+    (bad / "README.md").write_text("---\nstatus: [unclosed\n---\n\n# Bad\n", encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1"}
+
+    def listing(*extra: str, no_cache: bool = False) -> bytes:
+        e = {**env, "LEANSPEC_NO_CACHE": "1"} if no_cache else env
+        p = subprocess.run(
+            [sys.executable, "-m", "leanspec", "-C", str(root), "list", "--json", "--archived", *extra],
+            capture_output=True, env=e, timeout=120,
+        )
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    first = listing()  # fills the cache
+    sub = next((root / "specs").glob("00[1-9]-*"))
+    (sub / "DESIGN.md").write_text("# Design\n", encoding="utf-8")  # a sub-spec the record does not know
+    warm, uncached = listing(), listing(no_cache=True)
+    assert warm == uncached and warm != first
+    text = warm.decode("utf-8", "surrogateescape").rstrip("\n")
+    data = json.loads(text)
+    assert text == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    assert [p["path"] for p in data["problems"]] == ["specs/042-bad/README.md"]
+    odd_out = next(s for s in data["specs"] if s["name"] == "041-odd")
+    assert odd_out["fields"]["meta"] == {"ratio": 0.1, "big": 12345678901234567890, "flag": True, "none": None, "list": [1, 2.5, "b"]}
+    assert odd_out["title"] == 'a "quoted" \\\\ back\\tslash ü 漢字'  # single quotes: no escapes
+    assert odd_out["fields"]["owner"] == "tab\there é"
+    assert "DESIGN.md" in next(s for s in data["specs"] if s["name"] == sub.name)["sub_specs"]
+    # The slow path (dependency info) gives the same spec dicts plus its own keys.
+    deps = json.loads(listing("--deps").decode("utf-8", "surrogateescape"))
+    assert [{k: v for k, v in s.items() if k not in ("dependencies", "blocked")} for s in deps["specs"]] == data["specs"]
+    # On a terminal: the same data, indented.
+    code, shown, _ = run_on_tty(
+        [sys.executable, "-m", "leanspec", "-C", str(root), "list", "--json", "--archived"], stream="stdout"
+    )
+    assert code == 0 and json.loads(shown.decode("utf-8", "surrogateescape")) == data

@@ -38,17 +38,25 @@ class Outcome(Value):
 
     # A plain class, not a @dataclass: building a dataclass costs ~0.3-1 ms at import
     # (exec of generated code), on every run. Same init, repr and equality.
-    __match_args__ = ("data", "text", "code", "stderr")
+    __match_args__ = ("data", "text", "code", "stderr", "json_text")
     _FIELDS = __match_args__
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(
-        self, data: Any = None, text: str | list[str] = "", code: int = 0, stderr: list[str] | None = None
+        self,
+        data: Any = None,
+        text: str | list[str] = "",
+        code: int = 0,
+        stderr: list[str] | None = None,
+        json_text: str | None = None,
     ) -> None:
         self.data = data
         self.text = text
         self.code = code
         self.stderr: list[str] = [] if stderr is None else stderr  # warnings, shown in text and JSON modes
+        # ``data`` already encoded as compact JSON (what ``cli._main`` writes when the
+        # output is not a terminal); data may then be None (decoded from it if needed).
+        self.json_text = json_text
 
 
 class Ctx:

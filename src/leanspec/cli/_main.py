@@ -56,17 +56,20 @@ def common_options() -> Any:
     return build()
 
 
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def _dumps(data: Any, stream: Any) -> str:
     """JSON text: indented for a person at a terminal, compact when piped (agents and
     scripts). Indenting forces json's pure-Python encoder, ~6x slower on a 10,000-spec
     listing; compact output uses the C encoder. Same data either way."""
     import json  # not at the top: text output never needs it
 
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        tty = False
-    if tty:
+    if _isatty(stream):
         return json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
 
@@ -74,13 +77,24 @@ def _dumps(data: Any, stream: Any) -> str:
 def _emit(ctx: Ctx, out: Outcome) -> None:
     stream = ctx.stdout
     if ctx.json:
-        js = _dumps(out.data, stream)
+        data = out.data
+        if out.json_text is not None and (data is None or not _isatty(stream)):
+            js = out.json_text  # encoded by the command, as _dumps would when piped
+            if data is None and _isatty(stream):
+                from ..core.config import json_loads
+
+                data = json_loads(js)
+                js = _dumps(data, stream)
+        else:
+            js = _dumps(data, stream)
         try:
             stream.write(js + "\n")
         except UnicodeEncodeError:  # a lone surrogate from a YAML escape: ASCII JSON
             import json
 
-            stream.write(json.dumps(out.data, separators=(",", ":"), default=str) + "\n")
+            if data is None:
+                data = json.loads(js)
+            stream.write(json.dumps(data, separators=(",", ":"), default=str) + "\n")
     else:
         text = out.text if isinstance(out.text, str) else "\n".join(out.text)
         if text:

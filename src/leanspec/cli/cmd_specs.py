@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..core.model import cli_json
 from ._app import Ctx, Outcome
 from ._render import spec_line, status_icon
 
@@ -377,6 +378,15 @@ def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
 
         leases = claims_api.leases(ctx.project)
         now = claims_api.claims_now_of(ctx.project) if leases else None
+    # Most reasons already start with the path; do not print it twice.
+    warn = [f"warning: {p.reason}" if p.reason.startswith(p.path) else f"warning: {p.path}: {p.reason}" for p in problems]
+    if ctx.json and not leases and not (a.deps or a.blocked):
+        # The common agent call: each spec's JSON joined as it is (a cached spec keeps
+        # its to_dict() encoded), the same text as encoding the dict below.
+        specs_json = ",".join([s.json_text() for s in specs])
+        problems_json = cli_json([p.to_dict() for p in problems]) if problems else "[]"
+        text = f'{{"specs":[{specs_json}],"total":{total},"problems":{problems_json}}}'
+        return Outcome(None, [], 0, warn, json_text=text)
     # Render only the form that is printed (each costs ~10-50 ms per 1,000 specs).
     data = {
         "specs": [_list_dict(s, leases, r if (a.deps or a.blocked) else None, now) for s in specs] if ctx.json else [],
@@ -385,8 +395,6 @@ def cmd_list(ctx: Ctx, a: argparse.Namespace) -> Outcome:
     }
     lines = [] if ctx.json else [_list_line(ctx, s, leases, r if (a.deps or a.blocked) else None, now) for s in specs]
     lines.append(ctx.c(f"{total} spec{'s' if total != 1 else ''}", "gray"))
-    # Most reasons already start with the path; do not print it twice.
-    warn = [f"warning: {p.reason}" if p.reason.startswith(p.path) else f"warning: {p.path}: {p.reason}" for p in problems]
     return Outcome(data, lines, 0, warn)
 
 

@@ -424,6 +424,11 @@ class Spec(Value):
             out["content"] = self.body
         return out
 
+    def json_text(self) -> str:
+        """``to_dict()`` as the CLI's compact JSON (``cli_json``); a cached spec builds
+        it from the JSON its cache record keeps, without a dict."""
+        return cli_json(self.to_dict())
+
 
 class LoadProblem(Value):
     """A spec folder that could not be loaded; reported, never fatal."""
@@ -482,6 +487,23 @@ class ListResult(Value):
     def __init__(self, specs: list[Spec], problems: list[LoadProblem]) -> None:
         self.specs = specs
         self.problems = problems
+
+
+def cli_json(value: Any) -> str:
+    """The CLI's compact ``--json`` encoding (output not to a terminal): one encoding of
+    the whole equals the join of its parts' encodings."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def json_string(s: str) -> str:
+    """``cli_json(s)`` for a str, through json's C function (no ``json`` import)."""
+    try:
+        from _json import encode_basestring
+    except ImportError:  # no C accelerator
+        return cli_json(s)
+    return encode_basestring(s)  # type: ignore[no-any-return]
 
 
 def dumps_compact(value: Any) -> bytes:

@@ -71,7 +71,7 @@ from ..core import confine
 from ..core.digest import sha256_hex
 from ..core.model import Spec, checklist_counts, first_h1
 from ..core.pickling import PROTOCOL, dumps
-from .cachedspec import BODY_SLOT, MAX_READ, CachedSpec, body_of, columns, meta_keys
+from .cachedspec import BODY_SLOT, MAX_READ, CachedSpec, body_of, columns, meta_halves, meta_keys
 from .cachefile import (
     CACHE_FILE,
     DELTA_FILE,
@@ -358,9 +358,10 @@ class Session:
             cols = columns(spec)
             if tuple(meta) != meta_keys():
                 return parsed  # unreachable: to_dict() has one shape
-            meta["sub_specs"] = None  # filled per listing (the folder has its own key)
-            # The values only (META_KEYS order): half the bytes of the dict.
-            meta_blob = dumps(tuple(meta.values()), protocol=PROTOCOL)
+            # to_dict() as the CLI's JSON, in two halves around the sub-spec list (filled
+            # per listing: the folder has its own key). `list --json` joins them without
+            # a dict or an encoder; to_dict() decodes them with json's C scanner.
+            meta_blob = meta_halves(meta)
         except Exception:  # e.g. a recursive YAML anchor: the caller meets it as without a cache
             return parsed
         spec._cols = cols

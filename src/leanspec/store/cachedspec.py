@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import sys
 
+from ..core.config import json_loads
 from ..core.digest import sha256_hex
-from ..core.model import Spec, checklist_counts, dumps_compact, first_h1
+from ..core.model import Spec, checklist_counts, cli_json, dumps_compact, first_h1, json_string
 from ..core.pickling import DataUnpickler, UnpicklingError
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms per process
@@ -43,6 +44,19 @@ _SUBS = Spec.__dict__["sub_specs"]
 
 
 _meta_keys: tuple[str, ...] | None = None
+
+
+def meta_halves(meta: dict[str, Any]) -> tuple[str, str]:
+    """``cli_json(meta)`` cut around the value of ``"sub_specs"``: (everything up to and
+    including ``"sub_specs":``, everything after the value). Encoded as two dicts, so
+    no text inside a value can be taken for the cut."""
+    keys = list(meta)
+    at = keys.index("sub_specs")
+    head = cli_json({k: meta[k] for k in keys[:at]})
+    tail = cli_json({k: meta[k] for k in keys[at + 1 :]})
+    first = head[:-1] + ',"sub_specs":' if at else '{"sub_specs":'
+    rest = "," + tail[1:] if at + 1 < len(keys) else "}"
+    return first, rest
 
 
 def meta_keys() -> tuple[str, ...]:
@@ -78,10 +92,11 @@ class CachedSpec(Spec):
     _store: SpecSource
     _entry: Entry
     # COLS of this file version (what lists, boards and filters read), or None: ask the
-    # frontmatter. _meta_blob: its to_dict() (sub_specs None), pickled: unpickled per
-    # spec by to_dict() only, so a text listing never builds 10,000 dicts.
+    # frontmatter. _meta_blob: its to_dict() as the CLI's compact JSON, in two halves
+    # around the sub-spec list (``meta_halves``): decoded per spec by to_dict() only (a
+    # text listing never builds 10,000 dicts), joined as they are by json_text().
     _cols: tuple[Any, ...] | None
-    _meta_blob: bytes | None
+    _meta_blob: tuple[str, str] | None
     _fm_blob: bytes | None
     _session: BodySession
     _json: bytes | None
@@ -193,23 +208,27 @@ class CachedSpec(Spec):
         return m[8] if m is not None else Spec.created.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     def to_dict(self, *, content: bool = False) -> dict[str, Any]:
-        blob = self._meta_blob
-        if content or blob is None:
+        halves = self._meta_blob
+        if content or halves is None:
             return Spec.to_dict(self, content=content)
-        keys = meta_keys()
         try:
-            values = unpickle_blob(blob)
-            if type(values) is not tuple or len(values) != len(keys):
+            meta = json_loads(halves[0] + "null" + halves[1])
+            if type(meta) is not dict or tuple(meta) != meta_keys():
                 raise ValueError("bad shape")
         except Exception:  # a damaged entry in a file that loaded: compute it
             self._meta_blob = self._cols = None
             return Spec.to_dict(self, content=content)
-        meta = dict(zip(keys, values, strict=True))
         # Spec.to_dict() of this very file version, computed when it was read (a new
         # object per call: callers can never change what the cache holds); only the
         # sub-spec list lives outside the README.
         meta["sub_specs"] = list(self.sub_specs)
         return meta  # type: ignore[no-any-return]
+
+    def json_text(self) -> str:
+        halves = self._meta_blob
+        if halves is None or type(halves) is not tuple or len(halves) != 2:
+            return Spec.json_text(self)
+        return f"{halves[0]}[{','.join([json_string(x) for x in self.sub_specs])}]{halves[1]}"
 
     def json_bytes(self) -> bytes:
         """``to_dict()`` as compact JSON (the web API's encoding), kept on the object:

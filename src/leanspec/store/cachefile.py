@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         config: Config
 
 CACHE_FILE = "specs.pickle"
-FORMAT = 7  # 4: record slot 10 = facts.facts_key; 5: entries made under the containment rule;
+FORMAT = 8  # 8: record slot 9 = to_dict() as JSON halves (cachedspec.meta_halves); 4: record slot 10 = facts.facts_key; 5: entries made under the containment rule;
 # 6: slot 9 = to_dict() pickled (read lazily), slot 11 = the listing columns (COLS);
 # 7: the base carries a random id, and a delta file naming it may sit beside it
 MAGIC = b"LEANSPEC-CACHE\n"

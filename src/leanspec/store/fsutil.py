@@ -353,12 +353,20 @@ def cache_key() -> bytes:
                 fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
             except FileNotFoundError:
                 os.makedirs(d, mode=0o700, exist_ok=True)
+                # Written whole under a temp name, then linked into place: a process
+                # starting at the same moment never reads a created-but-empty key
+                # (it would run keyless and write cache files the others call foreign).
+                tmp = os.path.join(d, f".cache-key.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+                tfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
                 try:
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-                    with open(fd, "wb") as f:  # not-a-spec-file: the user's cache key
+                    with open(tfd, "wb") as f:  # not-a-spec-file: the user's cache key
                         f.write(os.urandom(16).hex().encode())
-                except FileExistsError:
-                    pass  # another process made it first: read theirs
+                    try:
+                        os.link(tmp, path)
+                    except FileExistsError:
+                        pass  # another process made it first: read theirs
+                finally:
+                    os.unlink(tmp)
                 fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
             with open(fd, "rb") as f:
                 token = f.read(64).strip()
