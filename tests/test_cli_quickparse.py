@@ -20,6 +20,7 @@ import pytest
 from leanspec.cli import _main, quickparse
 from leanspec.cli.commands import COMMANDS, add_common_options, declare_root, register_commands
 from leanspec.cli.quickparse import Recorder, Unsure
+from test_startup_imports import PROBE  # the same probe: run main, print sys.modules
 
 # The quick parser follows the argparse of the versions it was checked against
 # (quickparse.SUPPORTED) and stands aside on the others.
@@ -314,16 +315,6 @@ def test_parse_imports_nothing() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split("\n")[:2] == ["[]", "[]"]
-
-
-PROBE = (
-    "import sys\n"
-    "from leanspec.cli import main\n"
-    "rc = main(sys.argv[1:])\n"
-    "sys.stdout.flush()\n"
-    "print('MODULES=' + repr(sorted(sys.modules)), file=sys.stderr)\n"
-    "raise SystemExit(rc)\n"
-)
 
 
 def _run(argv: list[str], cwd: Path) -> tuple[int, str, set[str]]:

@@ -67,25 +67,26 @@ def _dumps(data: Any, stream: Any) -> str:
     """JSON text: indented for a person at a terminal, compact when piped (agents and
     scripts). Indenting forces json's pure-Python encoder, ~6x slower on a 10,000-spec
     listing; compact output uses the C encoder. Same data either way."""
-    import json  # not at the top: text output never needs it
-
     if _isatty(stream):
+        import json  # not at the top: text output never needs it
+
         return json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    from ..core.model import cli_json
+
+    return cli_json(data)
 
 
 def _emit(ctx: Ctx, out: Outcome) -> None:
     stream = ctx.stdout
     if ctx.json:
         data = out.data
-        if out.json_text is not None and (data is None or not _isatty(stream)):
+        if out.json_text is not None and not _isatty(stream):
             js = out.json_text  # encoded by the command, as _dumps would when piped
-            if data is None and _isatty(stream):
+        else:
+            if data is None and out.json_text is not None:  # a terminal wants it indented
                 from ..core.config import json_loads
 
-                data = json_loads(js)
-                js = _dumps(data, stream)
-        else:
+                data = json_loads(out.json_text)
             js = _dumps(data, stream)
         try:
             stream.write(js + "\n")
